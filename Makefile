@@ -1,0 +1,33 @@
+# Two commands do all the set-up on a fresh machine: `make gate` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PYTEST_WORKERS ?= auto
+
+.PHONY: install gate test lint serve clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing the harness into $(VENV) ..."
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+gate: $(STAMP)  ## run the compliance gate against the embedded reference app
+	$(VENV)/bin/harness gate $(GATE_ARGS)
+
+test: $(STAMP)  ## the whole test suite, in parallel
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(TEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+serve: $(STAMP)  ## the reference app on http://127.0.0.1:8000
+	$(PY) -m reference_app serve
+
+clean:
+	rm -rf reports/*.json reports/*.md reports/*.html .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,150 @@
+"""``harness``: run the compliance gate and list what it checks (a thin wrapper over pytest)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from harness import __version__
+from harness.config import STACKS, load_config, parse_param_assignments
+from harness.errors import HarnessError
+from harness.spec import PROFILES, CatalogueError, load_catalogue
+
+SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    click.echo(f"harness: error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="harness")
+def main() -> None:
+    """Prove that a deployment keeps its production-readiness promises."""
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--target-url", help="Deployment to check; default: start the embedded reference app.")
+@click.option("--stack", type=click.Choice(STACKS), help="embedded (default) or url.")
+@click.option("--profile", type=click.Choice(PROFILES), help="Requirements to apply [production].")
+@click.option("--allow-host", "allow_hosts", multiple=True, help="Extra host for load/attack suites.")
+@click.option("--harness-config", type=click.Path(dir_okay=False), help="Config file (harness.toml).")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a parameter.")
+@click.option("--report-dir", type=click.Path(file_okay=False), help="Output folder [reports].")
+@click.option("--mutant", help="Embedded stack: run against a defective reference app.")
+@click.option("-k", "keyword", help="Only checks matching this pytest -k expression.")
+@click.option("-n", "workers", help="Parallel workers (pytest-xdist), e.g. auto.")
+@click.option("--suites", type=click.Path(exists=True), help="Suites folder or file [suites/].")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def gate(**options: Any) -> None:
+    """Run every compliance suite, write reports/, exit 0 only if no requirement failed."""
+    cli = {
+        "target_url": options["target_url"],
+        "stack": options["stack"],
+        "profile": options["profile"],
+        "allow_hosts": options["allow_hosts"],
+        "report_dir": options["report_dir"],
+        "mutant": options["mutant"],
+    }
+    try:
+        cli["params"] = parse_param_assignments(options["params"])
+        config_file = Path(options["harness_config"]) if options["harness_config"] else None
+        config = load_config(cli=cli, config_file=config_file)
+        if config.stack == "url":
+            from harness.targets.url import check_reachable
+
+            assert config.target_url is not None
+            check_reachable(config.target_url)
+        if config.mutant:
+            from reference_app.mutants import MUTANTS
+
+            if config.mutant not in MUTANTS:
+                fail(f"unknown mutant {config.mutant!r}; known: {', '.join(sorted(MUTANTS))}")
+    except (HarnessError, CatalogueError) as exc:
+        fail(str(exc))
+    args = _pytest_args(options, config.report_dir)
+    target = config.target_url or f"the {config.stack} reference app"
+    click.echo(f"harness gate: checking {target} (profile {config.profile})", err=True)
+    code = _run_pytest(args)
+    if code in (2,):
+        fail("interrupted; everything the harness started was stopped", EXIT_INTERRUPTED)
+    if code in (3, 4):
+        sys.exit(EXIT_USAGE if code == 4 else EXIT_ERROR)
+    matrix_path = config.report_dir / "matrix.json"
+    if not matrix_path.is_file():
+        fail(f"no checks ran, so no matrix was written to {matrix_path}", EXIT_ERROR)
+    matrix = json.loads(matrix_path.read_text(encoding="utf-8"))
+    from harness.report.summary import render_summary
+
+    click.echo(render_summary(matrix, config.report_dir))
+    sys.exit(EXIT_FAIL if matrix["summary"]["failed"] else EXIT_PASS)
+
+
+def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
+    suites = Path(options["suites"]) if options["suites"] else SUITES_DIR
+    if not suites.exists():
+        fail(f"no suites at {suites}; pass --suites DIR")
+    args = [str(suites), "-p", "no:locust", "-p", "no:cacheprovider", "-q", "--tb=short",
+            f"--rootdir={suites.parent if suites.is_dir() else suites.parent.parent}"]
+    for name in ("target_url", "stack", "profile", "harness_config", "mutant"):
+        if options[name]:
+            args += [f"--{name.replace('_', '-')}", str(options[name])]
+    args += [f"--report-dir={report_dir.resolve()}"]
+    args += [f"--allow-host={host}" for host in options["allow_hosts"]]
+    args += [f"--param={item}" for item in options["params"]]
+    if options["keyword"]:
+        args += ["-k", options["keyword"]]
+    if options["workers"]:
+        args += ["-n", options["workers"]]
+    return args + list(options["pytest_args"])
+
+
+def _run_pytest(args: list[str]) -> int:
+    import pytest
+
+    try:
+        return int(pytest.main(args))
+    except KeyboardInterrupt:
+        return 2
+
+
+@main.command()
+@click.option("--area", help="Only this area, e.g. monitoring.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def requirements(area: str | None, fmt: str) -> None:
+    """List the requirement catalogue."""
+    try:
+        catalogue = load_catalogue()
+    except CatalogueError as exc:
+        fail(str(exc))
+    selected = [r for r in catalogue if area is None or r.area == area]
+    if fmt == "json":
+        rows = [{"id": r.id, "title": r.title, "area": r.area, "section": r.section,
+                 "profiles": list(r.profiles), "params": list(r.params)} for r in selected]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for req in selected:
+        click.echo(f"{req.id:<22} {','.join(p[:4] for p in req.profiles):<10} {req.title}")
+
+
+@main.command()
+def params() -> None:
+    """List the requirement parameters with their defaults."""
+    try:
+        catalogue = load_catalogue()
+    except CatalogueError as exc:
+        fail(str(exc))
+    for p in catalogue.parameters.values():
+        extra = "".join(f" [{k}: {v}]" for k, v in p.by_profile.items())
+        unit = f" {p.unit}" if p.unit else ""
+        click.echo(f"{p.name:<28} {p.type:<9} {p.default!r}{unit}{extra}  {p.description}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,183 @@
+"""Harness settings from pyproject, harness.toml, HARNESS_* variables and options (last wins)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+from harness.spec import PROFILES, Catalogue, CatalogueError, load_catalogue
+
+STACKS = ("embedded", "url")
+SETTINGS = ("target_url", "stack", "profile", "allow_hosts", "report_dir", "mutant")
+ENV_PREFIX = "HARNESS_"
+PARAM_ENV_PREFIX = "HARNESS_PARAM_"
+
+
+@dataclass(frozen=True)
+class HarnessConfig:
+    """Everything a run needs to know, resolved once."""
+
+    stack: str
+    profile: str
+    target_url: str | None = None
+    allow_hosts: tuple[str, ...] = ()
+    report_dir: Path = Path("reports")
+    mutant: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    # where each setting and parameter came from: default, pyproject.toml, harness.toml, env, cli
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def param(self, name: str) -> Any:
+        try:
+            return self.params[name]
+        except KeyError:
+            raise ConfigError(f"unknown parameter {name!r}") from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}; fix the file or remove it") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _file_layers(project_dir: Path, config_file: Path | None) -> list[tuple[str, dict[str, Any]]]:
+    layers: list[tuple[str, dict[str, Any]]] = []
+    pyproject = project_dir / "pyproject.toml"
+    if pyproject.is_file():
+        tool = _read_toml(pyproject).get("tool", {}).get("harness")
+        if tool is not None:
+            if not isinstance(tool, dict):
+                raise ConfigError(f"{pyproject}: [tool.harness] must be a table")
+            layers.append((f"{pyproject.name} [tool.harness]", tool))
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"{config_file}: no such config file; check --harness-config")
+        layers.append((str(config_file), _read_toml(config_file)))
+    elif (project_dir / "harness.toml").is_file():
+        layers.append(("harness.toml", _read_toml(project_dir / "harness.toml")))
+    return layers
+
+
+def _env_layer(env: Mapping[str, str], catalogue: Catalogue) -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    for key in SETTINGS:
+        value = env.get(ENV_PREFIX + key.upper())
+        if value:
+            layer[key] = value.split(",") if key == "allow_hosts" else value
+    params: dict[str, Any] = {}
+    for key, value in env.items():
+        if key.startswith(PARAM_ENV_PREFIX):
+            name = key[len(PARAM_ENV_PREFIX) :].lower()
+            if name not in catalogue.parameters:
+                raise ConfigError(f"{key}: unknown parameter {name!r}; see `harness params`")
+            params[name] = value
+    if params:
+        layer["params"] = params
+    return layer
+
+
+def parse_param_assignments(items: Sequence[str]) -> dict[str, str]:
+    """Parse ``NAME=VALUE`` strings from ``--param``."""
+    params: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--param {item!r}: expected NAME=VALUE, e.g. --param p95_ms=400")
+        params[name.strip()] = value
+    return params
+
+
+def _merge(
+    layers: list[tuple[str, dict[str, Any]]], catalogue: Catalogue
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    settings: dict[str, Any] = {}
+    raw_params: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for source, layer in layers:
+        for key, value in layer.items():
+            if key == "params":
+                if not isinstance(value, dict):
+                    raise ConfigError(f"{source}: 'params' must be a table of NAME = value")
+                for name, param_value in value.items():
+                    parameter = catalogue.parameters.get(name)
+                    if parameter is None:
+                        raise ConfigError(f"{source}: unknown parameter {name!r}; see `harness params`")
+                    try:
+                        raw_params[name] = parameter.coerce(param_value, source=source)
+                    except CatalogueError as exc:
+                        raise ConfigError(str(exc)) from None
+                    sources[f"params.{name}"] = source
+            elif key in SETTINGS:
+                if value is not None:
+                    settings[key] = value
+                    sources[key] = source
+            else:
+                known = ", ".join((*SETTINGS, "params"))
+                raise ConfigError(f"{source}: unknown setting {key!r} (known: {known})")
+    return settings, raw_params, sources
+
+
+def load_config(
+    *,
+    cli: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    project_dir: Path | None = None,
+    config_file: Path | None = None,
+    catalogue: Catalogue | None = None,
+) -> HarnessConfig:
+    """Resolve the configuration; raises ConfigError with a one-line message."""
+    catalogue = catalogue or load_catalogue()
+    env = os.environ if env is None else env
+    project_dir = project_dir or Path.cwd()
+    layers = _file_layers(project_dir, config_file)
+    layers.append(("environment", _env_layer(env, catalogue)))
+    layers.append(("command line", {k: v for k, v in (cli or {}).items() if v not in (None, ())}))
+    settings, params, sources = _merge(layers, catalogue)
+
+    profile = str(settings.get("profile", "production"))
+    if profile not in PROFILES:
+        where = sources.get("profile", "default")
+        raise ConfigError(f"{where}: profile {profile!r} is not one of {', '.join(PROFILES)}")
+    target_url = settings.get("target_url")
+    stack = settings.get("stack") or ("url" if target_url else "embedded")
+    if stack not in STACKS:
+        raise ConfigError(
+            f"{sources.get('stack', 'default')}: stack {stack!r} is not one of {', '.join(STACKS)}"
+        )
+    if stack == "url" and not target_url:
+        raise ConfigError("stack 'url' needs a target: pass --target-url URL")
+    if stack == "embedded" and target_url and sources.get("stack"):
+        raise ConfigError("--stack embedded starts its own app; drop --target-url or the stack")
+    if target_url:
+        stack = "url"
+        from harness.targets.url import validate_url
+
+        target_url = validate_url(str(target_url))
+    mutant = settings.get("mutant")
+    if mutant and stack != "embedded":
+        raise ConfigError("--mutant needs the embedded stack (it starts a defective reference app)")
+
+    allow_hosts = settings.get("allow_hosts", ())
+    if isinstance(allow_hosts, str):
+        allow_hosts = [allow_hosts]
+    resolved = {p.name: p.default_for(profile) for p in catalogue.parameters.values()}
+    resolved.update(params)
+    return HarnessConfig(
+        stack=stack,
+        profile=profile,
+        target_url=target_url,
+        allow_hosts=tuple(str(h) for h in allow_hosts),
+        report_dir=Path(settings.get("report_dir", "reports")),
+        mutant=str(mutant) if mutant else None,
+        params=resolved,
+        sources=sources,
+    )

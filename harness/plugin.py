@@ -1,0 +1,231 @@
+"""The pytest plugin: options, the ``requirement`` marker, fixtures and the matrix hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.config import STACKS, HarnessConfig, load_config, parse_param_assignments
+from harness.errors import HarnessError
+from harness.spec import PROFILES, Catalogue, CatalogueError, load_catalogue
+
+CONFIG_KEY = pytest.StashKey[HarnessConfig]()
+CATALOGUE_KEY = pytest.StashKey[Catalogue]()
+REQUIREMENTS_KEY = pytest.StashKey[tuple[str, ...]]()
+EVIDENCE_KEY = pytest.StashKey[Any]()
+TARGET_INFO_KEY = pytest.StashKey[dict[str, Any]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "production-readiness harness")
+    group.addoption("--target-url", help="base URL of the deployment under test")
+    group.addoption("--stack", choices=STACKS, help="embedded (default): start the reference app")
+    group.addoption("--profile", choices=PROFILES, help="which requirements apply (production)")
+    group.addoption(
+        "--allow-host", action="append", default=[], dest="allow_hosts",
+        help="host that load and attack suites may target (loopback is always allowed)",
+    )
+    group.addoption("--harness-config", help="config file to use instead of ./harness.toml")
+    group.addoption(
+        "--param", action="append", default=[], dest="harness_params", metavar="NAME=VALUE",
+        help="override a requirement parameter, e.g. --param p95_ms=400",
+    )
+    group.addoption("--report-dir", help="where matrix.json and matrix.md go (reports)")
+    group.addoption("--mutant", help="embedded stack: start the reference app with this defect")
+    group.addoption(
+        "--requirement", action="append", default=[], dest="harness_requirements",
+        metavar="ID", help="run only the checks of this requirement (repeatable)",
+    )
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "requirement(*ids): the requirement ids (harness/spec/requirements.yaml) "
+        "this check verifies",
+    )
+    config.addinivalue_line("markers", "nightly: long-running check, run by the nightly job")
+    try:
+        catalogue = load_catalogue()
+        opt = config.option
+        config_file = getattr(opt, "harness_config", None)
+        harness_config = load_config(
+            cli={
+                "target_url": getattr(opt, "target_url", None),
+                "stack": getattr(opt, "stack", None),
+                "profile": getattr(opt, "profile", None),
+                "allow_hosts": tuple(getattr(opt, "allow_hosts", None) or ()),
+                "report_dir": getattr(opt, "report_dir", None),
+                "mutant": getattr(opt, "mutant", None),
+                "params": parse_param_assignments(getattr(opt, "harness_params", None) or []),
+            },
+            project_dir=config.invocation_params.dir,
+            config_file=Path(config_file) if config_file else None,
+            catalogue=catalogue,
+        )
+    except (HarnessError, CatalogueError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if not harness_config.report_dir.is_absolute():
+        harness_config = _with_report_dir(harness_config, config.invocation_params.dir)
+    config.stash[CATALOGUE_KEY] = catalogue
+    config.stash[CONFIG_KEY] = harness_config
+    if not _is_worker(config):
+        from harness.report import MatrixBuilder
+
+        builder = MatrixBuilder(catalogue, harness_config.profile, harness_config.params)
+        config.pluginmanager.register(_MatrixRecorder(config, builder), "harness-matrix")
+
+
+def _with_report_dir(harness_config: HarnessConfig, base: Path) -> HarnessConfig:
+    from dataclasses import replace
+
+    return replace(harness_config, report_dir=base / harness_config.report_dir)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    harness_config = session.config.stash[CONFIG_KEY]
+    if harness_config.stack == "url" and not _is_worker(session.config):
+        from harness.targets.url import check_reachable
+
+        assert harness_config.target_url is not None
+        try:
+            check_reachable(harness_config.target_url)
+        except HarnessError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    catalogue = config.stash[CATALOGUE_KEY]
+    wanted = set(config.option.harness_requirements or ())
+    unknown = sorted(wanted - set(catalogue.requirements))
+    if unknown:
+        raise pytest.UsageError(f"--requirement: unknown id(s) {', '.join(unknown)}")
+    for item in items:
+        ids: list[str] = []
+        for marker in item.iter_markers("requirement"):
+            if not marker.args:
+                raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.requirement needs an id")
+            for rid in marker.args:
+                if rid not in catalogue:
+                    raise pytest.UsageError(
+                        f"{item.nodeid}: unknown requirement id {rid!r}; "
+                        "ids are listed by `harness requirements`"
+                    )
+                ids.append(rid)
+        if ids:
+            item.stash[REQUIREMENTS_KEY] = tuple(dict.fromkeys(ids))
+    if wanted:
+        keep = [item for item in items if wanted & set(item.stash.get(REQUIREMENTS_KEY, ()))]
+        deselected = [item for item in items if item not in keep]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = keep
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    ids = item.stash.get(REQUIREMENTS_KEY, ())
+    if not ids:
+        return
+    config = item.config.stash[CONFIG_KEY]
+    catalogue = item.config.stash[CATALOGUE_KEY]
+    if not any(catalogue[rid].applies_to(config.profile) for rid in ids):
+        pytest.skip(f"not applicable to profile {config.profile}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    ids = item.stash.get(REQUIREMENTS_KEY, ())
+    if ids:
+        evidence = item.stash.get(EVIDENCE_KEY, None)
+        props: dict[str, Any] = {"requirements": list(ids)}
+        if evidence is not None and call.when == "call":
+            props["evidence"] = evidence.to_json()
+        info = item.config.stash.get(TARGET_INFO_KEY, None)
+        if info is not None:
+            props["target"] = info
+        report.user_properties.append(("harness", props))
+    return report
+
+
+class _MatrixRecorder:
+    """Registered in the controller only: folds every report (also xdist workers') into one matrix."""
+
+    def __init__(self, config: pytest.Config, builder: Any) -> None:
+        self.config = config
+        self.builder = builder
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.builder.add(report)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.builder.checks:
+            return  # a run without compliance checks (e.g. unit tests) writes no matrix
+        from harness.report import write_reports
+
+        harness_config = self.config.stash[CONFIG_KEY]
+        fallback = {"kind": harness_config.stack, "url": harness_config.target_url}
+        matrix = self.builder.build(target=fallback)
+        paths = write_reports(matrix, harness_config.report_dir)
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            s = matrix["summary"]
+            reporter.write_line(
+                f"harness: {s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, "
+                f"{s['uncovered']} uncovered requirements; matrix: {paths[0]}"
+            )
+
+
+# --- fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def harness_config(pytestconfig: pytest.Config) -> HarnessConfig:
+    """The resolved harness configuration (profile, target, parameters)."""
+    return pytestconfig.stash[CONFIG_KEY]
+
+
+@pytest.fixture(scope="session")
+def params(harness_config: HarnessConfig) -> dict[str, Any]:
+    """Requirement parameters with the deployment's overrides applied."""
+    return dict(harness_config.params)
+
+
+@pytest.fixture(scope="session")
+def target(pytestconfig: pytest.Config, harness_config: HarnessConfig) -> Iterator[Any]:
+    """The system under test; started here when the harness runs it itself."""
+    from harness.targets.factory import open_target
+
+    with open_target(harness_config) as opened:
+        pytestconfig.stash[TARGET_INFO_KEY] = opened.describe()
+        yield opened
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> Any:
+    """Record notes and HTTP exchanges into this check's matrix evidence."""
+    from harness.report.evidence import Evidence
+
+    node = request.node
+    if EVIDENCE_KEY not in node.stash:
+        node.stash[EVIDENCE_KEY] = Evidence()
+    return node.stash[EVIDENCE_KEY]
+
+
+@pytest.fixture
+def http(target: Any, evidence: Any) -> Iterator[Any]:
+    """An httpx client bound to the target; every exchange lands in the evidence."""
+    from harness.probes.http import client_for
+
+    with client_for(target.url, on_response=evidence.exchange) as client:
+        yield client

@@ -1,0 +1,1 @@
+"""Pure, reusable probing and parsing code: no pytest, typed results, unit-testable."""

@@ -1,0 +1,70 @@
+"""Evidence a check collects: notes and redacted HTTP exchanges, small and JSON-safe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+MAX_ITEMS = 20
+MAX_BODY_CHARS = 2000
+SENSITIVE_HEADERS = frozenset(
+    {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
+)
+
+
+def redact_headers(headers: httpx.Headers) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in headers.multi_items():
+        key = name.lower()
+        shown = "[redacted]" if key in SENSITIVE_HEADERS else value
+        out[key] = f"{out[key]}, {shown}" if key in out else shown
+    return out
+
+
+def _body(text: str) -> str:
+    if len(text) <= MAX_BODY_CHARS:
+        return text
+    return text[:MAX_BODY_CHARS] + f"... [{len(text) - MAX_BODY_CHARS} more characters]"
+
+
+class Evidence:
+    """What one check saw; it lands in the matrix next to the check's outcome."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+        self.dropped = 0
+
+    def _add(self, item: dict[str, Any]) -> None:
+        if len(self.items) >= MAX_ITEMS:
+            self.dropped += 1
+            return
+        self.items.append(item)
+
+    def note(self, label: str, value: Any) -> None:
+        """Record a measured value or observation (must be JSON-serialisable)."""
+        self._add({"kind": "note", "label": label, "value": value})
+
+    def exchange(self, response: httpx.Response) -> None:
+        """Record a request/response pair with credentials redacted."""
+        request = response.request
+        try:
+            body = response.text
+        except (httpx.ResponseNotRead, UnicodeDecodeError):
+            body = "[not read]"
+        self._add(
+            {
+                "kind": "http",
+                "request": f"{request.method} {request.url}",
+                "request_headers": redact_headers(request.headers),
+                "status": response.status_code,
+                "response_headers": redact_headers(response.headers),
+                "body": _body(body),
+            }
+        )
+
+    def to_json(self) -> list[dict[str, Any]]:
+        items = list(self.items)
+        if self.dropped:
+            items.append({"kind": "note", "label": "truncated", "value": f"{self.dropped} more"})
+        return items

@@ -1,0 +1,157 @@
+"""Build ``matrix.json`` from pytest reports; it is the contract other tools read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.spec import Catalogue
+
+MATRIX_SCHEMA_VERSION = 1
+PROPERTY = "harness"  # key of the user property that carries requirement ids and evidence
+VERDICTS = ("passed", "failed", "skipped", "uncovered")
+# a check's outcome over its phases: the worst one wins
+_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
+
+
+@dataclass
+class CheckResult:
+    nodeid: str
+    requirements: list[str]
+    outcome: str = "passed"
+    duration_s: float = 0.0
+    message: str | None = None
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+    def merge(self, phase: str, outcome: str, message: str | None, duration: float) -> None:
+        if phase != "call" and outcome == "failed":
+            outcome = "error"  # a broken fixture is not a failed check, but it is no pass
+        self.duration_s += duration
+        if _RANK[outcome] > _RANK[self.outcome]:
+            self.outcome = outcome
+            self.message = message
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "nodeid": self.nodeid,
+            "outcome": self.outcome,
+            "duration_s": round(self.duration_s, 3),
+        }
+        if self.message:
+            key = "skip_reason" if self.outcome == "skipped" else "message"
+            data[key] = self.message
+        return data
+
+
+def report_message(report: Any) -> str | None:
+    """The one-line reason of a failed or skipped pytest report."""
+    longrepr = report.longrepr
+    if longrepr is None:
+        return None
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # skip: (path, line, "Skipped: why")
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    crash = getattr(longrepr, "reprcrash", None)
+    text = str(crash.message) if crash is not None else str(longrepr)
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[0][:500] if lines else None
+
+
+class MatrixBuilder:
+    """Collects per-test reports (also those sent by xdist workers) and folds them per requirement."""
+
+    def __init__(self, catalogue: Catalogue, profile: str, params: Mapping[str, Any]) -> None:
+        self.catalogue = catalogue
+        self.profile = profile
+        self.params = params
+        self.checks: dict[str, CheckResult] = {}
+        self.targets: dict[str, dict[str, Any]] = {}
+
+    def add(self, report: Any) -> None:
+        props = dict(report.user_properties).get(PROPERTY)
+        if not props:
+            return
+        check = self.checks.setdefault(
+            report.nodeid, CheckResult(report.nodeid, list(props["requirements"]))
+        )
+        check.merge(report.when, report.outcome, report_message(report), report.duration)
+        if props.get("evidence"):
+            check.evidence.extend(props["evidence"])
+        if props.get("target"):
+            self.targets[json.dumps(props["target"], sort_keys=True)] = props["target"]
+
+    def build(self, target: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        by_requirement: dict[str, list[CheckResult]] = {}
+        for check in self.checks.values():
+            for rid in check.requirements:
+                by_requirement.setdefault(rid, []).append(check)
+        entries = [self._entry(req.id, by_requirement.get(req.id, [])) for req in self.catalogue]
+        summary = {verdict: 0 for verdict in VERDICTS}
+        for entry in entries:
+            summary[entry["verdict"]] += 1
+        return {
+            "schema_version": MATRIX_SCHEMA_VERSION,
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "harness_version": __version__,
+            "profile": self.profile,
+            "targets": list(self.targets.values()) or ([dict(target)] if target else []),
+            "summary": {"total": len(entries), **summary},
+            "requirements": entries,
+        }
+
+    def _entry(self, rid: str, checks: list[CheckResult]) -> dict[str, Any]:
+        req = self.catalogue[rid]
+        applicable = req.applies_to(self.profile)
+        outcomes = {check.outcome for check in checks}
+        skip_reasons = sorted({c.message for c in checks if c.outcome == "skipped" and c.message})
+        if not applicable:
+            verdict = "skipped"
+            skip_reasons = [f"not applicable to profile {self.profile}"]
+        elif not checks:
+            verdict = "uncovered"
+        elif outcomes & {"failed", "error"}:
+            verdict = "failed"
+        elif "passed" in outcomes:
+            verdict = "passed"
+        else:
+            verdict = "skipped"
+        return {
+            "id": req.id,
+            "title": req.title,
+            "area": req.area,
+            "section": req.section,
+            "profiles": list(req.profiles),
+            "applicable": applicable,
+            "verdict": verdict,
+            "params": {name: self.params.get(name) for name in req.params},
+            "checks": [check.to_json() for check in sorted(checks, key=lambda c: c.nodeid)],
+            "skip_reasons": skip_reasons,
+            "evidence": [
+                {"check": check.nodeid, **item} for check in checks for item in check.evidence
+            ],
+        }
+
+
+def write_reports(matrix: Mapping[str, Any], report_dir: Path) -> list[Path]:
+    """Write matrix.json and its Markdown view; returns the paths written."""
+    from harness.report.markdown import render_markdown
+
+    report_dir.mkdir(parents=True, exist_ok=True)
+    json_path = report_dir / "matrix.json"
+    md_path = report_dir / "matrix.md"
+    json_path.write_text(json.dumps(matrix, indent=2, default=str) + "\n", encoding="utf-8")
+    md_path.write_text(render_markdown(matrix), encoding="utf-8")
+    return [json_path, md_path]
+
+
+def failed_ids(matrix: Mapping[str, Any]) -> list[str]:
+    return ids_with(matrix, "failed")
+
+
+def ids_with(matrix: Mapping[str, Any], verdict: str) -> list[str]:
+    entries: Iterable[Mapping[str, Any]] = matrix["requirements"]
+    return [entry["id"] for entry in entries if entry["verdict"] == verdict]

@@ -1,0 +1,276 @@
+"""Load and validate ``requirements.yaml``; every error names the bad entry."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_PATH = Path(__file__).with_name("requirements.yaml")
+
+PROFILES: tuple[str, ...] = ("production", "development")
+
+# prefix -> area; the area names the suite module (suites/test_<area>.py) that checks it
+ID_PREFIXES: dict[str, str] = {
+    "LOAD": "load",
+    "SEC-HDR": "security-headers",
+    "SEC-RL": "rate-limiting",
+    "SEC-VAL": "request-validation",
+    "SEC-IP": "ip-filtering",
+    "SEC-AUD": "audit-logging",
+    "INP": "input-validation",
+    "CFG": "security-configuration",
+    "DOC": "documentation",
+    "DEP": "deployment",
+    "MON": "monitoring",
+    "OPS": "operations",
+}
+AREAS: frozenset[str] = frozenset(ID_PREFIXES.values())
+
+_ID_RE = re.compile(
+    r"^(?P<prefix>" + "|".join(sorted(map(re.escape, ID_PREFIXES), key=len, reverse=True))
+    + r")-[A-Z0-9]+(?:-[A-Z0-9]+)*$"
+)
+PARAM_TYPES = ("int", "float", "str", "bool", "list[str]")
+_PARAM_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_REQUIREMENT_KEYS = {"id", "title", "area", "section", "profiles", "params", "claim", "notes"}
+_PARAMETER_KEYS = {"type", "default", "unit", "description", "profiles", "choices"}
+
+
+class CatalogueError(ValueError):
+    """The catalogue file is malformed; the message names the entry and the problem."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A tunable value of one or more requirements, with the spec's default."""
+
+    name: str
+    type: str
+    default: Any
+    description: str
+    unit: str | None = None
+    by_profile: Mapping[str, Any] = field(default_factory=dict)
+    choices: tuple[Any, ...] | None = None
+
+    def default_for(self, profile: str) -> Any:
+        return self.by_profile.get(profile, self.default)
+
+    def coerce(self, value: Any, *, source: str) -> Any:
+        """Convert ``value`` (from TOML, env or CLI) to this parameter's type."""
+        result = coerce_value(self.type, value, where=f"parameter {self.name!r} from {source}")
+        if self.choices is not None and result not in self.choices:
+            allowed = ", ".join(map(str, self.choices))
+            raise CatalogueError(
+                f"parameter {self.name!r} from {source}: {result!r} is not one of {allowed}"
+            )
+        return result
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One claim of the spec."""
+
+    id: str
+    title: str
+    area: str
+    section: str
+    profiles: tuple[str, ...]
+    params: tuple[str, ...] = ()
+    claim: str = ""
+    notes: str = ""
+
+    @property
+    def prefix(self) -> str:
+        match = _ID_RE.match(self.id)
+        assert match is not None  # validated at load time
+        return match.group("prefix")
+
+    def applies_to(self, profile: str) -> bool:
+        return profile in self.profiles
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """All requirements and parameters, in file order."""
+
+    requirements: Mapping[str, Requirement]
+    parameters: Mapping[str, Parameter]
+    path: Path
+
+    def __iter__(self) -> Iterator[Requirement]:
+        return iter(self.requirements.values())
+
+    def __len__(self) -> int:
+        return len(self.requirements)
+
+    def __contains__(self, requirement_id: object) -> bool:
+        return requirement_id in self.requirements
+
+    def __getitem__(self, requirement_id: str) -> Requirement:
+        return self.requirements[requirement_id]
+
+
+def coerce_value(type_name: str, value: Any, *, where: str) -> Any:
+    """Convert ``value`` to ``type_name``; strings are parsed as an env var or CLI value would be."""
+    try:
+        if type_name == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "on"}:
+                return True
+            if isinstance(value, str) and value.strip().lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError
+        if type_name == "int":
+            if isinstance(value, bool) or isinstance(value, float):
+                raise ValueError
+            return int(value)
+        if type_name == "float":
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if type_name == "str":
+            if not isinstance(value, str):
+                raise ValueError
+            return value
+        if type_name == "list[str]":
+            if isinstance(value, str):
+                return [item.strip() for item in value.split(",") if item.strip()]
+            if isinstance(value, list) and all(isinstance(item, str) for item in value):
+                return list(value)
+            raise ValueError
+    except (TypeError, ValueError):
+        raise CatalogueError(f"{where}: {value!r} is not a valid {type_name}") from None
+    raise CatalogueError(f"{where}: unknown type {type_name!r} (use one of {', '.join(PARAM_TYPES)})")
+
+
+def _parse_parameter(name: str, raw: Any) -> Parameter:
+    where = f"parameter {name!r}"
+    if not _PARAM_NAME_RE.match(name):
+        raise CatalogueError(f"{where}: name must be lower_snake_case")
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{where}: expected a mapping, got {type(raw).__name__}")
+    unknown = set(raw) - _PARAMETER_KEYS
+    if unknown:
+        raise CatalogueError(f"{where}: unknown keys {sorted(unknown)}")
+    type_name = raw.get("type")
+    if type_name not in PARAM_TYPES:
+        raise CatalogueError(f"{where}: type must be one of {', '.join(PARAM_TYPES)}")
+    if "default" not in raw:
+        raise CatalogueError(f"{where}: missing 'default'")
+    default = None if raw["default"] is None else coerce_value(type_name, raw["default"], where=where)
+    by_profile_raw = raw.get("profiles") or {}
+    if not isinstance(by_profile_raw, dict) or set(by_profile_raw) - set(PROFILES):
+        raise CatalogueError(f"{where}: 'profiles' must map {' / '.join(PROFILES)} to values")
+    by_profile = {
+        profile: coerce_value(type_name, value, where=f"{where} ({profile})")
+        for profile, value in by_profile_raw.items()
+    }
+    choices = raw.get("choices")
+    if choices is not None and not isinstance(choices, list):
+        raise CatalogueError(f"{where}: 'choices' must be a list")
+    description = raw.get("description")
+    if not isinstance(description, str) or not description.strip():
+        raise CatalogueError(f"{where}: missing 'description'")
+    return Parameter(
+        name=name,
+        type=type_name,
+        default=default,
+        description=description.strip(),
+        unit=raw.get("unit"),
+        by_profile=by_profile,
+        choices=tuple(choices) if choices is not None else None,
+    )
+
+
+def _parse_requirement(index: int, raw: Any, parameters: Mapping[str, Parameter]) -> Requirement:
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"requirement #{index + 1}: expected a mapping")
+    rid = raw.get("id")
+    where = f"requirement {rid!r}" if rid else f"requirement #{index + 1}"
+    if not isinstance(rid, str):
+        raise CatalogueError(f"{where}: missing 'id'")
+    match = _ID_RE.match(rid)
+    if match is None:
+        raise CatalogueError(
+            f"{where}: id must be PREFIX-SUFFIX in upper case, with PREFIX one of "
+            + ", ".join(ID_PREFIXES)
+        )
+    unknown = set(raw) - _REQUIREMENT_KEYS
+    if unknown:
+        raise CatalogueError(f"{where}: unknown keys {sorted(unknown)}")
+    for key in ("title", "section"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise CatalogueError(f"{where}: missing '{key}'")
+    area = raw.get("area")
+    if area != ID_PREFIXES[match.group("prefix")]:
+        raise CatalogueError(
+            f"{where}: area {area!r} does not match its prefix "
+            f"(expected {ID_PREFIXES[match.group('prefix')]!r})"
+        )
+    profiles = raw.get("profiles")
+    if not isinstance(profiles, list) or not profiles or set(profiles) - set(PROFILES):
+        raise CatalogueError(f"{where}: profiles must be a non-empty list of {', '.join(PROFILES)}")
+    params = raw.get("params") or []
+    if not isinstance(params, list):
+        raise CatalogueError(f"{where}: 'params' must be a list of parameter names")
+    for name in params:
+        if name not in parameters:
+            raise CatalogueError(f"{where}: unknown parameter {name!r}")
+    return Requirement(
+        id=rid,
+        title=raw["title"].strip(),
+        area=area,
+        section=raw["section"].strip(),
+        profiles=tuple(profiles),
+        params=tuple(params),
+        claim=str(raw.get("claim", "")).strip(),
+        notes=str(raw.get("notes", "")).strip(),
+    )
+
+
+def parse_catalogue(data: Any, path: Path) -> Catalogue:
+    """Validate the parsed YAML document."""
+    if not isinstance(data, dict) or not isinstance(data.get("requirements"), list):
+        raise CatalogueError(f"{path}: expected top-level keys 'parameters' and 'requirements'")
+    raw_params = data.get("parameters") or {}
+    if not isinstance(raw_params, dict):
+        raise CatalogueError(f"{path}: 'parameters' must be a mapping")
+    parameters = {name: _parse_parameter(name, raw) for name, raw in raw_params.items()}
+    requirements: dict[str, Requirement] = {}
+    for index, raw in enumerate(data["requirements"]):
+        requirement = _parse_requirement(index, raw, parameters)
+        if requirement.id in requirements:
+            raise CatalogueError(f"requirement {requirement.id!r}: duplicate id")
+        requirements[requirement.id] = requirement
+    return Catalogue(requirements=requirements, parameters=parameters, path=path)
+
+
+@cache
+def _load_cached(path: Path) -> Catalogue:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogueError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}:" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise CatalogueError(f"{path}:{line} invalid YAML ({problem})") from None
+    try:
+        return parse_catalogue(data, path)
+    except CatalogueError as exc:
+        raise CatalogueError(f"{path}: {exc}") from None
+
+
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    """Load (once per path) and validate the catalogue."""
+    return _load_cached((path or DEFAULT_PATH).resolve())

@@ -1,0 +1,149 @@
+"""Monitoring > Health Checks: the /health contract of every service."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from harness.probes.health import (
+    clock_skew_s,
+    component_status,
+    is_semver,
+    parse_timestamp,
+    schema_errors,
+)
+from harness.targets import Capability
+
+requirement = pytest.mark.requirement
+
+
+def _json_body(response: httpx.Response) -> Any:
+    __tracebackhide__ = True
+    media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    assert media_type == "application/json", (
+        f"/health answered Content-Type {media_type or '(none)'!r}, expected application/json"
+    )
+    try:
+        return response.json()
+    except ValueError:
+        pytest.fail(f"/health body is not JSON: {response.text[:200]!r}")
+
+
+def _wait_healthy(http: httpx.Client, path: str, timeout_s: float) -> httpx.Response:
+    deadline = time.monotonic() + timeout_s
+    response = http.get(path)
+    while response.status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        response = http.get(path)
+    return response
+
+
+@requirement("MON-HEALTH-001")
+def test_backend_health_answers_200_json(http: httpx.Client, params: dict[str, Any]) -> None:
+    response = http.get(params["health_path"])
+    assert response.status_code == 200, (
+        f"/health answered {response.status_code} while the deployment is up: {response.text[:200]}"
+    )
+    _json_body(response)
+
+
+@requirement("MON-HEALTH-002")
+def test_health_body_has_spec_format(
+    http: httpx.Client, params: dict[str, Any], evidence: Any
+) -> None:
+    body = _json_body(http.get(params["health_path"]))
+    errors = schema_errors(body)
+    evidence.note("schema errors", errors)
+    assert not errors, "health body departs from the spec's format: " + "; ".join(errors)
+
+
+@requirement("MON-HEALTH-003")
+def test_health_timestamp_is_iso8601_and_current(
+    http: httpx.Client, params: dict[str, Any], evidence: Any
+) -> None:
+    sent = datetime.now(UTC)
+    body = _json_body(http.get(params["health_path"]))
+    received = datetime.now(UTC)
+    assert isinstance(body, dict) and "timestamp" in body, "health body has no timestamp"
+    timestamp = parse_timestamp(body["timestamp"])
+    skew = clock_skew_s(timestamp, (sent, received))
+    evidence.note("timestamp", body["timestamp"])
+    evidence.note("clock skew s", round(skew, 3))
+    if not timestamp.had_offset:
+        evidence.note("timezone", "no UTC offset; read as UTC, as the spec's example shows")
+    limit = params["health_max_clock_skew_s"]
+    assert skew <= limit, (
+        f"health timestamp {body['timestamp']} is {skew:.1f} s away from the time of the request "
+        f"(limit {limit} s): it is not computed per request, or the clock is wrong"
+    )
+
+
+@requirement("MON-HEALTH-004")
+def test_health_version_is_semantic(
+    http: httpx.Client, params: dict[str, Any], evidence: Any
+) -> None:
+    body = _json_body(http.get(params["health_path"]))
+    version = body.get("version") if isinstance(body, dict) else None
+    evidence.note("version", version)
+    assert is_semver(version), f"health version {version!r} is not a semantic version (MAJOR.MINOR.PATCH)"
+    expected = params["expected_version"]
+    if expected:
+        assert version == expected, f"deployment reports version {version}, expected {expected}"
+
+
+def _check_outage(
+    target: Any, http: httpx.Client, params: dict[str, Any], evidence: Any, component: str
+) -> None:
+    path = params["health_path"]
+    before = http.get(path)
+    assert before.status_code == 200, f"/health is {before.status_code} before {component} stops"
+    with target.outage(component):
+        during = http.get(path)
+        body = _json_body(during)
+        evidence.note(f"while {component} is down", {"status": during.status_code, "body": body})
+        assert during.status_code == 503, (
+            f"/health answered {during.status_code} while {component} was down; expected 503"
+        )
+        overall = body.get("status") if isinstance(body, dict) else None
+        assert overall == "unhealthy", f"status is {overall!r} while {component} was down"
+        seen = component_status(body, component)
+        assert seen == "down", f"components.{component}.status is {seen!r} while it was down"
+    after = _wait_healthy(http, path, params["health_recovery_timeout_s"])
+    evidence.note(f"after {component} returned", after.status_code)
+    assert after.status_code == 200, (
+        f"/health still answers {after.status_code} "
+        f"{params['health_recovery_timeout_s']} s after {component} came back"
+    )
+
+
+@requirement("MON-HEALTH-005")
+def test_health_reports_database_outage(
+    target: Any, http: httpx.Client, params: dict[str, Any], evidence: Any
+) -> None:
+    target.require(Capability.CONTROL)
+    _check_outage(target, http, params, evidence, "database")
+
+
+@requirement("MON-HEALTH-006")
+def test_health_reports_redis_outage(
+    target: Any, http: httpx.Client, params: dict[str, Any], evidence: Any
+) -> None:
+    target.require(Capability.REDIS)
+    target.require(Capability.CONTROL)
+    _check_outage(target, http, params, evidence, "redis")
+
+
+@requirement("MON-HEALTH-007")
+def test_frontend_exposes_health(
+    target: Any, params: dict[str, Any], evidence: Any
+) -> None:
+    target.require(Capability.FRONTEND)
+    from harness.probes.http import client_for
+
+    with client_for(target.service_url("frontend"), on_response=evidence.exchange) as client:
+        response = client.get(params["health_path"])
+    assert response.status_code == 200, f"frontend /health answered {response.status_code}"

@@ -1,0 +1,63 @@
+"""Shared fixtures of the harness's own tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+REPO = Path(__file__).resolve().parent.parent
+SUITES = REPO / "suites"
+
+
+@dataclass
+class SuiteRun:
+    """One run of the compliance suites in a child pytest, and the matrix it wrote."""
+
+    returncode: int
+    output: str
+    matrix: dict[str, Any] | None
+
+    def verdict(self, requirement_id: str) -> str:
+        assert self.matrix is not None, f"no matrix was written:\n{self.output}"
+        for entry in self.matrix["requirements"]:
+            if entry["id"] == requirement_id:
+                return str(entry["verdict"])
+        raise KeyError(requirement_id)
+
+    def entry(self, requirement_id: str) -> dict[str, Any]:
+        assert self.matrix is not None, f"no matrix was written:\n{self.output}"
+        return next(e for e in self.matrix["requirements"] if e["id"] == requirement_id)
+
+
+def clean_env() -> dict[str, str]:
+    """The environment minus HARNESS_* settings a developer may have exported."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
+
+
+@pytest.fixture
+def run_suites(tmp_path: Path) -> Callable[..., SuiteRun]:
+    """Run ``pytest suites ...`` in a subprocess with its reports in a temporary folder."""
+
+    def run(*args: str, timeout: float = 300) -> SuiteRun:
+        report_dir = tmp_path / "reports"
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", str(SUITES), "-p", "no:cacheprovider",
+             f"--report-dir={report_dir}", "-q", *args],
+            cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=timeout,
+            check=False,
+        )
+        matrix_path = report_dir / "matrix.json"
+        matrix = json.loads(matrix_path.read_text()) if matrix_path.is_file() else None
+        return SuiteRun(proc.returncode, proc.stdout + proc.stderr, matrix)
+
+    return run

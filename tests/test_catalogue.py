@@ -1,0 +1,111 @@
+"""The requirement catalogue: the real file is valid and complete; the loader names bad entries."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from harness.spec import ID_PREFIXES, CatalogueError, load_catalogue
+from harness.spec.catalogue import parse_catalogue
+
+SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "production-readiness.md"
+
+
+def _doc(**overrides: Any) -> dict[str, Any]:
+    requirement = {
+        "id": "SEC-RL-001", "title": "t", "area": "rate-limiting", "section": "s",
+        "profiles": ["production"], "params": ["calls"],
+    }
+    requirement.update(overrides)
+    return {
+        "parameters": {"calls": {"type": "int", "default": 100, "description": "d"}},
+        "requirements": [requirement],
+    }
+
+
+def test_real_catalogue_is_valid_and_large() -> None:
+    catalogue = load_catalogue()
+    assert len(catalogue) > 100
+    prefixes = {req.prefix for req in catalogue}
+    assert prefixes == set(ID_PREFIXES), f"areas without requirements: {set(ID_PREFIXES) - prefixes}"
+
+
+def test_every_spec_section_has_requirements() -> None:
+    catalogue = load_catalogue()
+    sections = " ".join(req.section for req in catalogue)
+    headings = re.findall(r"^#{2,3} (.+)$", SPEC.read_text(), flags=re.MULTILINE)
+    skip = {"Table of Contents", "Overview", "Location", "Getting Help", "Version History"}
+    missing = [h for h in headings if h not in skip and h not in sections]
+    assert not missing, f"spec headings without a requirement: {missing}"
+
+
+def test_valid_minimal_document_loads() -> None:
+    catalogue = parse_catalogue(_doc(), Path("x.yaml"))
+    assert catalogue["SEC-RL-001"].params == ("calls",)
+    assert catalogue.parameters["calls"].default == 100
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"id": "sec-rl-1"}, "id must be PREFIX-SUFFIX"),
+        ({"id": "XYZ-001"}, "PREFIX one of"),
+        ({"area": "monitoring"}, "does not match its prefix"),
+        ({"profiles": ["staging"]}, "profiles must be"),
+        ({"params": ["nope"]}, "unknown parameter 'nope'"),
+        ({"title": ""}, "missing 'title'"),
+        ({"colour": "red"}, "unknown keys"),
+    ],
+)
+def test_bad_entry_is_named(override: dict[str, Any], message: str) -> None:
+    with pytest.raises(CatalogueError, match=message) as info:
+        parse_catalogue(_doc(**override), Path("x.yaml"))
+    assert "requirement" in str(info.value)
+
+
+def test_duplicate_id_is_refused() -> None:
+    doc = _doc()
+    doc["requirements"].append(dict(doc["requirements"][0]))
+    with pytest.raises(CatalogueError, match="'SEC-RL-001': duplicate id"):
+        parse_catalogue(doc, Path("x.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ({"type": "int", "default": "many", "description": "d"}, "not a valid int"),
+        ({"type": "complex", "default": 1, "description": "d"}, "type must be one of"),
+        ({"type": "int", "description": "d"}, "missing 'default'"),
+        ({"type": "int", "default": 1, "description": "d", "profiles": {"qa": 2}}, "profiles"),
+    ],
+)
+def test_bad_parameter_is_named(param: dict[str, Any], message: str) -> None:
+    doc = _doc()
+    doc["parameters"]["calls"] = param
+    with pytest.raises(CatalogueError, match=f"parameter 'calls'.*{message}"):
+        parse_catalogue(doc, Path("x.yaml"))
+
+
+def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "requirements.yaml"
+    bad.write_text("parameters: {}\nrequirements:\n  - id: [unclosed\n")
+    with pytest.raises(CatalogueError, match=r"requirements.yaml: line \d+: invalid YAML"):
+        load_catalogue(bad)
+
+
+def test_profile_defaults() -> None:
+    doc = _doc()
+    doc["parameters"]["calls"]["profiles"] = {"development": 1000}
+    param = parse_catalogue(doc, Path("x.yaml")).parameters["calls"]
+    assert (param.default_for("production"), param.default_for("development")) == (100, 1000)
+
+
+def test_yaml_is_plain_data() -> None:
+    # the catalogue is a contract other tools read: no YAML tags or anchors tricks
+    text = load_catalogue().path.read_text()
+    assert "!!" not in text
+    assert isinstance(yaml.safe_load(text), dict)
