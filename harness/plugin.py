@@ -164,6 +164,7 @@ class _MatrixRecorder:
     def __init__(self, config: pytest.Config, builder: Any) -> None:
         self.config = config
         self.builder = builder
+        self.written: tuple[dict[str, Any], list[Path]] | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.builder.add(report)
@@ -176,14 +177,18 @@ class _MatrixRecorder:
         harness_config = self.config.stash[CONFIG_KEY]
         fallback = {"kind": harness_config.stack, "url": harness_config.target_url}
         matrix = self.builder.build(target=fallback)
-        paths = write_reports(matrix, harness_config.report_dir)
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            s = matrix["summary"]
-            reporter.write_line(
-                f"harness: {s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, "
-                f"{s['uncovered']} uncovered requirements; matrix: {paths[0]}"
-            )
+        self.written = (matrix, write_reports(matrix, harness_config.report_dir))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.written is None:
+            return
+        matrix, paths = self.written
+        s = matrix["summary"]
+        terminalreporter.write_sep("-", "compliance matrix")
+        terminalreporter.write_line(
+            f"{s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, "
+            f"{s['uncovered']} uncovered requirements; written to {paths[0]}"
+        )
 
 
 # --- fixtures -------------------------------------------------------------------------------

@@ -44,12 +44,11 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
 
 
-@pytest.fixture
-def run_suites(tmp_path: Path) -> Callable[..., SuiteRun]:
-    """Run ``pytest suites ...`` in a subprocess with its reports in a temporary folder."""
+def suite_runner(workdir: Path) -> Callable[..., SuiteRun]:
+    """Run ``pytest suites ...`` in a subprocess with its reports under ``workdir``."""
 
     def run(*args: str, timeout: float = 300) -> SuiteRun:
-        report_dir = tmp_path / "reports"
+        report_dir = workdir / "reports"
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", str(SUITES), "-p", "no:cacheprovider",
              f"--report-dir={report_dir}", "-q", *args],
@@ -61,3 +60,8 @@ def run_suites(tmp_path: Path) -> Callable[..., SuiteRun]:
         return SuiteRun(proc.returncode, proc.stdout + proc.stderr, matrix)
 
     return run
+
+
+@pytest.fixture
+def run_suites(tmp_path: Path) -> Callable[..., SuiteRun]:
+    return suite_runner(tmp_path)

@@ -9,17 +9,21 @@ from typing import Any
 
 
 def _wrap(ids: list[str]) -> str:
-    return textwrap.fill(", ".join(ids), width=96, initial_indent="    ", subsequent_indent="    ")
+    return textwrap.fill(
+        ", ".join(ids), width=96, initial_indent="    ", subsequent_indent="    ",
+        break_on_hyphens=False,
+    )
 
 
 def render_summary(matrix: Mapping[str, Any], report_dir: Path) -> str:
     s = matrix["summary"]
     entries = matrix["requirements"]
+    not_applicable = sum(1 for e in entries if not e["applicable"])
     lines = [
         "",
         f"requirements: {s['total']} in the catalogue, profile {matrix['profile']}",
-        f"  passed {s['passed']}   failed {s['failed']}   skipped {s['skipped']}   "
-        f"uncovered {s['uncovered']}",
+        f"  passed {s['passed']}   failed {s['failed']}   skipped {s['skipped']}"
+        f" ({not_applicable} not applicable to {matrix['profile']})   uncovered {s['uncovered']}",
     ]
     failed = [e for e in entries if e["verdict"] == "failed"]
     if failed:

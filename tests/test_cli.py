@@ -1,0 +1,133 @@
+"""``harness`` as a user runs it: one-line errors, the gate's summary, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, clean_env
+
+HARNESS = [sys.executable, "-m", "harness.cli"]
+
+
+def harness(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*HARNESS, *args], cwd=cwd, env=clean_env(), capture_output=True, text=True,
+        timeout=timeout, check=False,
+    )
+
+
+def _one_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line, got:\n{stderr}"
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def test_unreachable_target_fails_fast_with_one_line(tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = harness("gate", "--target-url", "http://127.0.0.1:1", cwd=tmp_path)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 2
+    line = _one_line(result.stderr)
+    assert line.startswith("harness: error: target http://127.0.0.1:1 is unreachable")
+    assert elapsed < 5, f"took {elapsed:.1f} s"
+
+
+def test_malformed_harness_toml_names_file_and_problem(tmp_path: Path) -> None:
+    (tmp_path / "harness.toml").write_text("[params\nhealth_path = '/x'\n")
+    result = harness("gate", cwd=tmp_path)
+    assert result.returncode == 2
+    line = _one_line(result.stderr)
+    assert "harness.toml: invalid TOML" in line
+    assert "line 1" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--param", "nope=1"], "unknown parameter 'nope'"),
+        (["--param", "health_max_clock_skew_s=soon"], "not a valid float"),
+        (["--mutant", "no-such-mutant"], "unknown mutant 'no-such-mutant'"),
+        (["--target-url", "localhost:8000"], "is not an absolute http(s) URL"),
+    ],
+)
+def test_bad_options_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    result = harness("gate", *args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in _one_line(result.stderr)
+
+
+def test_gate_passes_on_embedded_app_and_writes_reports(tmp_path: Path) -> None:
+    result = harness("gate", "--report-dir", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "verdict: PASS" in result.stdout
+    assert "uncovered (no check yet):" in result.stdout
+    matrix = json.loads((tmp_path / "out" / "matrix.json").read_text())
+    assert matrix["summary"]["failed"] == 0
+    assert matrix["summary"]["passed"] >= 5
+    assert (tmp_path / "out" / "matrix.md").is_file()
+
+
+def test_gate_fails_on_a_mutant_and_names_the_requirement(tmp_path: Path) -> None:
+    result = harness(
+        "gate", "--mutant", "health-bad-version", "--report-dir", str(tmp_path / "out"),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "MON-HEALTH-004" in result.stdout.split("failed:")[1]
+    assert "verdict: FAIL" in result.stdout
+
+
+def test_requirements_and_params_listings(tmp_path: Path) -> None:
+    listed = harness("requirements", "--format", "json", cwd=tmp_path)
+    assert listed.returncode == 0
+    rows = json.loads(listed.stdout)
+    assert any(row["id"] == "MON-HEALTH-001" for row in rows)
+    params = harness("params", cwd=tmp_path)
+    assert "health_max_clock_skew_s" in params.stdout
+
+
+def test_suites_run_against_a_separately_started_app(tmp_path: Path) -> None:
+    """`pytest suites --target-url URL` against `python -m reference_app serve`."""
+    from harness.targets.processes import free_port
+
+    port = free_port()
+    env = clean_env() | {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'formulas.db'}",
+        "ENVIRONMENT": "development",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "reference_app", "serve", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", str(REPO / "suites"), "-p", "no:cacheprovider",
+             "--target-url", f"http://127.0.0.1:{port}", f"--report-dir={tmp_path / 'r'}"],
+            cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=300,
+            check=False,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert result.returncode == 0, result.stdout + result.stderr
+    matrix = json.loads((tmp_path / "r" / "matrix.json").read_text())
+    entries = {e["id"]: e for e in matrix["requirements"]}
+    assert entries["MON-HEALTH-001"]["verdict"] == "passed"
+    assert entries["MON-HEALTH-005"]["verdict"] == "skipped"  # no stack control over a URL
+    assert matrix["targets"][0]["kind"] == "url"

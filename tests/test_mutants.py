@@ -1,0 +1,58 @@
+"""Every check can fail: each mutant of the reference app fails the requirements it breaks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from harness.spec import load_catalogue
+from reference_app.mutants import MUTANTS
+from tests.conftest import SuiteRun, suite_runner
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
+    """The compliance suites against the clean embedded reference app, once per module."""
+    return suite_runner(tmp_path_factory.mktemp("clean"))()
+
+
+def test_clean_reference_app_passes(clean_run: SuiteRun) -> None:
+    assert clean_run.matrix is not None, clean_run.output
+    failed = [e["id"] for e in clean_run.matrix["requirements"] if e["verdict"] == "failed"]
+    assert not failed, f"the clean reference app fails {failed}:\n{clean_run.output}"
+    assert clean_run.returncode == 0, clean_run.output
+
+
+def test_mutants_name_known_requirements() -> None:
+    catalogue = load_catalogue()
+    for mutant in MUTANTS.values():
+        assert mutant.breaks, f"mutant {mutant.name} breaks nothing"
+        unknown = [rid for rid in mutant.breaks if rid not in catalogue]
+        assert not unknown, f"mutant {mutant.name} names unknown requirements {unknown}"
+
+
+def test_every_check_that_runs_has_a_mutant(clean_run: SuiteRun) -> None:
+    """A check that ran on the embedded app (not skipped) must be proven able to fail."""
+    assert clean_run.matrix is not None, clean_run.output
+    broken = {rid for mutant in MUTANTS.values() for rid in mutant.breaks}
+    ran: list[dict[str, Any]] = [
+        e for e in clean_run.matrix["requirements"] if e["verdict"] in {"passed", "failed"}
+    ]
+    assert ran, "no check ran"
+    unproven = [e["id"] for e in ran if e["id"] not in broken]
+    assert not unproven, f"checks without a mutant that makes them fail: {unproven}"
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_mutant_fails_its_requirements(name: str, run_suites: Callable[..., SuiteRun]) -> None:
+    mutant = MUTANTS[name]
+    run = run_suites("--mutant", name, *(f"--requirement={rid}" for rid in mutant.breaks))
+    for rid in mutant.breaks:
+        entry = run.entry(rid)
+        assert entry["verdict"] == "failed", (
+            f"mutant {name} ({mutant.description}) should fail {rid}, got {entry['verdict']}: "
+            f"{entry['checks']}\n{run.output}"
+        )
+    assert run.returncode == 1
