@@ -1,0 +1,106 @@
+"""Command line: `python -m reference_app serve|migrate`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from reference_app.core.config import Settings, SettingsError, get_settings
+from reference_app.core.probes import describe_failure, url_secrets
+
+PROG = "reference_app"
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+class _CommandError(Exception):
+    """Printed as one line; the exit code travels with it."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Reference app of the formulas API.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="migrate the database, then serve HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind (default: 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    serve.add_argument("--no-migrate", action="store_true", help="skip `alembic upgrade head`")
+    serve.add_argument(
+        "--log-level", choices=_LOG_LEVELS, help="uvicorn log level (default: LOG_LEVEL)"
+    )
+
+    commands.add_parser("migrate", help="bring the database to the latest revision")
+    return parser
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        raise _CommandError(str(exc), 2) from None
+
+
+def _check_mutant() -> None:
+    # Fail here with one line rather than with a traceback from every worker.
+    from reference_app.mutants import MUTANT_ENV_VAR, UnknownMutantError, get_mutant
+
+    name = os.environ.get(MUTANT_ENV_VAR, "").strip()
+    if name:
+        try:
+            get_mutant(name)
+        except UnknownMutantError as exc:
+            raise _CommandError(str(exc), 2) from None
+
+
+def _migrate(settings: Settings) -> None:
+    from reference_app.core.migrate import upgrade_to_head
+
+    try:
+        upgrade_to_head(settings.database_url)
+    except Exception as exc:
+        reason = describe_failure(exc, url_secrets(settings.database_url))
+        raise _CommandError(f"migration failed: {reason}", 1) from None
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    if args.workers < 1:
+        raise _CommandError("--workers must be at least 1", 2)
+    _check_mutant()
+    if not args.no_migrate:
+        _migrate(settings)
+    uvicorn.run(
+        "reference_app.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level or settings.log_level.lower(),
+        # The server's name and version are of use only to an attacker.
+        server_header=False,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings()
+        if args.command == "migrate":
+            _migrate(settings)
+        else:
+            _serve(args, settings)
+    except _CommandError as exc:
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""The application factory: `uvicorn --factory reference_app.app:create_app`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from reference_app import __version__
+from reference_app.api import formulas, health
+from reference_app.api.errors import install_error_handlers
+from reference_app.core.config import Settings, get_settings
+from reference_app.core.database import Database, database_of
+from reference_app.mutants import apply_mutant_from_env
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await database_of(app).dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A fully wired app; without `settings` they are read from the environment.
+
+    The mutant named by REFERENCE_APP_MUTANT, if any, is applied last.
+    """
+    settings = settings if settings is not None else get_settings()
+    logging.getLogger("reference_app").setLevel(settings.log_level)
+
+    app = FastAPI(
+        title="Formulas API (reference app)",
+        version=__version__,
+        lifespan=_lifespan,
+    )
+    database = Database(settings)
+    app.state.settings = settings
+    app.state.database = database
+    health.set_health_service(app, health.build_health_service(settings, database))
+
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(formulas.router)
+
+    apply_mutant_from_env(app, settings)
+    return app

@@ -1,0 +1,1 @@
+"""Configuration, database access, migrations, security helpers and health probes."""

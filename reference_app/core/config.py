@@ -1,0 +1,180 @@
+"""Settings read from the environment, and the values that depend on the deployment profile."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["production", "development", "test"]
+LogLevel = Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
+
+MIN_SECRET_KEY_LENGTH = 32
+
+# Fragments that show a key was copied from an example file rather than generated.
+_PLACEHOLDER_MARKERS = (
+    "changeme",
+    "changethis",
+    "replaceme",
+    "yoursecret",
+    "secretkey",
+    "insecure",
+    "password",
+    "default",
+    "example",
+)
+# Even 32 random hex digits (16 possible) almost surely show more distinct characters.
+_MIN_DISTINCT_SECRET_CHARS = 8
+
+_DRIVER_ALIASES = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+}
+_SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Values that differ between production and development/test deployments.
+
+    Later hardening work adds its profile-dependent knobs here, so one table shows how
+    production is stricter than development.
+    """
+
+    name: Environment
+    min_password_length: int
+
+
+PROFILES: Mapping[Environment, Profile] = {
+    "production": Profile(name="production", min_password_length=12),
+    "development": Profile(name="development", min_password_length=8),
+    "test": Profile(name="test", min_password_length=8),
+}
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a deployment the app can start with."""
+
+
+def _is_repetition(key: str) -> bool:
+    """True for keys like "0123456789" * 4: a short unit repeated at least three times."""
+    return any(
+        key == (key[:period] * (len(key) // period + 1))[: len(key)]
+        for period in range(1, len(key) // 3 + 1)
+    )
+
+
+def weak_secret_reason(key: str) -> str | None:
+    """Why `key` is unfit as a production SECRET_KEY, or None when it is acceptable."""
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters in production"
+    letters = re.sub(r"[^a-z0-9]", "", key.lower())
+    if any(marker in letters for marker in _PLACEHOLDER_MARKERS):
+        return "SECRET_KEY looks like a placeholder; generate a random one"
+    # "secretsecretsecret..." or "0123456789" * 4 are long enough but not random.
+    if len(set(key)) < _MIN_DISTINCT_SECRET_CHARS or _is_repetition(letters):
+        return "SECRET_KEY is too regular to be random; generate a random one"
+    return None
+
+
+def async_database_url(url: str) -> str:
+    """`url` with the async driver the app uses; ValueError for unsupported databases."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep:
+        raise ValueError("must look like sqlite+aiosqlite:///path or postgresql+asyncpg://...")
+    scheme = _DRIVER_ALIASES.get(scheme, scheme)
+    if scheme not in _SUPPORTED_DRIVERS:
+        raise ValueError(f"driver must be one of {', '.join(_SUPPORTED_DRIVERS)}")
+    return f"{scheme}://{rest}"
+
+
+def _generated_secret() -> SecretStr:
+    return SecretStr(secrets.token_urlsafe(48))
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, from unprefixed environment variables (ENVIRONMENT, ...)."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    environment: Environment = "development"
+    database_url: str = "sqlite+aiosqlite:///./formulas.db"
+    redis_url: str | None = None
+    mlflow_tracking_uri: str | None = None
+    # Development and test get a fresh random key; production must bring its own.
+    secret_key: SecretStr = Field(default_factory=_generated_secret)
+    log_level: LogLevel = "INFO"
+    db_pool_size: int = Field(default=10, ge=1, le=1000)
+    health_probe_timeout_s: float = Field(default=2.0, gt=0, le=60)
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("redis_url", "mlflow_tracking_uri", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # Compose files often pass `REDIS_URL=` to mean "not configured".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return async_database_url(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_secret_is_unset(cls, data: object) -> object:
+        # `SECRET_KEY=` must not become an empty key in development, nor count as "set"
+        # in production.
+        if isinstance(data, dict):
+            value = data.get("secret_key")
+            if isinstance(value, str) and not value.strip():
+                return {key: item for key, item in data.items() if key != "secret_key"}
+        return data
+
+    @model_validator(mode="after")
+    def _production_secret(self) -> Settings:
+        if self.environment != "production":
+            return self
+        if "secret_key" not in self.model_fields_set:
+            raise ValueError("SECRET_KEY must be set in production")
+        reason = weak_secret_reason(self.secret_key.get_secret_value())
+        if reason is not None:
+            raise ValueError(reason)
+        return self
+
+    @property
+    def profile(self) -> Profile:
+        return PROFILES[self.environment]
+
+
+def _one_line(error: ValidationError) -> str:
+    parts = []
+    for detail in error.errors():
+        message = str(detail["msg"]).removeprefix("Value error, ")
+        field = ".".join(str(part) for part in detail["loc"]).upper()
+        parts.append(f"{field}: {message}" if field else message)
+    return "; ".join(parts)
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment now; raises SettingsError with a one-line reason."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc)) from None

@@ -1,0 +1,117 @@
+"""Mutants: the reference app with one deliberate defect each, to prove every check can fail.
+
+A mutant is chosen with the environment variable REFERENCE_APP_MUTANT and applied by
+create_app after the clean app is built, so the clean code carries no defect switches.
+Mutants live next to the feature they break and register themselves here in one line:
+
+    register("health-bad-version", breaks=("MON-HEALTH-004",), description="...")(apply_fn)
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from reference_app.core.config import Settings
+
+MUTANT_ENV_VAR = "REFERENCE_APP_MUTANT"
+
+# Modules whose import registers mutants; a new module of mutants is added here.
+_MUTANT_MODULES = ("reference_app.api.health_mutants",)
+
+_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+logger = logging.getLogger("reference_app.mutants")
+
+ApplyMutant = Callable[[FastAPI, Settings], None]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One deliberate defect: which requirement ids it must make fail, and how to inject it."""
+
+    name: str
+    breaks: tuple[str, ...]
+    description: str
+    apply: ApplyMutant
+
+
+MUTANTS: dict[str, Mutant] = {}
+
+
+class UnknownMutantError(KeyError):
+    """No mutant of that name is registered."""
+
+    def __str__(self) -> str:
+        # KeyError would print the message with quotes around it.
+        return str(self.args[0])
+
+
+def register_mutant(mutant: Mutant) -> Mutant:
+    """Add `mutant` to MUTANTS; names are unique kebab-case and must break something."""
+    if not _NAME.match(mutant.name):
+        raise ValueError(f"mutant name {mutant.name!r} must be kebab-case")
+    if not mutant.breaks:
+        raise ValueError(f"mutant {mutant.name!r} must name the requirement ids it breaks")
+    if mutant.name in MUTANTS:
+        raise ValueError(f"mutant {mutant.name!r} is already registered")
+    MUTANTS[mutant.name] = mutant
+    return mutant
+
+
+def register(
+    name: str, *, breaks: tuple[str, ...], description: str
+) -> Callable[[ApplyMutant], ApplyMutant]:
+    """Decorator form of register_mutant for the function that injects the defect."""
+
+    def decorate(apply: ApplyMutant) -> ApplyMutant:
+        register_mutant(Mutant(name=name, breaks=breaks, description=description, apply=apply))
+        return apply
+
+    return decorate
+
+
+def get_mutant(name: str) -> Mutant:
+    """The registered mutant `name`; UnknownMutantError (a KeyError) lists the known names."""
+    try:
+        return MUTANTS[name]
+    except KeyError:
+        known = ", ".join(sorted(MUTANTS)) or "none"
+        raise UnknownMutantError(f"unknown mutant {name!r}; known mutants: {known}") from None
+
+
+def apply_mutant(app: FastAPI, settings: Settings, name: str) -> Mutant:
+    mutant = get_mutant(name)
+    mutant.apply(app, settings)
+    app.state.mutant = mutant.name
+    logger.warning("mutant %r is active: %s", mutant.name, mutant.description)
+    return mutant
+
+
+def apply_mutant_from_env(
+    app: FastAPI, settings: Settings, environ: Mapping[str, str] | None = None
+) -> Mutant | None:
+    """Apply the mutant named by REFERENCE_APP_MUTANT; unset or empty leaves the app clean.
+
+    An unknown name raises instead of falling back to the clean app, so a typo can never
+    make a check look as if it failed for the right reason.
+    """
+    name = (os.environ if environ is None else environ).get(MUTANT_ENV_VAR, "").strip()
+    app.state.mutant = None
+    if not name:
+        return None
+    return apply_mutant(app, settings, name)
+
+
+def _load_mutant_modules() -> None:
+    for module in _MUTANT_MODULES:
+        importlib.import_module(module)
+
+
+_load_mutant_modules()
