@@ -30,12 +30,20 @@ def main() -> None:
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
-@click.option("--target-url", help="Deployment to check; default: start the embedded reference app.")
+@click.option(
+    "--target-url", help="Deployment to check; default: start the embedded reference app."
+)
 @click.option("--stack", type=click.Choice(STACKS), help="embedded (default) or url.")
 @click.option("--profile", type=click.Choice(PROFILES), help="Requirements to apply [production].")
-@click.option("--allow-host", "allow_hosts", multiple=True, help="Extra host for load/attack suites.")
-@click.option("--harness-config", type=click.Path(dir_okay=False), help="Config file (harness.toml).")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a parameter.")
+@click.option(
+    "--allow-host", "allow_hosts", multiple=True, help="Extra host for load/attack suites."
+)
+@click.option(
+    "--harness-config", type=click.Path(dir_okay=False), help="Config file (harness.toml)."
+)
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a parameter."
+)
 @click.option("--report-dir", type=click.Path(file_okay=False), help="Output folder [reports].")
 @click.option("--mutant", help="Embedded stack: run against a defective reference app.")
 @click.option("-k", "keyword", help="Only checks matching this pytest -k expression.")
@@ -90,8 +98,16 @@ def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
     suites = Path(options["suites"]) if options["suites"] else SUITES_DIR
     if not suites.exists():
         fail(f"no suites at {suites}; pass --suites DIR")
-    args = [str(suites), "-p", "no:locust", "-p", "no:cacheprovider", "-q", "--tb=short",
-            f"--rootdir={suites.parent if suites.is_dir() else suites.parent.parent}"]
+    args = [
+        str(suites),
+        "-p",
+        "no:locust",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--tb=short",
+        f"--rootdir={suites.parent if suites.is_dir() else suites.parent.parent}",
+    ]
     for name in ("target_url", "stack", "profile", "harness_config", "mutant"):
         if options[name]:
             args += [f"--{name.replace('_', '-')}", str(options[name])]
@@ -125,8 +141,17 @@ def requirements(area: str | None, fmt: str) -> None:
         fail(str(exc))
     selected = [r for r in catalogue if area is None or r.area == area]
     if fmt == "json":
-        rows = [{"id": r.id, "title": r.title, "area": r.area, "section": r.section,
-                 "profiles": list(r.profiles), "params": list(r.params)} for r in selected]
+        rows = [
+            {
+                "id": r.id,
+                "title": r.title,
+                "area": r.area,
+                "section": r.section,
+                "profiles": list(r.profiles),
+                "params": list(r.params),
+            }
+            for r in selected
+        ]
         click.echo(json.dumps(rows, indent=2))
         return
     for req in selected:

@@ -110,7 +110,9 @@ def _merge(
                 for name, param_value in value.items():
                     parameter = catalogue.parameters.get(name)
                     if parameter is None:
-                        raise ConfigError(f"{source}: unknown parameter {name!r}; see `harness params`")
+                        raise ConfigError(
+                            f"{source}: unknown parameter {name!r}; see `harness params`"
+                        )
                     try:
                         raw_params[name] = parameter.coerce(param_value, source=source)
                     except CatalogueError as exc:

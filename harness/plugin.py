@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,19 +26,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--stack", choices=STACKS, help="embedded (default): start the reference app")
     group.addoption("--profile", choices=PROFILES, help="which requirements apply (production)")
     group.addoption(
-        "--allow-host", action="append", default=[], dest="allow_hosts",
+        "--allow-host",
+        action="append",
+        default=[],
+        dest="allow_hosts",
         help="host that load and attack suites may target (loopback is always allowed)",
     )
     group.addoption("--harness-config", help="config file to use instead of ./harness.toml")
     group.addoption(
-        "--param", action="append", default=[], dest="harness_params", metavar="NAME=VALUE",
+        "--param",
+        action="append",
+        default=[],
+        dest="harness_params",
+        metavar="NAME=VALUE",
         help="override a requirement parameter, e.g. --param p95_ms=400",
     )
     group.addoption("--report-dir", help="where matrix.json and matrix.md go (reports)")
     group.addoption("--mutant", help="embedded stack: start the reference app with this defect")
     group.addoption(
-        "--requirement", action="append", default=[], dest="harness_requirements",
-        metavar="ID", help="run only the checks of this requirement (repeatable)",
+        "--requirement",
+        action="append",
+        default=[],
+        dest="harness_requirements",
+        metavar="ID",
+        help="run only the checks of this requirement (repeatable)",
     )
 
 
@@ -47,7 +59,8 @@ def _is_worker(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "requirement(*ids): the requirement ids (harness/spec/requirements.yaml) "
+        "markers",
+        "requirement(*ids): the requirement ids (harness/spec/requirements.yaml) "
         "this check verifies",
     )
     config.addinivalue_line("markers", "nightly: long-running check, run by the nightly job")
@@ -122,11 +135,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if ids:
             item.stash[REQUIREMENTS_KEY] = tuple(dict.fromkeys(ids))
     if wanted:
-        keep = [item for item in items if wanted & set(item.stash.get(REQUIREMENTS_KEY, ()))]
+        keep = [item for item in items if wanted.intersection(_ids_of(item))]
         deselected = [item for item in items if item not in keep]
         if deselected:
             config.hook.pytest_deselected(items=deselected)
             items[:] = keep
+
+
+def _ids_of(item: pytest.Item) -> tuple[str, ...]:
+    return item.stash.get(REQUIREMENTS_KEY, ())
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -154,12 +171,13 @@ def pytest_runtest_makereport(
         info = item.config.stash.get(TARGET_INFO_KEY, None)
         if info is not None:
             props["target"] = info
-        report.user_properties.append(("harness", props))
+        # xdist ships user properties to the controller: keep them plain JSON values
+        report.user_properties.append(("harness", json.loads(json.dumps(props, default=str))))
     return report
 
 
 class _MatrixRecorder:
-    """Registered in the controller only: folds every report (also xdist workers') into one matrix."""
+    """In the controller only: folds every report, xdist workers' too, into one matrix."""
 
     def __init__(self, config: pytest.Config, builder: Any) -> None:
         self.config = config

@@ -23,13 +23,15 @@ from reference_app.core.config import Settings
 MUTANT_ENV_VAR = "REFERENCE_APP_MUTANT"
 
 # Modules whose import registers mutants; a new module of mutants is added here.
-_MUTANT_MODULES = ("reference_app.api.health_mutants",)
+_MUTANT_MODULES = ("reference_app.api.health_mutants", "reference_app.frontend.mutants")
 
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 logger = logging.getLogger("reference_app.mutants")
 
 ApplyMutant = Callable[[FastAPI, Settings], None]
+# rewrites the frontend's nginx.conf text
+FrontendMutation = Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Mutant:
     breaks: tuple[str, ...]
     description: str
     apply: ApplyMutant
+    frontend: FrontendMutation | None = None
 
 
 MUTANTS: dict[str, Mutant] = {}
@@ -73,6 +76,30 @@ def register(
     def decorate(apply: ApplyMutant) -> ApplyMutant:
         register_mutant(Mutant(name=name, breaks=breaks, description=description, apply=apply))
         return apply
+
+    return decorate
+
+
+def _backend_untouched(app: FastAPI, settings: Settings) -> None:
+    """A frontend mutant leaves the backend clean."""
+
+
+def register_frontend(
+    name: str, *, breaks: tuple[str, ...], description: str
+) -> Callable[[FrontendMutation], FrontendMutation]:
+    """Decorator for a mutant of the nginx frontend: a function rewriting its config text."""
+
+    def decorate(mutation: FrontendMutation) -> FrontendMutation:
+        register_mutant(
+            Mutant(
+                name=name,
+                breaks=breaks,
+                description=description,
+                apply=_backend_untouched,
+                frontend=mutation,
+            )
+        )
+        return mutation
 
     return decorate
 

@@ -68,7 +68,8 @@ def test_health_timestamp_is_iso8601_and_current(
     sent = datetime.now(UTC)
     body = _json_body(http.get(params["health_path"]))
     received = datetime.now(UTC)
-    assert isinstance(body, dict) and "timestamp" in body, "health body has no timestamp"
+    assert isinstance(body, dict), "health body is not a JSON object"
+    assert "timestamp" in body, "health body has no timestamp"
     timestamp = parse_timestamp(body["timestamp"])
     skew = clock_skew_s(timestamp, (sent, received))
     evidence.note("timestamp", body["timestamp"])
@@ -89,7 +90,9 @@ def test_health_version_is_semantic(
     body = _json_body(http.get(params["health_path"]))
     version = body.get("version") if isinstance(body, dict) else None
     evidence.note("version", version)
-    assert is_semver(version), f"health version {version!r} is not a semantic version (MAJOR.MINOR.PATCH)"
+    assert is_semver(version), (
+        f"health version {version!r} is not a semantic version (MAJOR.MINOR.PATCH)"
+    )
     expected = params["expected_version"]
     if expected:
         assert version == expected, f"deployment reports version {version}, expected {expected}"
@@ -138,12 +141,14 @@ def test_health_reports_redis_outage(
 
 
 @requirement("MON-HEALTH-007")
-def test_frontend_exposes_health(
-    target: Any, params: dict[str, Any], evidence: Any
-) -> None:
+def test_frontend_exposes_health(target: Any, params: dict[str, Any], evidence: Any) -> None:
     target.require(Capability.FRONTEND)
     from harness.probes.http import client_for
 
     with client_for(target.service_url("frontend"), on_response=evidence.exchange) as client:
         response = client.get(params["health_path"])
     assert response.status_code == 200, f"frontend /health answered {response.status_code}"
+    # an SPA fallback answers 200 with index.html for any path: that is not a health check
+    body = _json_body(response)
+    status = body.get("status") if isinstance(body, dict) else None
+    assert status == "healthy", f"frontend /health reports status {status!r}, expected 'healthy'"

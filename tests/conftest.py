@@ -50,9 +50,22 @@ def suite_runner(workdir: Path) -> Callable[..., SuiteRun]:
     def run(*args: str, timeout: float = 300) -> SuiteRun:
         report_dir = workdir / "reports"
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", str(SUITES), "-p", "no:cacheprovider",
-             f"--report-dir={report_dir}", "-q", *args],
-            cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=timeout,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                str(SUITES),
+                "-p",
+                "no:cacheprovider",
+                f"--report-dir={report_dir}",
+                "-q",
+                *args,
+            ],
+            cwd=REPO,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
             check=False,
         )
         matrix_path = report_dir / "matrix.json"

@@ -17,8 +17,12 @@ SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "production-rea
 
 def _doc(**overrides: Any) -> dict[str, Any]:
     requirement = {
-        "id": "SEC-RL-001", "title": "t", "area": "rate-limiting", "section": "s",
-        "profiles": ["production"], "params": ["calls"],
+        "id": "SEC-RL-001",
+        "title": "t",
+        "area": "rate-limiting",
+        "section": "s",
+        "profiles": ["production"],
+        "params": ["calls"],
     }
     requirement.update(overrides)
     return {
@@ -31,7 +35,9 @@ def test_real_catalogue_is_valid_and_large() -> None:
     catalogue = load_catalogue()
     assert len(catalogue) > 100
     prefixes = {req.prefix for req in catalogue}
-    assert prefixes == set(ID_PREFIXES), f"areas without requirements: {set(ID_PREFIXES) - prefixes}"
+    assert prefixes == set(ID_PREFIXES), (
+        f"areas without requirements: {set(ID_PREFIXES) - prefixes}"
+    )
 
 
 def test_every_spec_section_has_requirements() -> None:

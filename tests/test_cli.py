@@ -17,8 +17,13 @@ HARNESS = [sys.executable, "-m", "harness.cli"]
 
 def harness(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*HARNESS, *args], cwd=cwd, env=clean_env(), capture_output=True, text=True,
-        timeout=timeout, check=False,
+        [*HARNESS, *args],
+        cwd=cwd,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -76,7 +81,11 @@ def test_gate_passes_on_embedded_app_and_writes_reports(tmp_path: Path) -> None:
 
 def test_gate_fails_on_a_mutant_and_names_the_requirement(tmp_path: Path) -> None:
     result = harness(
-        "gate", "--mutant", "health-bad-version", "--report-dir", str(tmp_path / "out"),
+        "gate",
+        "--mutant",
+        "health-bad-version",
+        "--report-dir",
+        str(tmp_path / "out"),
         cwd=tmp_path,
     )
     assert result.returncode == 1, result.stdout + result.stderr
@@ -104,7 +113,10 @@ def test_suites_run_against_a_separately_started_app(tmp_path: Path) -> None:
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "reference_app", "serve", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         import httpx
@@ -117,9 +129,22 @@ def test_suites_run_against_a_separately_started_app(tmp_path: Path) -> None:
             except httpx.HTTPError:
                 time.sleep(0.2)
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", str(REPO / "suites"), "-p", "no:cacheprovider",
-             "--target-url", f"http://127.0.0.1:{port}", f"--report-dir={tmp_path / 'r'}"],
-            cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=300,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                str(REPO / "suites"),
+                "-p",
+                "no:cacheprovider",
+                "--target-url",
+                f"http://127.0.0.1:{port}",
+                f"--report-dir={tmp_path / 'r'}",
+            ],
+            cwd=tmp_path,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
             check=False,
         )
     finally:

@@ -23,8 +23,11 @@ def test_defaults(tmp_path: Path) -> None:
 
 
 def test_precedence_cli_over_env_over_files(tmp_path: Path) -> None:
-    _write(tmp_path / "pyproject.toml", "[tool.harness]\nprofile = 'development'\n"
-           "[tool.harness.params]\nhealth_max_clock_skew_s = 5\nhealth_path = '/py'\n")
+    _write(
+        tmp_path / "pyproject.toml",
+        "[tool.harness]\nprofile = 'development'\n"
+        "[tool.harness.params]\nhealth_max_clock_skew_s = 5\nhealth_path = '/py'\n",
+    )
     _write(tmp_path / "harness.toml", "[params]\nhealth_max_clock_skew_s = 7\n")
     env = {"HARNESS_PARAM_HEALTH_MAX_CLOCK_SKEW_S": "9", "HARNESS_PROFILE": "production"}
     config = load_config(env=env, project_dir=tmp_path)
@@ -34,7 +37,8 @@ def test_precedence_cli_over_env_over_files(tmp_path: Path) -> None:
     assert config.sources["params.health_max_clock_skew_s"] == "environment"
     config = load_config(
         cli={"params": {"health_max_clock_skew_s": "11"}, "profile": "development"},
-        env=env, project_dir=tmp_path,
+        env=env,
+        project_dir=tmp_path,
     )
     assert config.param("health_max_clock_skew_s") == 11.0
     assert config.profile == "development"
@@ -89,8 +93,9 @@ def test_bad_target_url(tmp_path: Path, url: str) -> None:
 
 def test_mutant_needs_embedded(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--mutant needs the embedded stack"):
-        load_config(cli={"target_url": "http://127.0.0.1:9", "mutant": "x"}, env={},
-                    project_dir=tmp_path)
+        load_config(
+            cli={"target_url": "http://127.0.0.1:9", "mutant": "x"}, env={}, project_dir=tmp_path
+        )
 
 
 def test_param_assignments() -> None:

@@ -73,9 +73,22 @@ def test_ctrl_c_stops_the_embedded_app(tmp_path: Path) -> None:
     (suites / "test_slow.py").write_text(SLOW_SUITE)
     env = clean_env() | {"TMPDIR": str(tmp_path)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "gate", "--suites", str(suites),
-         "--report-dir", str(tmp_path / "r"), "-s"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "gate",
+            "--suites",
+            str(suites),
+            "--report-dir",
+            str(tmp_path / "r"),
+            "-s",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60

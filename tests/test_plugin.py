@@ -54,7 +54,9 @@ def test_matrix_verdicts_and_evidence(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_suite=SUITE)
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=1, skipped=1, errors=1)
-    result.stdout.fnmatch_lines(["2 passed, 2 failed, * skipped, * uncovered requirements; written to *"])
+    result.stdout.fnmatch_lines(
+        ["2 passed, 2 failed, * skipped, * uncovered requirements; written to *"]
+    )
     matrix = _matrix(pytester)
     verdicts = _verdicts(matrix)
     assert verdicts["MON-HEALTH-001"] == "passed"
@@ -82,7 +84,9 @@ def test_one_matrix_under_xdist(pytester: pytest.Pytester) -> None:
     assert verdicts["MON-HEALTH-001"] == "passed"
     assert verdicts["MON-HEALTH-002"] == "failed"
     assert verdicts["MON-HEALTH-003"] == "skipped"
-    assert len(next(e for e in matrix["requirements"] if e["id"] == "MON-HEALTH-001")["checks"]) == 2
+    assert (
+        len(next(e for e in matrix["requirements"] if e["id"] == "MON-HEALTH-001")["checks"]) == 2
+    )
 
 
 def test_unknown_requirement_id_is_a_usage_error(pytester: pytest.Pytester) -> None:

@@ -47,8 +47,16 @@ def test_iso_timestamps_parse_to_utc(text: str, had_offset: bool) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["01/01/2024 00:00:00", "2024-01-01 00:00:00", "1704067200", "2024-13-01T00:00:00",
-     "2024-01-01", "", "Mon, 01 Jan 2024 00:00:00 GMT", "2024-01-01T25:00:00"],
+    [
+        "01/01/2024 00:00:00",
+        "2024-01-01 00:00:00",
+        "1704067200",
+        "2024-13-01T00:00:00",
+        "2024-01-01",
+        "",
+        "Mon, 01 Jan 2024 00:00:00 GMT",
+        "2024-01-01T25:00:00",
+    ],
 )
 def test_non_iso_timestamps_are_rejected(text: str) -> None:
     with pytest.raises(HealthFormatError):

@@ -46,7 +46,13 @@ def render_markdown(matrix: Mapping[str, Any]) -> str:
     for entry in matrix["requirements"]:
         if entry["area"] != area:
             area = entry["area"]
-            lines += ["", f"## {area}", "", "| id | verdict | requirement | detail |", "|---|---|---|---|"]
+            lines += [
+                "",
+                f"## {area}",
+                "",
+                "| id | verdict | requirement | detail |",
+                "|---|---|---|---|",
+            ]
         lines.append(
             f"| {entry['id']} | {_ICONS[entry['verdict']]} | {_cell(entry['title'])} | "
             f"{_cell(_detail(entry))} |"

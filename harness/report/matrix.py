@@ -62,7 +62,7 @@ def report_message(report: Any) -> str | None:
 
 
 class MatrixBuilder:
-    """Collects per-test reports (also those sent by xdist workers) and folds them per requirement."""
+    """Collects per-test reports (xdist workers' too) and folds them per requirement."""
 
     def __init__(self, catalogue: Catalogue, profile: str, params: Mapping[str, Any]) -> None:
         self.catalogue = catalogue

@@ -10,7 +10,10 @@ from typing import Any
 
 def _wrap(ids: list[str]) -> str:
     return textwrap.fill(
-        ", ".join(ids), width=96, initial_indent="    ", subsequent_indent="    ",
+        ", ".join(ids),
+        width=96,
+        initial_indent="    ",
+        subsequent_indent="    ",
         break_on_hyphens=False,
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -33,7 +33,8 @@ ID_PREFIXES: dict[str, str] = {
 AREAS: frozenset[str] = frozenset(ID_PREFIXES.values())
 
 _ID_RE = re.compile(
-    r"^(?P<prefix>" + "|".join(sorted(map(re.escape, ID_PREFIXES), key=len, reverse=True))
+    r"^(?P<prefix>"
+    + "|".join(sorted(map(re.escape, ID_PREFIXES), key=len, reverse=True))
     + r")-[A-Z0-9]+(?:-[A-Z0-9]+)*$"
 )
 PARAM_TYPES = ("int", "float", "str", "bool", "list[str]")
@@ -116,38 +117,64 @@ class Catalogue:
         return self.requirements[requirement_id]
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool | float):
+        raise ValueError  # 1.5 or True are not counts, even if int() would take them
+    return int(value)
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError
+    return float(value)
+
+
+def _to_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError
+    return value
+
+
+def _to_str_list(value: Any) -> list[str]:
+    if isinstance(value, str):  # env vars and options: comma separated
+        return [item.strip() for item in value.split(",") if item.strip()]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise ValueError
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "int": _to_int,
+    "float": _to_float,
+    "str": _to_str,
+    "bool": _to_bool,
+    "list[str]": _to_str_list,
+}
+
+
 def coerce_value(type_name: str, value: Any, *, where: str) -> Any:
-    """Convert ``value`` to ``type_name``; strings are parsed as an env var or CLI value would be."""
+    """Convert ``value`` to ``type_name``; strings are parsed as env vars and options are."""
+    converter = _CONVERTERS.get(type_name)
+    if converter is None:
+        raise CatalogueError(
+            f"{where}: unknown type {type_name!r} (use one of {', '.join(PARAM_TYPES)})"
+        )
     try:
-        if type_name == "bool":
-            if isinstance(value, bool):
-                return value
-            if isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "on"}:
-                return True
-            if isinstance(value, str) and value.strip().lower() in {"0", "false", "no", "off"}:
-                return False
-            raise ValueError
-        if type_name == "int":
-            if isinstance(value, bool) or isinstance(value, float):
-                raise ValueError
-            return int(value)
-        if type_name == "float":
-            if isinstance(value, bool):
-                raise ValueError
-            return float(value)
-        if type_name == "str":
-            if not isinstance(value, str):
-                raise ValueError
-            return value
-        if type_name == "list[str]":
-            if isinstance(value, str):
-                return [item.strip() for item in value.split(",") if item.strip()]
-            if isinstance(value, list) and all(isinstance(item, str) for item in value):
-                return list(value)
-            raise ValueError
+        return converter(value)
     except (TypeError, ValueError):
         raise CatalogueError(f"{where}: {value!r} is not a valid {type_name}") from None
-    raise CatalogueError(f"{where}: unknown type {type_name!r} (use one of {', '.join(PARAM_TYPES)})")
 
 
 def _parse_parameter(name: str, raw: Any) -> Parameter:
@@ -164,7 +191,9 @@ def _parse_parameter(name: str, raw: Any) -> Parameter:
         raise CatalogueError(f"{where}: type must be one of {', '.join(PARAM_TYPES)}")
     if "default" not in raw:
         raise CatalogueError(f"{where}: missing 'default'")
-    default = None if raw["default"] is None else coerce_value(type_name, raw["default"], where=where)
+    default = (
+        None if raw["default"] is None else coerce_value(type_name, raw["default"], where=where)
+    )
     by_profile_raw = raw.get("profiles") or {}
     if not isinstance(by_profile_raw, dict) or set(by_profile_raw) - set(PROFILES):
         raise CatalogueError(f"{where}: 'profiles' must map {' / '.join(PROFILES)} to values")

@@ -82,7 +82,11 @@ class Target:
 
     def describe(self) -> dict[str, Any]:
         """What the matrix records about the target."""
-        return {"kind": self.kind, "url": self.url, "capabilities": sorted(self.capabilities)}
+        return {
+            "kind": self.kind,
+            "url": self.url,
+            "capabilities": sorted(str(cap) for cap in self.capabilities),
+        }
 
     def close(self) -> None:
         """Release what the target started; idempotent."""

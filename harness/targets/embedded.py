@@ -1,4 +1,5 @@
-"""The reference app as local child processes: uvicorn on a free loopback port (+ Redis)."""
+"""The reference app as local child processes: uvicorn on a free loopback port, plus a real
+redis-server and an nginx frontend when those are installed."""
 
 from __future__ import annotations
 
@@ -39,6 +40,11 @@ def _redis_pings(port: int) -> bool:
         return False
 
 
+def _find_nginx() -> str | None:
+    # Debian installs it in /usr/sbin, which is not on every user's PATH
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+
+
 class EmbeddedTarget(Target):
     """Starts the reference app (and a real redis-server when installed); offers control."""
 
@@ -50,6 +56,7 @@ class EmbeddedTarget(Target):
         mutant: str | None = None,
         allow_hosts: tuple[str, ...] = (),
         use_redis: bool | None = None,
+        use_frontend: bool | None = None,
     ) -> None:
         self.profile = profile
         self.mutant = mutant
@@ -58,11 +65,16 @@ class EmbeddedTarget(Target):
         self.redis_binary = shutil.which("redis-server") if use_redis is not False else None
         if use_redis and not self.redis_binary:
             raise TargetStartError("redis-server is not installed; apt-get install redis-server")
+        self.nginx_binary = _find_nginx() if use_frontend is not False else None
+        if use_frontend and not self.nginx_binary:
+            raise TargetStartError("nginx is not installed; apt-get install nginx")
         self.app_port = free_port()
         self.redis_port = free_port() if self.redis_binary else None
+        self.frontend_port = free_port() if self.nginx_binary else None
         super().__init__(f"http://{HOST}:{self.app_port}", allow_hosts)
         self._redis: ManagedProcess | None = None
         self._app: ManagedProcess | None = None
+        self._frontend: ManagedProcess | None = None
         self._stopped: set[str] = set()
         atexit.register(self.close)
 
@@ -72,17 +84,31 @@ class EmbeddedTarget(Target):
             if self.redis_binary:
                 self._start_redis()
             self._start_app()
+            if self.nginx_binary:
+                self._start_frontend()
         except BaseException:
             self.close()
             raise
         return self
 
     def _start_redis(self) -> None:
-        assert self.redis_binary is not None and self.redis_port is not None
+        assert self.redis_binary is not None
+        assert self.redis_port is not None
         self._redis = ManagedProcess(
             "redis-server",
-            [self.redis_binary, "--port", str(self.redis_port), "--bind", HOST,
-             "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
+            [
+                self.redis_binary,
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                HOST,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
             os.environ,
             self.workdir / "redis.log",
             self.workdir,
@@ -109,8 +135,18 @@ class EmbeddedTarget(Target):
     def _start_app(self) -> None:
         self._app = ManagedProcess(
             "embedded reference app",
-            [sys.executable, "-m", "reference_app", "serve", "--host", HOST,
-             "--port", str(self.app_port), "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "reference_app",
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                str(self.app_port),
+                "--log-level",
+                "warning",
+            ],
             self.app_env(),
             self.workdir / "app.log",
             self.workdir,
@@ -119,11 +155,54 @@ class EmbeddedTarget(Target):
         health = self.url + "/health"
         self._app.wait_ready(lambda: _http_answers(health), START_TIMEOUT_S)
 
+    def _start_frontend(self) -> None:
+        from reference_app.frontend import render_nginx_config
+
+        assert self.nginx_binary is not None
+        assert self.frontend_port is not None
+        # nginx workers drop root privileges: their prefix must be readable by them
+        prefix = self.workdir / "frontend"
+        prefix.mkdir(mode=0o755, exist_ok=True)
+        self.workdir.chmod(0o711)
+        conf = prefix / "nginx.conf"
+        conf.write_text(
+            render_nginx_config(
+                listen_port=self.frontend_port,
+                backend_url=self.url,
+                prefix=prefix,
+                mutant=self.mutant,
+            ),
+            encoding="utf-8",
+        )
+        self._frontend = ManagedProcess(
+            "nginx frontend",
+            [
+                self.nginx_binary,
+                "-p",
+                str(prefix),
+                "-c",
+                str(conf),
+                "-e",
+                str(prefix / "error.log"),
+            ],
+            os.environ,
+            prefix / "nginx.log",
+            prefix,
+        )
+        self._frontend.start()
+        health = self.service_url("frontend") + "/health"
+        self._frontend.wait_ready(lambda: _http_answers(health), START_TIMEOUT_S)
+
+    def service_url(self, service: str) -> str:
+        if service == "frontend" and self.frontend_port is not None:
+            return f"http://{HOST}:{self.frontend_port}"
+        return super().service_url(service)
+
     def close(self) -> None:
-        for proc in (self._app, self._redis):
+        for proc in (self._frontend, self._app, self._redis):
             if proc is not None:
                 proc.stop()
-        self._app = self._redis = None
+        self._app = self._redis = self._frontend = None
         shutil.rmtree(self.workdir, ignore_errors=True)
         atexit.unregister(self.close)
 
@@ -133,6 +212,8 @@ class EmbeddedTarget(Target):
         caps = set(super().capabilities) | {Capability.CONTROL}
         if self.redis_port is not None:
             caps.add(Capability.REDIS)
+        if self.frontend_port is not None:
+            caps.add(Capability.FRONTEND)
         return frozenset(caps)
 
     def stop(self, service: str) -> None:
@@ -159,4 +240,6 @@ class EmbeddedTarget(Target):
     def describe(self) -> dict[str, Any]:
         info = super().describe()
         info.update(profile=self.profile, mutant=self.mutant, redis=self.redis_port is not None)
+        if self.frontend_port is not None:
+            info["frontend_url"] = self.service_url("frontend")
         return info

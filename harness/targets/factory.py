@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from harness.config import HarnessConfig
+from harness.errors import TargetStartError
 from harness.targets.base import Target
 
 
@@ -22,7 +25,14 @@ def open_target(config: HarnessConfig) -> Iterator[Target]:
     target = EmbeddedTarget(
         profile=config.profile, mutant=config.mutant, allow_hosts=config.allow_hosts
     )
+    failure = None
     try:
-        yield target.start_all()
+        target.start_all()
+    except TargetStartError as exc:
+        failure = str(exc)
+    if failure is not None:
+        pytest.fail(failure, pytrace=False)  # the app's log says why; our stack would not
+    try:
+        yield target
     finally:
         target.close()
