@@ -25,11 +25,26 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="harness")
-def main() -> None:
+def cli() -> None:
     """Prove that a deployment keeps its production-readiness promises."""
 
 
-@main.command(context_settings={"ignore_unknown_options": True})
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: usage errors are one line, never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="harness", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+    except click.UsageError as exc:
+        hint = f"; see {exc.ctx.command_path} --help" if exc.ctx is not None else ""
+        fail(f"{exc.format_message().rstrip('.')}{hint}")
+    except click.ClickException as exc:
+        fail(exc.format_message())
+    except click.exceptions.Abort:
+        fail("interrupted", EXIT_INTERRUPTED)
+
+
+@cli.command()
 @click.option(
     "--target-url", help="Deployment to check; default: start the embedded reference app."
 )
@@ -46,12 +61,22 @@ def main() -> None:
 )
 @click.option("--report-dir", type=click.Path(file_okay=False), help="Output folder [reports].")
 @click.option("--mutant", help="Embedded stack: run against a defective reference app.")
+@click.option(
+    "--requirement",
+    "requirement_ids",
+    multiple=True,
+    metavar="ID",
+    help="Only the checks of this requirement (repeatable).",
+)
 @click.option("-k", "keyword", help="Only checks matching this pytest -k expression.")
 @click.option("-n", "workers", help="Parallel workers (pytest-xdist), e.g. auto.")
 @click.option("--suites", type=click.Path(exists=True), help="Suites folder or file [suites/].")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def gate(**options: Any) -> None:
-    """Run every compliance suite, write reports/, exit 0 only if no requirement failed."""
+    """Run every compliance suite, write reports/, exit 0 only if no requirement failed.
+
+    Arguments after -- go to pytest unchanged, e.g. harness gate -- -x --tb=long.
+    """
     cli = {
         "target_url": options["target_url"],
         "stack": options["stack"],
@@ -114,6 +139,7 @@ def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
     args += [f"--report-dir={report_dir.resolve()}"]
     args += [f"--allow-host={host}" for host in options["allow_hosts"]]
     args += [f"--param={item}" for item in options["params"]]
+    args += [f"--requirement={rid}" for rid in options["requirement_ids"]]
     if options["keyword"]:
         args += ["-k", options["keyword"]]
     if options["workers"]:
@@ -130,7 +156,7 @@ def _run_pytest(args: list[str]) -> int:
         return 2
 
 
-@main.command()
+@cli.command()
 @click.option("--area", help="Only this area, e.g. monitoring.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def requirements(area: str | None, fmt: str) -> None:
@@ -158,7 +184,7 @@ def requirements(area: str | None, fmt: str) -> None:
         click.echo(f"{req.id:<22} {','.join(p[:4] for p in req.profiles):<10} {req.title}")
 
 
-@main.command()
+@cli.command()
 def params() -> None:
     """List the requirement parameters with their defaults."""
     try:

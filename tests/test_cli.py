@@ -60,6 +60,8 @@ def test_malformed_harness_toml_names_file_and_problem(tmp_path: Path) -> None:
         (["--param", "health_max_clock_skew_s=soon"], "not a valid float"),
         (["--mutant", "no-such-mutant"], "unknown mutant 'no-such-mutant'"),
         (["--target-url", "localhost:8000"], "is not an absolute http(s) URL"),
+        (["--stack", "mainframe"], "Invalid value for '--stack'"),
+        (["--bogus"], "No such option '--bogus'"),
     ],
 )
 def test_bad_options_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
@@ -91,6 +93,21 @@ def test_gate_fails_on_a_mutant_and_names_the_requirement(tmp_path: Path) -> Non
     assert result.returncode == 1, result.stdout + result.stderr
     assert "MON-HEALTH-004" in result.stdout.split("failed:")[1]
     assert "verdict: FAIL" in result.stdout
+
+
+def test_gate_runs_only_the_named_requirement(tmp_path: Path) -> None:
+    result = harness(
+        "gate",
+        "--requirement",
+        "MON-HEALTH-004",
+        "--report-dir",
+        str(tmp_path / "out"),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    matrix = json.loads((tmp_path / "out" / "matrix.json").read_text())
+    ran = [e["id"] for e in matrix["requirements"] if e["checks"]]
+    assert ran == ["MON-HEALTH-004"]
 
 
 def test_requirements_and_params_listings(tmp_path: Path) -> None:

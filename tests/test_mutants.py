@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -51,6 +52,9 @@ def test_mutant_fails_its_requirements(name: str, run_suites: Callable[..., Suit
     run = run_suites("--mutant", name, *(f"--requirement={rid}" for rid in mutant.breaks))
     for rid in mutant.breaks:
         entry = run.entry(rid)
+        if entry["verdict"] == "skipped" and not os.environ.get("CI"):
+            # e.g. nginx is not installed here; CI installs everything, so there it fails
+            pytest.skip(f"{rid} cannot run here: {'; '.join(entry['skip_reasons'])}")
         assert entry["verdict"] == "failed", (
             f"mutant {name} ({mutant.description}) should fail {rid}, got {entry['verdict']}: "
             f"{entry['checks']}\n{run.output}"
