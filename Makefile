@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= auto
 
-.PHONY: install gate test lint serve clean
+.PHONY: install gate test lint serve clean images
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ gate: $(STAMP)  ## run the compliance gate against the embedded reference app
 
 test: $(STAMP)  ## the whole test suite, in parallel
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(TEST_ARGS)
+
+images: $(STAMP)  ## local images for the container stacks (debootstrap + Debian packages)
+	$(PY) -m harness.stacks.images build $(IMAGES_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

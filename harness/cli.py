@@ -48,7 +48,12 @@ def main(argv: list[str] | None = None) -> None:
 @click.option(
     "--target-url", help="Deployment to check; default: start the embedded reference app."
 )
-@click.option("--stack", type=click.Choice(STACKS), help="embedded (default) or url.")
+@click.option("--stack", type=click.Choice(STACKS), help="embedded (default), url or containers.")
+@click.option(
+    "--image",
+    metavar="NAME",
+    help="Your backend image, run with throwaway PostgreSQL and Redis (implies containers).",
+)
 @click.option("--profile", type=click.Choice(PROFILES), help="Requirements to apply [production].")
 @click.option(
     "--allow-host", "allow_hosts", multiple=True, help="Extra host for load/attack suites."
@@ -84,6 +89,7 @@ def gate(**options: Any) -> None:
         "allow_hosts": options["allow_hosts"],
         "report_dir": options["report_dir"],
         "mutant": options["mutant"],
+        "image": options["image"],
     }
     try:
         cli["params"] = parse_param_assignments(options["params"])
@@ -94,6 +100,10 @@ def gate(**options: Any) -> None:
 
             assert config.target_url is not None
             check_reachable(config.target_url)
+        if config.stack == "containers":
+            from harness.stacks.docker_env import docker_client
+
+            docker_client(timeout=10).close()  # DockerUnavailable: one line, exit 2
         if config.mutant:
             from reference_app.mutants import MUTANTS
 
@@ -102,7 +112,11 @@ def gate(**options: Any) -> None:
     except (HarnessError, CatalogueError) as exc:
         fail(str(exc))
     args = _pytest_args(options, config.report_dir)
-    target = config.target_url or f"the {config.stack} reference app"
+    target = config.target_url or (
+        f"image {config.image} in containers"
+        if config.image
+        else f"the {config.stack} reference {'stack' if config.stack == 'containers' else 'app'}"
+    )
     click.echo(f"harness gate: checking {target} (profile {config.profile})", err=True)
     code = _run_pytest(args)
     if code in (2,):
@@ -133,7 +147,7 @@ def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
         "--tb=short",
         f"--rootdir={suites.parent if suites.is_dir() else suites.parent.parent}",
     ]
-    for name in ("target_url", "stack", "profile", "harness_config", "mutant"):
+    for name in ("target_url", "stack", "profile", "harness_config", "mutant", "image"):
         if options[name]:
             args += [f"--{name.replace('_', '-')}", str(options[name])]
     args += [f"--report-dir={report_dir.resolve()}"]
@@ -154,6 +168,64 @@ def _run_pytest(args: list[str]) -> int:
         return int(pytest.main(args))
     except KeyboardInterrupt:
         return 2
+
+
+@cli.group()
+def stack() -> None:
+    """Run the reference stack in containers for manual use (needs Docker)."""
+
+
+@stack.command("up")
+@click.option("--image", metavar="NAME", help="Your backend image instead of the reference one.")
+@click.option("--profile", type=click.Choice(PROFILES), default="production", show_default=True)
+@click.option("--with-prometheus", is_flag=True, help="Also run Prometheus.")
+def stack_up(image: str | None, profile: str, with_prometheus: bool) -> None:
+    """Start the stack, print its URLs and leave it running."""
+    from harness.stacks.manual import stack_up as up
+
+    click.echo("harness stack up: starting the container stack ...", err=True)
+    try:
+        info = up(profile=profile, image=image, with_prometheus=with_prometheus)
+    except HarnessError as exc:
+        fail(str(exc))
+    click.echo(f"stack {info.run_id} is healthy ({info.start_seconds} s); profile {profile}")
+    click.echo(f"  backend         {info.backend_url}   (image {info.backend_image})")
+    click.echo(f"  frontend        {info.frontend_url}")
+    click.echo(f"  frontend-http   {info.frontend_http_url}   (redirects to HTTPS)")
+    click.echo(f"  CA certificate  {info.ca_file}")
+    if info.prometheus_url:
+        click.echo(f"  prometheus      {info.prometheus_url}")
+    click.echo("check it:  harness gate --target-url " + info.backend_url)
+    click.echo("stop it:   harness stack down")
+
+
+@stack.command("down")
+def stack_down() -> None:
+    """Stop and remove the stack started by `harness stack up`."""
+    from harness.stacks.manual import stack_down as down
+
+    try:
+        info, report = down()
+    except HarnessError as exc:
+        fail(str(exc))
+    click.echo(f"stack {info.run_id} removed ({report.summary()})")
+
+
+@stack.command("status")
+def stack_status() -> None:
+    """Show the stack started by `harness stack up`, if any."""
+    from harness.stacks.manual import stack_status as status
+
+    try:
+        info, states = status()
+    except HarnessError as exc:
+        fail(str(exc))
+    if info is None:
+        click.echo("no stack is running; start one with `harness stack up`")
+        return
+    click.echo(f"stack {info.run_id}: backend {info.backend_url}, frontend {info.frontend_url}")
+    for service, state in states.items():
+        click.echo(f"  {service:<12} {state}")
 
 
 @cli.command()

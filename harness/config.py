@@ -12,8 +12,8 @@ from typing import Any
 from harness.errors import ConfigError
 from harness.spec import PROFILES, Catalogue, CatalogueError, load_catalogue
 
-STACKS = ("embedded", "url")
-SETTINGS = ("target_url", "stack", "profile", "allow_hosts", "report_dir", "mutant")
+STACKS = ("embedded", "url", "containers")
+SETTINGS = ("target_url", "stack", "profile", "allow_hosts", "report_dir", "mutant", "image")
 ENV_PREFIX = "HARNESS_"
 PARAM_ENV_PREFIX = "HARNESS_PARAM_"
 
@@ -28,6 +28,7 @@ class HarnessConfig:
     allow_hosts: tuple[str, ...] = ()
     report_dir: Path = Path("reports")
     mutant: str | None = None
+    image: str | None = None  # the user's backend image, run in the containers stack
     params: Mapping[str, Any] = field(default_factory=dict)
     # where each setting and parameter came from: default, pyproject.toml, harness.toml, env, cli
     sources: Mapping[str, str] = field(default_factory=dict)
@@ -150,23 +151,34 @@ def load_config(
         where = sources.get("profile", "default")
         raise ConfigError(f"{where}: profile {profile!r} is not one of {', '.join(PROFILES)}")
     target_url = settings.get("target_url")
-    stack = settings.get("stack") or ("url" if target_url else "embedded")
+    image = str(settings["image"]).strip() if settings.get("image") else None
+    stack = settings.get("stack") or (
+        "url" if target_url else "containers" if image else "embedded"
+    )
     if stack not in STACKS:
         raise ConfigError(
             f"{sources.get('stack', 'default')}: stack {stack!r} is not one of {', '.join(STACKS)}"
         )
     if stack == "url" and not target_url:
         raise ConfigError("stack 'url' needs a target: pass --target-url URL")
-    if stack == "embedded" and target_url and sources.get("stack"):
-        raise ConfigError("--stack embedded starts its own app; drop --target-url or the stack")
+    if stack in ("embedded", "containers") and target_url and sources.get("stack"):
+        raise ConfigError(f"--stack {stack} starts its own app; drop --target-url or the stack")
+    if image and (target_url or stack != "containers"):
+        other = "--target-url" if target_url else f"--stack {stack}"
+        raise ConfigError(
+            f"--image runs your backend image in the containers stack; drop {other} or the image"
+        )
     if target_url:
         stack = "url"
         from harness.targets.url import validate_url
 
         target_url = validate_url(str(target_url))
     mutant = settings.get("mutant")
-    if mutant and stack != "embedded":
-        raise ConfigError("--mutant needs the embedded stack (it starts a defective reference app)")
+    if mutant and (stack not in ("embedded", "containers") or settings.get("image")):
+        raise ConfigError(
+            "--mutant needs the embedded or containers stack with the reference images "
+            "(it starts a defective reference app)"
+        )
 
     allow_hosts = settings.get("allow_hosts", ())
     if isinstance(allow_hosts, str):
@@ -180,6 +192,7 @@ def load_config(
         allow_hosts=tuple(str(h) for h in allow_hosts),
         report_dir=Path(settings.get("report_dir", "reports")),
         mutant=str(mutant) if mutant else None,
+        image=image,
         params=resolved,
         sources=sources,
     )

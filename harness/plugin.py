@@ -18,12 +18,23 @@ CATALOGUE_KEY = pytest.StashKey[Catalogue]()
 REQUIREMENTS_KEY = pytest.StashKey[tuple[str, ...]]()
 EVIDENCE_KEY = pytest.StashKey[Any]()
 TARGET_INFO_KEY = pytest.StashKey[dict[str, Any]]()
+STACK_SESSION_KEY = pytest.StashKey[Any]()
+WORKER_STACK = "harness_stack"  # key of the controller's stack description in workerinput
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "production-readiness harness")
     group.addoption("--target-url", help="base URL of the deployment under test")
-    group.addoption("--stack", choices=STACKS, help="embedded (default): start the reference app")
+    group.addoption(
+        "--stack",
+        choices=STACKS,
+        help="embedded (default): start the reference app; containers: the reference stack "
+        "in throwaway containers",
+    )
+    group.addoption(
+        "--image",
+        help="run this backend image with throwaway PostgreSQL and Redis (containers stack)",
+    )
     group.addoption("--profile", choices=PROFILES, help="which requirements apply (production)")
     group.addoption(
         "--allow-host",
@@ -64,6 +75,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "this check verifies",
     )
     config.addinivalue_line("markers", "nightly: long-running check, run by the nightly job")
+    config.addinivalue_line(
+        "markers",
+        "disruptive: stops or restarts services of the shared stack; never runs alongside "
+        "other checks",
+    )
     try:
         catalogue = load_catalogue()
         opt = config.option
@@ -76,6 +92,7 @@ def pytest_configure(config: pytest.Config) -> None:
                 "allow_hosts": tuple(getattr(opt, "allow_hosts", None) or ()),
                 "report_dir": getattr(opt, "report_dir", None),
                 "mutant": getattr(opt, "mutant", None),
+                "image": getattr(opt, "image", None),
                 "params": parse_param_assignments(getattr(opt, "harness_params", None) or []),
             },
             project_dir=config.invocation_params.dir,
@@ -93,6 +110,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
         builder = MatrixBuilder(catalogue, harness_config.profile, harness_config.params)
         config.pluginmanager.register(_MatrixRecorder(config, builder), "harness-matrix")
+        if harness_config.stack == "containers":
+            from harness.stacks.session import StackSession
+
+            stack_session = StackSession(harness_config)
+            config.stash[STACK_SESSION_KEY] = stack_session
+            config.pluginmanager.register(_StackHooks(stack_session), "harness-stack")
 
 
 def _with_report_dir(harness_config: HarnessConfig, base: Path) -> HarnessConfig:
@@ -176,6 +199,35 @@ def pytest_runtest_makereport(
     return report
 
 
+class _StackHooks:
+    """In the controller only: one container stack for the whole run, xdist workers included."""
+
+    def __init__(self, stack_session: Any) -> None:
+        self.stack_session = stack_session
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        try:
+            self.stack_session.prepare()
+        except HarnessError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[WORKER_STACK] = self.stack_session.ensure_started()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.stack_session.close()
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.stack_session.close()  # also when the session never fully started
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        for line in self.stack_session.summary():
+            terminalreporter.write_line(line)
+
+
 class _MatrixRecorder:
     """In the controller only: folds every report, xdist workers' too, into one matrix."""
 
@@ -229,9 +281,32 @@ def target(pytestconfig: pytest.Config, harness_config: HarnessConfig) -> Iterat
     """The system under test; started here when the harness runs it itself."""
     from harness.targets.factory import open_target
 
-    with open_target(harness_config) as opened:
+    stack: dict[str, Any] | None = None
+    if harness_config.stack == "containers":
+        if _is_worker(pytestconfig):
+            workerinput: dict[str, Any] = getattr(pytestconfig, "workerinput", {})
+            stack = workerinput.get(WORKER_STACK) or {"error": "no stack from the controller"}
+        else:
+            stack = pytestconfig.stash[STACK_SESSION_KEY].ensure_started()
+    with open_target(harness_config, stack=stack) as opened:
         pytestconfig.stash[TARGET_INFO_KEY] = opened.describe()
         yield opened
+
+
+@pytest.fixture(autouse=True)
+def _harness_stack_lock(request: pytest.FixtureRequest, harness_config: HarnessConfig) -> Any:
+    """On a shared container stack: checks hold a shared lock, ``disruptive`` ones (which stop
+    services) an exclusive one, so no check sees another's outage under xdist."""
+    if harness_config.stack != "containers" or "target" not in request.fixturenames:
+        yield
+        return
+    from harness.stacks.lock import StackLock
+
+    target = request.getfixturevalue("target")
+    lock = StackLock(Path(target.info.lock_file))
+    disruptive = request.node.get_closest_marker("disruptive") is not None
+    with lock.exclusive() if disruptive else lock.shared():
+        yield
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
@@ -23,7 +23,11 @@ from reference_app.core.config import Settings
 MUTANT_ENV_VAR = "REFERENCE_APP_MUTANT"
 
 # Modules whose import registers mutants; a new module of mutants is added here.
-_MUTANT_MODULES = ("reference_app.api.health_mutants", "reference_app.frontend.mutants")
+_MUTANT_MODULES = (
+    "reference_app.api.health_mutants",
+    "reference_app.frontend.mutants",
+    "reference_app.image_mutants",
+)
 
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -43,6 +47,9 @@ class Mutant:
     description: str
     apply: ApplyMutant
     frontend: FrontendMutation | None = None
+    # service (backend, frontend) -> Dockerfile lines that derive the defective image from
+    # the service's image; only a container stack can run these
+    image: Mapping[str, str] = field(default_factory=dict)
 
 
 MUTANTS: dict[str, Mutant] = {}
@@ -102,6 +109,21 @@ def register_frontend(
         return mutation
 
     return decorate
+
+
+def register_image(
+    name: str, *, breaks: tuple[str, ...], description: str, service: str, dockerfile: str
+) -> Mutant:
+    """A mutant image: ``dockerfile`` lines applied on top of ``service``'s image."""
+    return register_mutant(
+        Mutant(
+            name=name,
+            breaks=breaks,
+            description=description,
+            apply=_backend_untouched,
+            image={service: dockerfile},
+        )
+    )
 
 
 def get_mutant(name: str) -> Mutant:

@@ -124,6 +124,7 @@ def _check_outage(
 
 
 @requirement("MON-HEALTH-005")
+@pytest.mark.disruptive
 def test_health_reports_database_outage(
     target: Any, http: httpx.Client, params: dict[str, Any], evidence: Any
 ) -> None:
@@ -132,6 +133,7 @@ def test_health_reports_database_outage(
 
 
 @requirement("MON-HEALTH-006")
+@pytest.mark.disruptive
 def test_health_reports_redis_outage(
     target: Any, http: httpx.Client, params: dict[str, Any], evidence: Any
 ) -> None:

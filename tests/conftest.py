@@ -39,9 +39,15 @@ class SuiteRun:
         return next(e for e in self.matrix["requirements"] if e["id"] == requirement_id)
 
 
+# machine settings, not run settings: which images to use, whether Docker must be there
+_KEPT = ("HARNESS_IMAGE_", "HARNESS_REQUIRE_DOCKER")
+
+
 def clean_env() -> dict[str, str]:
-    """The environment minus HARNESS_* settings a developer may have exported."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
+    """The environment minus the HARNESS_* run settings a developer may have exported."""
+    return {
+        k: v for k, v in os.environ.items() if not k.startswith("HARNESS_") or k.startswith(_KEPT)
+    }
 
 
 def suite_runner(workdir: Path) -> Callable[..., SuiteRun]:

@@ -91,8 +91,10 @@ def test_bad_target_url(tmp_path: Path, url: str) -> None:
         load_config(cli={"target_url": url}, env={}, project_dir=tmp_path)
 
 
-def test_mutant_needs_embedded(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="--mutant needs the embedded stack"):
+def test_mutant_needs_a_reference_stack(tmp_path: Path) -> None:
+    config = load_config(cli={"stack": "containers", "mutant": "x"}, env={}, project_dir=tmp_path)
+    assert (config.stack, config.mutant) == ("containers", "x")
+    with pytest.raises(ConfigError, match="--mutant needs the embedded or containers stack"):
         load_config(
             cli={"target_url": "http://127.0.0.1:9", "mutant": "x"}, env={}, project_dir=tmp_path
         )

@@ -82,6 +82,7 @@ def test_ctrl_c_stops_the_embedded_app(tmp_path: Path) -> None:
             str(suites),
             "--report-dir",
             str(tmp_path / "r"),
+            "--",
             "-s",
         ],
         cwd=tmp_path,

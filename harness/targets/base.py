@@ -20,6 +20,7 @@ class Capability(StrEnum):
     REDIS = "redis"  # the deployment has a Redis component
     FRONTEND = "frontend"  # a frontend service with its own URL
     ATTACK = "attack"  # load and attack traffic is allowed to this host
+    CONTAINERS = "containers"  # the services run in containers the harness can exec into
 
 
 REASONS: dict[Capability, str] = {
@@ -28,6 +29,7 @@ REASONS: dict[Capability, str] = {
     Capability.REDIS: "needs a Redis component in the deployment",
     Capability.FRONTEND: "needs a frontend service",
     Capability.ATTACK: "needs a host on the load/attack allow-list (use --allow-host)",
+    Capability.CONTAINERS: "needs a containers stack (exec, logs, image inspection)",
 }
 
 

@@ -223,6 +223,8 @@ class EmbeddedTarget(Target):
             self.db_path.mkdir()
         elif service == "redis" and self._redis is not None:
             self._redis.stop()
+        elif service == "backend" and self._app is not None:
+            self._app.stop()
         else:
             raise KeyError(f"the embedded target cannot stop {service!r}")
         self._stopped.add(service)
@@ -235,6 +237,8 @@ class EmbeddedTarget(Target):
             self.db_path.with_suffix(".db.stopped").rename(self.db_path)
         elif service == "redis":
             self._start_redis()
+        elif service == "backend":
+            self._start_app()
         self._stopped.discard(service)
 
     def describe(self) -> dict[str, Any]:

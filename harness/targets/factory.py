@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -13,13 +14,28 @@ from harness.targets.base import Target
 
 
 @contextmanager
-def open_target(config: HarnessConfig) -> Iterator[Target]:
+def open_target(
+    config: HarnessConfig, *, stack: Mapping[str, Any] | None = None
+) -> Iterator[Target]:
+    """``stack``: the description of a container stack started by the controlling process
+    (``{"error": ...}`` when it failed to start); without it, a containers target starts
+    and owns its own stack."""
     if config.stack == "url":
         from harness.targets.url import UrlTarget
 
         assert config.target_url is not None
         yield UrlTarget(config.target_url, config.allow_hosts)
         return
+    target = _containers_target(config, stack) if config.stack == "containers" else None
+    if target is None:
+        target = _embedded_target(config)
+    try:
+        yield target
+    finally:
+        target.close()
+
+
+def _embedded_target(config: HarnessConfig) -> Target:
     from harness.targets.embedded import EmbeddedTarget
 
     target = EmbeddedTarget(
@@ -32,7 +48,24 @@ def open_target(config: HarnessConfig) -> Iterator[Target]:
         failure = str(exc)
     if failure is not None:
         pytest.fail(failure, pytrace=False)  # the app's log says why; our stack would not
+    return target
+
+
+def _containers_target(config: HarnessConfig, stack: Mapping[str, Any] | None) -> Target:
+    from harness.targets.containers import ContainersTarget
+
+    if stack is not None:
+        if stack.get("error"):
+            pytest.fail(str(stack["error"]), pytrace=False)
+        return ContainersTarget.from_json({**stack, "allow_hosts": config.allow_hosts})
+    from harness.stacks.containers import ContainerStack
+
+    owned = ContainerStack(profile=config.profile, image=config.image)
+    failure = None
     try:
-        yield target
-    finally:
-        target.close()
+        info = owned.start()
+    except TargetStartError as exc:
+        failure = str(exc)
+    if failure is not None:
+        pytest.fail(failure, pytrace=False)
+    return ContainersTarget(info, config.allow_hosts, stack=owned)

@@ -32,24 +32,80 @@ def render_nginx_config(
     mutant: str | None = None,
     listen_host: str = "127.0.0.1",
 ) -> str:
-    """The frontend's nginx.conf for a run under ``prefix`` (which gets nginx's temp dirs)."""
-    backend = urlsplit(backend_url)
+    """The frontend's nginx.conf for a run under ``prefix`` (which gets nginx's temp dirs).
+
+    Plain HTTP: the embedded target has no certificate in front of nginx.
+    """
     values = {
         # nginx drops root privileges for its workers; as another user it keeps its own
         "USER_DIRECTIVE": "user nobody nogroup;" if os.geteuid() == 0 else "",
         "PREFIX": str(prefix),
+        "ERROR_LOG": str(prefix / "error.log"),
+        "ACCESS_LOG": str(prefix / "access.log"),
         "MIME_TYPES": str(MIME_TYPES),
         "LISTEN": f"{listen_host}:{listen_port}",
         "STATIC_ROOT": str(STATIC_ROOT),
-        "BACKEND_URL": f"{backend.scheme}://{backend.netloc}",
+        "BACKEND_URL": _origin(backend_url),
     }
     for name in _TEMP_DIRS:
         (prefix / "tmp" / name).mkdir(parents=True, exist_ok=True)
+    return _render(values, cut=("tls", "resolver"), mutant=mutant)
+
+
+# Where the frontend image (reference_app/deploy/frontend.Dockerfile) keeps things.
+IMAGE_PREFIX = "/var/cache/frontend"
+IMAGE_STATIC_ROOT = "/usr/share/nginx/frontend"
+IMAGE_TLS_DIR = "/etc/nginx/tls"
+IMAGE_HTTP_PORT = 8080
+IMAGE_HTTPS_PORT = 8443
+IMAGE_BACKEND_URL = "http://backend:8000"
+DOCKER_DNS = "127.0.0.11"
+
+
+def render_image_config(
+    *,
+    backend_url: str = IMAGE_BACKEND_URL,
+    https_port: int | None = IMAGE_HTTPS_PORT,
+    mutant: str | None = None,
+) -> str:
+    """The nginx.conf of the frontend image: HTTP on 8080 redirecting to HTTPS on 8443 (but
+    /health), TLS from /etc/nginx/tls/tls.crt and tls.key mounted at run time, logs on the
+    container's stdout and stderr, no root needed.
+
+    ``https_port`` is the port named in the redirect (None: the default port 443).
+    """
+    values = {
+        "USER_DIRECTIVE": "",  # the image runs as uid 101 from the start
+        "PREFIX": IMAGE_PREFIX,
+        "ERROR_LOG": "stderr",
+        "ACCESS_LOG": "/dev/stdout",
+        "MIME_TYPES": str(MIME_TYPES),
+        "RESOLVER": DOCKER_DNS,
+        "LISTEN": str(IMAGE_HTTP_PORT),
+        "TLS_LISTEN": str(IMAGE_HTTPS_PORT),
+        "TLS_CERT": f"{IMAGE_TLS_DIR}/tls.crt",
+        "TLS_KEY": f"{IMAGE_TLS_DIR}/tls.key",
+        "HTTPS_PORT_SUFFIX": f":{https_port}" if https_port not in (None, 443) else "",
+        "STATIC_ROOT": IMAGE_STATIC_ROOT,
+        "BACKEND_URL": _origin(backend_url),
+    }
+    return _render(values, cut=(), mutant=mutant)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _render(values: dict[str, str], *, cut: tuple[str, ...], mutant: str | None) -> str:
+    config = TEMPLATE.read_text(encoding="utf-8")
+    for name in cut:
+        config = cut_block(config, name)
 
     def substitute(match: re.Match[str]) -> str:
         return values[match.group(1)]
 
-    config = _PLACEHOLDER.sub(substitute, TEMPLATE.read_text(encoding="utf-8"))
+    config = _PLACEHOLDER.sub(substitute, config)
     if mutant:
         from reference_app.mutants import get_mutant  # mutants import this module
 

@@ -1,0 +1,138 @@
+"""The reference stack (or the user's image) in throwaway containers, with stack control.
+
+The controller starts one `ContainerStack` per run; xdist workers receive its description
+as JSON (`to_json` / `from_json`) and control the same containers by id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+from harness.stacks.info import StackInfo
+from harness.targets.base import Capability, Target
+
+if TYPE_CHECKING:
+    import docker
+
+    from harness.stacks.containers import ContainerStack
+    from harness.stacks.control import StackControl
+
+
+class ContainersTarget(Target):
+    """A running container stack: HTTP, control, Redis, a TLS frontend, exec and logs."""
+
+    kind = "containers"
+
+    def __init__(
+        self,
+        info: StackInfo,
+        allow_hosts: tuple[str, ...] = (),
+        *,
+        stack: ContainerStack | None = None,
+    ) -> None:
+        super().__init__(info.backend_url, allow_hosts)
+        self.info = info
+        self._stack = stack  # set in the process that owns the stack: `close` tears it down
+        self._client: docker.DockerClient | None = None
+        self._control: StackControl | None = None
+
+    # --- JSON round trip, so xdist workers attach to the controller's stack ---
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "allow_hosts": list(self.allow_hosts), **self.info.to_json()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ContainersTarget:
+        allow_hosts = tuple(str(host) for host in data.get("allow_hosts", ()))
+        return cls(StackInfo.from_json(data), allow_hosts)
+
+    # --- what it offers ---
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        extra = {Capability.CONTROL, Capability.REDIS, Capability.FRONTEND, Capability.CONTAINERS}
+        return frozenset(set(super().capabilities) | extra)
+
+    @property
+    def ca_file(self) -> str:
+        """PEM of the throwaway CA that signed the frontend's certificate."""
+        return self.info.ca_file
+
+    @property
+    def run_id(self) -> str:
+        return self.info.run_id
+
+    def service_url(self, service: str) -> str:
+        urls = {
+            "backend": self.info.backend_url,
+            "frontend": self.info.frontend_url,
+            "frontend-http": self.info.frontend_http_url,
+        }
+        if self.info.prometheus_url:
+            urls["prometheus"] = self.info.prometheus_url
+        try:
+            return urls[service]
+        except KeyError:
+            raise KeyError(
+                f"the containers target has no {service!r} service (it has: {', '.join(urls)})"
+            ) from None
+
+    # --- stack control ---
+    @property
+    def control(self) -> StackControl:
+        if self._control is None:
+            from harness.stacks.control import StackControl
+            from harness.stacks.docker_env import docker_client
+
+            self._client = docker_client()
+            self._control = StackControl(
+                self._client, self.info.containers, self.info.health_urls()
+            )
+        return self._control
+
+    def stop(self, service: str) -> None:
+        self.control.stop(service)
+
+    def start(self, service: str) -> None:
+        self.control.start(service)
+
+    def restart(self, service: str) -> None:
+        self.control.restart(service)
+
+    def exec(self, service: str, cmd: str | list[str]) -> tuple[int, str]:
+        return self.control.exec(service, cmd)
+
+    def logs(self, service: str) -> str:
+        return self.control.logs(service)
+
+    def inspect_image(self, service: str) -> dict[str, Any]:
+        return self.control.inspect_image(service)
+
+    def inspect_container(self, service: str) -> dict[str, Any]:
+        return self.control.inspect_container(service)
+
+    def image_history(self, service: str) -> list[dict[str, Any]]:
+        return self.control.image_history(service)
+
+    def describe(self) -> dict[str, Any]:
+        info = super().describe()
+        info.update(
+            run_id=self.info.run_id,
+            profile=self.info.profile,
+            backend_image=self.info.backend_image,
+            reference_backend=self.info.reference_backend,
+            frontend_url=self.info.frontend_url,
+            frontend_http_url=self.info.frontend_http_url,
+            services=sorted(self.info.containers),
+        )
+        if self.info.prometheus_url:
+            info["prometheus_url"] = self.info.prometheus_url
+        return info
+
+    def close(self) -> None:
+        if self._client is not None:
+            with suppress(Exception):
+                self._client.close()
+            self._client = self._control = None
+        if self._stack is not None:
+            self._stack.close()
