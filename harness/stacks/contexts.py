@@ -207,7 +207,7 @@ def make_wheelhouse(dest: Path, target: PythonTarget) -> Path:
             source / "reference_app",
             ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "deploy"),
         )
-        _pip("wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(dest), str(source))
+        _pip("wheel", "--quiet", "--no-deps", "-w", str(dest), str(source))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return dest
