@@ -13,6 +13,8 @@ from reference_app.api import formulas, health
 from reference_app.api.errors import install_error_handlers
 from reference_app.core.config import Settings, get_settings
 from reference_app.core.database import Database, database_of
+from reference_app.core.security_config import security_config
+from reference_app.core.security_middleware import setup_security_middleware
 from reference_app.mutants import apply_mutant_from_env
 
 
@@ -45,6 +47,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(formulas.router)
+    security = security_config(settings.environment, settings.redis_url)
+    # as the spec shows it; every other knob comes from SECURITY_* (security_config.py)
+    setup_security_middleware(
+        app,
+        config={
+            "allowed_hosts": security.allowed_hosts,
+            "rate_limit_calls": security.rate_limit_calls,
+            "rate_limit_period": security.rate_limit_period,
+            "ip_whitelist": security.ip_whitelist,
+            "ip_blacklist": security.ip_blacklist,
+        },
+    )
 
     apply_mutant_from_env(app, settings)
     return app

@@ -15,8 +15,10 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from reference_app.core.config import Settings
 
@@ -124,6 +126,17 @@ def register_image(
             image={service: dockerfile},
         )
     )
+
+
+def replace_middleware(app: FastAPI, original: type, defective: type) -> None:
+    """Swap a middleware class of ``app`` (before it starts) for a defective subclass."""
+    for index, entry in enumerate(app.user_middleware):
+        if cast(object, entry.cls) is original:
+            app.user_middleware[index] = Middleware(
+                cast(Any, defective), *entry.args, **entry.kwargs
+            )
+            return
+    raise ValueError(f"{original.__name__} is not installed on the app")
 
 
 def get_mutant(name: str) -> Mutant:
