@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -41,6 +42,13 @@ class SuiteRun:
 
 # machine settings, not run settings: which images to use, whether Docker must be there
 _KEPT = ("HARNESS_IMAGE_", "HARNESS_REQUIRE_DOCKER")
+
+
+def interruptible() -> None:
+    """preexec_fn for a child the test will Ctrl-C: a shell that starts jobs in the background
+    (as CI runners may) leaves SIGINT ignored, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def clean_env() -> dict[str, str]:

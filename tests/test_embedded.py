@@ -14,7 +14,7 @@ import pytest
 
 from harness.errors import TargetStartError
 from harness.targets.embedded import EmbeddedTarget
-from tests.conftest import clean_env
+from tests.conftest import clean_env, interruptible
 
 
 def _processes_mentioning(text: str) -> list[str]:
@@ -90,6 +90,7 @@ def test_ctrl_c_stops_the_embedded_app(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible,
     )
     try:
         deadline = time.monotonic() + 60

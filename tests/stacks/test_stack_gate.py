@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from harness.stacks.docker_env import LABEL_RUN
-from tests.conftest import REPO, SUITES
+from tests.conftest import REPO, SUITES, interruptible
 from tests.stacks.stack_helpers import (
     LineReader,
     harness_cmd,
@@ -119,6 +119,7 @@ def test_interrupt_removes_the_whole_stack(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible,
     )
     with killed_at_exit(proc):
         runs: set[str] = set()
