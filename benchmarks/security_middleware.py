@@ -59,12 +59,30 @@ def _serve(factory: str, workdir: Path, name: str) -> tuple[subprocess.Popen[byt
         "SECURITY_RATE_LIMIT_CALLS": str(10**9),
         "PYTHONPATH": str(REPO),
     }
-    subprocess.run([sys.executable, "-m", "reference_app", "migrate"], env=env, check=True,
-                   cwd=workdir, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "reference_app", "migrate"],
+        env=env,
+        check=True,
+        cwd=workdir,
+        capture_output=True,
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", factory, "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
-        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            factory,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -126,8 +144,10 @@ def main() -> None:
                 proc.wait(timeout=10)
     rates = {name: done / elapsed for name, (done, _, elapsed) in totals.items()}
     for name, (done, errors, elapsed) in totals.items():
-        print(f"{name:<17} {rates[name]:8.1f} req/s  ({done} requests, {errors} errors, "
-              f"{elapsed:.1f} s)")
+        print(
+            f"{name:<17} {rates[name]:8.1f} req/s  ({done} requests, {errors} errors, "
+            f"{elapsed:.1f} s)"
+        )
     ratio = rates["with security"] / rates["without security"]
     print(f"ratio with/without security middleware: {ratio:.3f}")
 

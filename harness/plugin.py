@@ -322,8 +322,15 @@ def evidence(request: pytest.FixtureRequest) -> Any:
 
 @pytest.fixture
 def http(target: Any, evidence: Any) -> Iterator[Any]:
-    """An httpx client bound to the target; every exchange lands in the evidence."""
-    from harness.probes.http import client_for
+    """An httpx client bound to the target; every exchange lands in the evidence.
 
-    with client_for(target.url, on_response=evidence.exchange) as client:
+    On a target that sees client addresses each check sends from a loopback address of its
+    own, so it has its own rate-limit budget; a 429 is repeated after its Retry-After."""
+    from harness.probes.http import client_for, next_loopback_address
+    from harness.targets.base import Capability
+
+    local = next_loopback_address() if target.has(Capability.CLIENT_ADDRESSES) else None
+    with client_for(
+        target.url, on_response=evidence.exchange, local_address=local, retry_429=True
+    ) as client:
         yield client

@@ -85,6 +85,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         log_level=args.log_level or settings.log_level.lower(),
         # The server's name and version are of use only to an attacker.
         server_header=False,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1; the IP filter decides whom
+        # to trust (SECURITY_TRUSTED_PROXIES), so the socket peer reaches it untouched
+        proxy_headers=False,
     )
 
 

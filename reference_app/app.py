@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from reference_app import __version__
-from reference_app.api import formulas, health
+from reference_app.api import auth, formulas, health
 from reference_app.api.errors import install_error_handlers
 from reference_app.core.config import Settings, get_settings
 from reference_app.core.database import Database, database_of
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(formulas.router)
+    app.include_router(auth.router)
     security = security_config(settings.environment, settings.redis_url)
     # as the spec shows it; every other knob comes from SECURITY_* (security_config.py)
     setup_security_middleware(

@@ -29,6 +29,11 @@ _MUTANT_MODULES = (
     "reference_app.api.health_mutants",
     "reference_app.frontend.mutants",
     "reference_app.image_mutants",
+    "reference_app.core.middleware.headers_mutants",
+    "reference_app.core.middleware.ratelimit_mutants",
+    "reference_app.core.middleware.ipfilter_mutants",
+    "reference_app.core.middleware.audit_mutants",
+    "reference_app.core.middleware.validation_mutants",
 )
 
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

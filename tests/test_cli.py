@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import sys
 import time
@@ -124,9 +125,14 @@ def test_suites_run_against_a_separately_started_app(tmp_path: Path) -> None:
     from harness.targets.processes import free_port
 
     port = free_port()
+    # production, as a user's staging would run it, with a short rate-limit window so that the
+    # window checks do not wait a minute each; the harness is told the window by parameters
     env = clean_env() | {
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'formulas.db'}",
-        "ENVIRONMENT": "development",
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "SECURITY_RATE_LIMIT_PERIOD": "10",
+        "SECURITY_ENDPOINT_LIMITS": "/api/v1/auth/login=5/10",
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "reference_app", "serve", "--port", str(port)],
@@ -156,6 +162,8 @@ def test_suites_run_against_a_separately_started_app(tmp_path: Path) -> None:
                 "--target-url",
                 f"http://127.0.0.1:{port}",
                 f"--report-dir={tmp_path / 'r'}",
+                "--param=rate_limit_period_s=10",
+                "--param=login_rate_limit_period_s=10",
             ],
             cwd=tmp_path,
             env=clean_env(),

@@ -90,7 +90,7 @@ def test_ctrl_c_stops_the_embedded_app(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=interruptible,
+        preexec_fn=interruptible,  # noqa: PLW1509 - single-threaded test process
     )
     try:
         deadline = time.monotonic() + 60

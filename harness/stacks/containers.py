@@ -42,10 +42,12 @@ if TYPE_CHECKING:
     from testcontainers.core.network import Network
 
 from harness.stacks.mutants import MUTANT_ENV_VAR, mutant_images
+from harness.targets.deployment import rate_limit_env
 
 KIND_STACK = "stack"
 DB_USER, DB_NAME = "app", "formulas"
 BACKEND_PORT, FRONTEND_HTTP_PORT, FRONTEND_TLS_PORT, PROMETHEUS_PORT = 8000, 8080, 8443, 9090
+REPLICA = "backend-replica"  # a second backend on the same Redis and database
 
 
 class ContainerStack:
@@ -61,8 +63,10 @@ class ContainerStack:
         run_id: str | None = None,
         workdir: Path | None = None,
         client: docker.DockerClient | None = None,
+        backend_replica: bool = True,
     ) -> None:
         self.profile = profile
+        self.backend_replica = backend_replica
         self.user_image = image
         self.with_prometheus = with_prometheus
         self.mutant = mutant
@@ -183,6 +187,8 @@ class ContainerStack:
             "SECRET_KEY": secrets.token_hex(32),
             "ENVIRONMENT": self.profile,
         }
+        if self.user_image is None:  # the reference backend: a short rate-limit window
+            backend_env.update(rate_limit_env(self.profile))  # harness.targets.deployment
         if self.mutant:
             backend_env[MUTANT_ENV_VAR] = self.mutant
         if self.user_image is None:  # a user's image migrates its own database
@@ -194,7 +200,15 @@ class ContainerStack:
         backend = self._launch(
             "backend", images["backend"], ["backend"], backend_env, publish=[BACKEND_PORT]
         )
+        # the replica has no network alias: the frontend proxies to "backend" only; a user's
+        # image migrates its database on start, so its replica starts once that is done
+        if self.backend_replica and self.user_image is None:
+            self._launch(REPLICA, images["backend"], [], backend_env, publish=[BACKEND_PORT])
         wait_http(backend, BACKEND_PORT)
+        if self.backend_replica and self.user_image is not None:
+            self._launch(REPLICA, images["backend"], [], backend_env, publish=[BACKEND_PORT])
+        if self.backend_replica:
+            wait_http(self._services[REPLICA], BACKEND_PORT)
         tls, _ = tls_material(self.workdir)
         frontend = self._launch(
             "frontend", images["frontend"], ["frontend"],
@@ -275,6 +289,9 @@ class ContainerStack:
             backend_image=self.user_image or services["backend"].container.image,
             reference_backend=self.user_image is None,
             backend_url=services["backend"].url(BACKEND_PORT),
+            backend_replica_url=services[REPLICA].url(BACKEND_PORT)
+            if REPLICA in services
+            else None,
             frontend_url=services["frontend"].url(FRONTEND_TLS_PORT, "https"),
             frontend_http_url=services["frontend"].url(FRONTEND_HTTP_PORT),
             prometheus_url=prometheus.url(PROMETHEUS_PORT) if prometheus else None,

@@ -42,6 +42,7 @@ RUNTIME_REQUIREMENTS = (
     "pydantic-settings",
     "redis",
     "argon2-cffi",
+    "limits",
     "httpx",
 )
 PROJECT = "prodready-harness"

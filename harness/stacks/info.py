@@ -26,6 +26,7 @@ class StackInfo:
     network: str
     workdir: str
     prometheus_url: str | None = None
+    backend_replica_url: str | None = None  # a second backend on the same Redis, if any
     start_seconds: float | None = None
     lock_file: str = ""
 

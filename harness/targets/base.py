@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from enum import StrEnum
 from typing import Any
 
+import httpx
 import pytest
 
 from harness.targets.allowlist import is_allowed_host
+
+
+def is_ipv4_loopback(url: str) -> bool:
+    """True when ``url``'s host is an IPv4 loopback address (127.0.0.0/8)."""
+    host = httpx.URL(url).host
+    try:
+        return ipaddress.ip_address(host) in ipaddress.ip_network("127.0.0.0/8")
+    except ValueError:
+        return False
 
 
 class Capability(StrEnum):
@@ -21,6 +32,13 @@ class Capability(StrEnum):
     FRONTEND = "frontend"  # a frontend service with its own URL
     ATTACK = "attack"  # load and attack traffic is allowed to this host
     CONTAINERS = "containers"  # the services run in containers the harness can exec into
+    # the deployment sees the harness's own source address, and the harness can send from
+    # many (an IPv4 loopback target: 127.0.0.2, 127.0.0.3, ...)
+    CLIENT_ADDRESSES = "client-addresses"
+    REPLICAS = "replicas"  # two backend replicas sharing one Redis, each with its own URL
+    AUDIT_LOG = "audit-log"  # the harness can read the deployment's audit records
+    VARIANTS = "variants"  # a second, temporary instance of the app with other settings
+    USERS = "users"  # the harness can create user accounts (a test hook of the target)
 
 
 REASONS: dict[Capability, str] = {
@@ -30,13 +48,25 @@ REASONS: dict[Capability, str] = {
     Capability.FRONTEND: "needs a frontend service",
     Capability.ATTACK: "needs a host on the load/attack allow-list (use --allow-host)",
     Capability.CONTAINERS: "needs a containers stack (exec, logs, image inspection)",
+    Capability.REPLICAS: "needs two backend replicas sharing one Redis",
+    Capability.CLIENT_ADDRESSES: "needs distinct client addresses that the deployment sees "
+    "(an IPv4 loopback target without address translation)",
+    Capability.AUDIT_LOG: "needs access to the audit log (embedded app's file, container logs)",
+    Capability.VARIANTS: "needs a second instance of the app started with other settings",
+    Capability.USERS: "needs a way to create user accounts (a test hook of the target)",
 }
+
+# what ``Target.variant`` accepts: parameter names (and the profile); a target that started
+# the app itself states them in ``facts``
+DEPLOYMENT_SETTINGS = ("ip_denylist", "ip_allowlist", "trusted_proxies", "profile")
 
 
 class Target:
     """A reachable deployment; subclasses add capabilities and control."""
 
     kind = "abstract"
+    # subclasses whose deployment sees the harness's socket address set this to True
+    sees_client_address = False
 
     def __init__(self, url: str, allow_hosts: tuple[str, ...] = ()) -> None:
         self.url = url.rstrip("/")
@@ -47,6 +77,8 @@ class Target:
         caps = {Capability.HTTP}
         if is_allowed_host(self.url, self.allow_hosts):
             caps.add(Capability.ATTACK)
+        if self.sees_client_address and is_ipv4_loopback(self.url):
+            caps.add(Capability.CLIENT_ADDRESSES)
         return frozenset(caps)
 
     def has(self, capability: Capability | str) -> bool:
@@ -81,6 +113,33 @@ class Target:
             yield
         finally:
             self.start(service)
+
+    def replica_urls(self) -> tuple[str, ...]:
+        """The URLs of the backend's replicas (two or more with Capability.REPLICAS),
+        started on first use."""
+        return (self.url,)
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """Requirement parameters this target knows of its deployment (e.g. a shortened
+        rate-limit period); checks use them where the user set no value of their own."""
+        return {}
+
+    # --- test hooks ---
+    def audit_records(self) -> list[dict[str, Any]]:
+        """Every audit record written so far, parsed (Capability.AUDIT_LOG)."""
+        raise NotImplementedError(f"the {self.kind} target cannot read the audit log")
+
+    def variant(self, **settings: Any) -> AbstractContextManager[Target]:
+        """A temporary extra instance of the app configured with ``settings`` (names of
+        DEPLOYMENT_SETTINGS, e.g. ``ip_allowlist=[...]``), stopped after the block
+        (Capability.VARIANTS)."""
+        self.require(Capability.VARIANTS)
+        raise NotImplementedError(f"the {self.kind} target cannot start variants")
+
+    def create_user(self, username: str, password: str) -> None:
+        """Create an active account in the deployment (Capability.USERS)."""
+        raise NotImplementedError(f"the {self.kind} target cannot create users")
 
     def describe(self) -> dict[str, Any]:
         """What the matrix records about the target."""

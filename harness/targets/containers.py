@@ -51,7 +51,25 @@ class ContainersTarget(Target):
     @property
     def capabilities(self) -> frozenset[Capability]:
         extra = {Capability.CONTROL, Capability.REDIS, Capability.FRONTEND, Capability.CONTAINERS}
+        if self.info.backend_replica_url:
+            extra.add(Capability.REPLICAS)
+        extra.add(Capability.AUDIT_LOG)  # audit records are JSON lines of the backend's log
+        if self.info.reference_backend:
+            extra.add(Capability.USERS)  # its image has reference_app.create_admin
         return frozenset(set(super().capabilities) | extra)
+
+    def replica_urls(self) -> tuple[str, ...]:
+        if self.info.backend_replica_url:
+            return (self.url, self.info.backend_replica_url)
+        return super().replica_urls()
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        if not self.info.reference_backend:
+            return {}
+        from harness.targets.deployment import rate_limit_facts
+
+        return dict(rate_limit_facts(self.info.profile))
 
     @property
     def ca_file(self) -> str:
@@ -104,6 +122,20 @@ class ContainersTarget(Target):
 
     def logs(self, service: str) -> str:
         return self.control.logs(service)
+
+    def audit_records(self) -> list[dict[str, Any]]:
+        from harness.probes.audit import parse_records
+
+        return parse_records(self.logs("backend"))
+
+    def create_user(self, username: str, password: str) -> None:
+        from harness.errors import TargetStartError
+
+        command = ["python", "-m", "reference_app.create_admin", "--username", username]
+        code, output = self.exec("backend", ["env", f"ADMIN_PASSWORD={password}", *command])
+        if code != 0:
+            lines = output.strip().splitlines()
+            raise TargetStartError(f"creating user {username!r} failed: {lines[-1:] or code}")
 
     def inspect_image(self, service: str) -> dict[str, Any]:
         return self.control.inspect_image(service)

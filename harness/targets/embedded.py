@@ -10,6 +10,8 @@ import shutil
 import socket
 import sys
 import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,15 @@ import httpx
 
 from harness.errors import TargetStartError
 from harness.targets.base import Capability, Target
+from harness.targets.deployment import (
+    DEFAULT_SETTINGS,
+    check_settings,
+    create_user,
+    rate_limit_env,
+    rate_limit_facts,
+    read_audit_log,
+    settings_env,
+)
 from harness.targets.processes import ManagedProcess, free_port
 
 HOST = "127.0.0.1"
@@ -40,6 +51,12 @@ def _redis_pings(port: int) -> bool:
         return False
 
 
+def _tls_material(prefix: Path) -> tuple[Path, Path]:
+    from harness.stacks.services import tls_material
+
+    return tls_material(prefix)
+
+
 def _find_nginx() -> str | None:
     # Debian installs it in /usr/sbin, which is not on every user's PATH
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
@@ -49,6 +66,7 @@ class EmbeddedTarget(Target):
     """Starts the reference app (and a real redis-server when installed); offers control."""
 
     kind = "embedded"
+    sees_client_address = True
 
     def __init__(
         self,
@@ -57,8 +75,12 @@ class EmbeddedTarget(Target):
         allow_hosts: tuple[str, ...] = (),
         use_redis: bool | None = None,
         use_frontend: bool | None = None,
+        *,
+        settings: Mapping[str, Any] | None = None,
     ) -> None:
         self.profile = profile
+        check_settings(settings or {})  # deny/allow lists, trusted proxies (deployment.py)
+        self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
         self.mutant = mutant
         self.workdir = Path(tempfile.mkdtemp(prefix="harness-embedded-"))
         self.db_path = self.workdir / "formulas.db"
@@ -71,9 +93,14 @@ class EmbeddedTarget(Target):
         self.app_port = free_port()
         self.redis_port = free_port() if self.redis_binary else None
         self.frontend_port = free_port() if self.nginx_binary else None
+        # nginx also terminates TLS (a throwaway trustme CA), as the frontend image does
+        self.frontend_tls_port = free_port() if self.nginx_binary else None
+        self.ca_file: str | None = None
         super().__init__(f"http://{HOST}:{self.app_port}", allow_hosts)
         self._redis: ManagedProcess | None = None
         self._app: ManagedProcess | None = None
+        self._replica: ManagedProcess | None = None  # a second app on the same Redis
+        self._replica_url = ""
         self._frontend: ManagedProcess | None = None
         self._stopped: set[str] = set()
         atexit.register(self.close)
@@ -126,11 +153,20 @@ class EmbeddedTarget(Target):
             REFERENCE_APP_MUTANT=self.mutant or "",
             PYTHONUNBUFFERED="1",
         )
+        env.update(rate_limit_env(self.profile))
+        env.update(settings_env(self.settings, self.audit_log))
         env.pop("REDIS_URL", None)
         env.pop("MLFLOW_TRACKING_URI", None)
         if self.redis_port is not None:
             env["REDIS_URL"] = f"redis://{HOST}:{self.redis_port}/0"
         return env
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return {
+            **rate_limit_facts(self.profile),
+            **{name: value for name, value in self.settings.items() if name != "profile"},
+        }
 
     def _start_app(self) -> None:
         self._app = ManagedProcess(
@@ -155,6 +191,26 @@ class EmbeddedTarget(Target):
         health = self.url + "/health"
         self._app.wait_ready(lambda: _http_answers(health), START_TIMEOUT_S)
 
+    def replica_urls(self) -> tuple[str, ...]:
+        """This app and a second replica on the same Redis (started on first use)."""
+        if self.redis_port is None:
+            return super().replica_urls()
+        if self._replica is None:
+            port = free_port()
+            command = [sys.executable, "-m", "reference_app", "serve", "--host", HOST]
+            self._replica = ManagedProcess(
+                "embedded reference app replica",
+                [*command, "--port", str(port), "--log-level", "warning"],
+                self.app_env(),
+                self.workdir / "app-replica.log",
+                self.workdir,
+            )
+            self._replica.start()
+            self._replica_url = f"http://{HOST}:{port}"
+            health = self._replica_url + "/health"
+            self._replica.wait_ready(lambda: _http_answers(health), START_TIMEOUT_S)
+        return (self.url, self._replica_url)
+
     def _start_frontend(self) -> None:
         from reference_app.frontend import render_nginx_config
 
@@ -165,12 +221,16 @@ class EmbeddedTarget(Target):
         prefix.mkdir(mode=0o755, exist_ok=True)
         self.workdir.chmod(0o711)
         conf = prefix / "nginx.conf"
+        tls_dir, ca_file = _tls_material(prefix)
+        self.ca_file = str(ca_file)
         conf.write_text(
             render_nginx_config(
                 listen_port=self.frontend_port,
                 backend_url=self.url,
                 prefix=prefix,
                 mutant=self.mutant,
+                tls_port=self.frontend_tls_port,
+                tls_dir=tls_dir,
             ),
             encoding="utf-8",
         )
@@ -190,31 +250,61 @@ class EmbeddedTarget(Target):
             prefix,
         )
         self._frontend.start()
-        health = self.service_url("frontend") + "/health"
+        health = self.service_url("frontend-http") + "/health"
         self._frontend.wait_ready(lambda: _http_answers(health), START_TIMEOUT_S)
 
     def service_url(self, service: str) -> str:
-        if service == "frontend" and self.frontend_port is not None:
+        if service == "frontend" and self.frontend_tls_port is not None:
+            return f"https://{HOST}:{self.frontend_tls_port}"
+        if service == "frontend-http" and self.frontend_port is not None:
             return f"http://{HOST}:{self.frontend_port}"
         return super().service_url(service)
 
     def close(self) -> None:
-        for proc in (self._frontend, self._app, self._redis):
+        for proc in (self._frontend, self._replica, self._app, self._redis):
             if proc is not None:
                 proc.stop()
-        self._app = self._redis = self._frontend = None
+        self._app = self._redis = self._frontend = self._replica = None
         shutil.rmtree(self.workdir, ignore_errors=True)
         atexit.unregister(self.close)
 
     # --- capabilities and control ---
     @property
     def capabilities(self) -> frozenset[Capability]:
-        caps = set(super().capabilities) | {Capability.CONTROL}
+        caps = set(super().capabilities) | {Capability.CONTROL, Capability.AUDIT_LOG}
+        caps |= {Capability.VARIANTS, Capability.USERS}
         if self.redis_port is not None:
-            caps.add(Capability.REDIS)
+            caps |= {Capability.REDIS, Capability.REPLICAS}
         if self.frontend_port is not None:
             caps.add(Capability.FRONTEND)
         return frozenset(caps)
+
+    @property
+    def audit_log(self) -> Path:
+        return self.workdir / "audit.log"
+
+    def audit_records(self) -> list[dict[str, Any]]:
+        return read_audit_log(self.audit_log)
+
+    def create_user(self, username: str, password: str) -> None:
+        create_user(self.app_env(), username, password, self.workdir)
+
+    @contextmanager
+    def variant(self, **settings: Any) -> Iterator[EmbeddedTarget]:
+        """The app once more, on its own port and database, without redis and nginx."""
+        profile = settings.pop("profile", self.profile)
+        extra = EmbeddedTarget(
+            profile,
+            self.mutant,
+            self.allow_hosts,
+            use_redis=False,
+            use_frontend=False,
+            settings={**self.settings, **settings},
+        )
+        try:
+            yield extra.start_all()
+        finally:
+            extra.close()
 
     def stop(self, service: str) -> None:
         if service == "database":
@@ -246,4 +336,5 @@ class EmbeddedTarget(Target):
         info.update(profile=self.profile, mutant=self.mutant, redis=self.redis_port is not None)
         if self.frontend_port is not None:
             info["frontend_url"] = self.service_url("frontend")
+            info["frontend_http_url"] = self.service_url("frontend-http")
         return info

@@ -58,3 +58,4 @@ class UrlTarget(Target):
     """A deployment the harness does not control."""
 
     kind = "url"
+    sees_client_address = True

@@ -20,13 +20,23 @@ CommaList = Annotated[list[str], NoDecode]
 _ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
     "production": {
         "https_required": True,
-        "cors_origins": [],
+        # the spec's frontend address; a real deployment sets SECURITY_CORS_ORIGINS
+        "cors_origins": ["http://localhost:8080"],
         "rate_limit_calls": 100,
+        "endpoint_limits": ["/api/v1/auth/login=5/60"],  # login stricter than the default
     },
     "development": {
         "https_required": False,
-        "cors_origins": ["http://localhost:3000", "http://localhost:5173", "http://127.0.0.1:3000"],
+        # relaxed: the production origin plus local dev servers
+        "cors_origins": [
+            "http://localhost:8080",
+            "http://127.0.0.1:8080",
+            "http://localhost:5173",
+            "http://localhost:3000",
+            "http://127.0.0.1:3000",
+        ],
         "rate_limit_calls": 1000,
+        "endpoint_limits": ["/api/v1/auth/login=50/60"],
     },
 }
 
@@ -42,7 +52,7 @@ class SecuritySettings(BaseSettings):
     rate_limit_calls: int | None = None
     rate_limit_period: int = 60
     # path prefix -> "calls/period", e.g. /api/v1/auth/login=5/60
-    endpoint_limits: CommaList = Field(default_factory=lambda: ["/api/v1/auth/login=5/60"])
+    endpoint_limits: CommaList | None = None
     rate_limit_storage: str | None = None  # limits storage URI; default: REDIS_URL or memory://
     rate_limit_exempt: CommaList = Field(default_factory=list)
     rate_limit_fail_mode: str = "open"
@@ -126,7 +136,11 @@ def security_config(
         ),
         rate_limit_calls=settings.rate_limit_calls or defaults["rate_limit_calls"],
         rate_limit_period=settings.rate_limit_period,
-        endpoint_limits=_endpoint_limits(settings.endpoint_limits),
+        endpoint_limits=_endpoint_limits(
+            defaults["endpoint_limits"]
+            if settings.endpoint_limits is None
+            else settings.endpoint_limits
+        ),
         rate_limit_storage=settings.rate_limit_storage or redis_url or "memory://",
         rate_limit_exempt=tuple(settings.rate_limit_exempt),
         rate_limit_fail_mode=settings.rate_limit_fail_mode,

@@ -31,10 +31,14 @@ def render_nginx_config(
     prefix: Path,
     mutant: str | None = None,
     listen_host: str = "127.0.0.1",
+    tls_port: int | None = None,
+    tls_dir: Path | None = None,
 ) -> str:
     """The frontend's nginx.conf for a run under ``prefix`` (which gets nginx's temp dirs).
 
-    Plain HTTP: the embedded target has no certificate in front of nginx.
+    With ``tls_port`` and ``tls_dir`` (holding tls.crt and tls.key) nginx also serves HTTPS
+    there and redirects plain HTTP to it (but /health), as the frontend image does;
+    without them it serves plain HTTP only.
     """
     values = {
         # nginx drops root privileges for its workers; as another user it keeps its own
@@ -49,7 +53,15 @@ def render_nginx_config(
     }
     for name in _TEMP_DIRS:
         (prefix / "tmp" / name).mkdir(parents=True, exist_ok=True)
-    return _render(values, cut=("tls", "resolver"), mutant=mutant)
+    if tls_port is None or tls_dir is None:
+        return _render(values, cut=("tls", "resolver"), mutant=mutant)
+    values.update(
+        TLS_LISTEN=f"{listen_host}:{tls_port}",
+        TLS_CERT=str(tls_dir / "tls.crt"),
+        TLS_KEY=str(tls_dir / "tls.key"),
+        HTTPS_PORT_SUFFIX=f":{tls_port}" if tls_port != 443 else "",
+    )
+    return _render(values, cut=("resolver",), mutant=mutant)
 
 
 # Where the frontend image (reference_app/deploy/frontend.Dockerfile) keeps things.

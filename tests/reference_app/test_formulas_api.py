@@ -10,6 +10,7 @@ import pytest
 
 from reference_app.app import create_app
 from reference_app.core.config import Settings
+from reference_app.core.middleware.validation import RequestValidationMiddleware
 from tests.reference_app.conftest import Serve
 
 pytestmark = pytest.mark.anyio
@@ -187,8 +188,24 @@ async def test_search_is_case_insensitive_on_name_and_description(
     assert empty["total"] == 3
 
 
+@pytest.fixture
+async def unguarded_client(
+    make_settings: Callable[..., Settings], serve: Serve
+) -> httpx.AsyncClient:
+    """The app without its request-validation layer, which would reject SQL payloads at the
+    edge (400) before the queries under test ever ran."""
+    app = create_app(make_settings())
+    app.user_middleware = [
+        m for m in app.user_middleware if m.cls is not RequestValidationMiddleware
+    ]
+    return await serve(app)
+
+
 @pytest.mark.parametrize("q", ["%", "_", "' OR 1=1 --", "\\", "x'); DROP TABLE formulas; --"])
-async def test_search_treats_query_as_literal_text(client: httpx.AsyncClient, q: str) -> None:
+async def test_search_treats_query_as_literal_text(
+    unguarded_client: httpx.AsyncClient, q: str
+) -> None:
+    client = unguarded_client
     await _create(client, "plain")
     await _create(client, "100% sure", description="under_score")
 

@@ -55,7 +55,7 @@ def test_everything_is_labelled_and_published_on_loopback_only(
     stack: ContainerStack, docker_client: Any
 ) -> None:
     info = stack.info
-    assert set(info.containers) == {"database", "redis", "backend", "frontend"}
+    assert set(info.containers) == {"database", "redis", "backend", "backend-replica", "frontend"}
     for service in info.containers:
         attrs = stack.inspect_container(service)
         labels = attrs["Config"]["Labels"]

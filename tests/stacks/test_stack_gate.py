@@ -119,7 +119,7 @@ def test_interrupt_removes_the_whole_stack(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=interruptible,
+        preexec_fn=interruptible,  # noqa: PLW1509 - single-threaded test process
     )
     with killed_at_exit(proc):
         runs: set[str] = set()

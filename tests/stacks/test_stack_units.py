@@ -310,7 +310,8 @@ def test_containers_target_json_round_trip() -> None:
     assert copy.ca_file == "/tmp/ca.pem"
     with pytest.raises(KeyError, match="no 'prometheus' service"):
         copy.service_url("prometheus")
-    expected = {"http", "attack", "control", "redis", "frontend", "containers"}
+    expected = {"http", "attack", "control", "redis", "frontend", "containers", "audit-log"}
+    expected |= {"users"}  # the reference backend has reference_app.create_admin
     assert {str(cap) for cap in copy.capabilities} == expected
     assert copy.has(Capability.CONTAINERS)
     described = copy.describe()

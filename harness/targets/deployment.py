@@ -1,0 +1,127 @@
+"""Security settings the harness starts the reference app with, and its test hooks.
+
+The embedded target starts the app with a deny-listed loopback address of its own, trusts the
+address its nginx frontend connects from, and writes the audit log to a file in its workdir;
+``Target.facts`` reports the lists, so checks know them without the user setting
+``ip_denylist`` / ``trusted_proxies`` (``with_facts``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.errors import TargetStartError
+from harness.probes.audit import parse_records
+
+# outside 127.0.0.10-250, which the suites' clients use (harness.probes.http)
+DENIED_ADDRESS = "127.0.0.253"
+# the address the embedded nginx frontend connects to the app from
+FRONTEND_SOURCE = "127.0.0.1"
+
+DEFAULT_SETTINGS: Mapping[str, Any] = {
+    "ip_denylist": [DENIED_ADDRESS],
+    "ip_allowlist": [],
+    "trusted_proxies": [FRONTEND_SOURCE],
+}
+
+# deployment setting -> the reference app's environment variable
+_ENV_NAMES = {
+    "ip_denylist": "SECURITY_IP_BLACKLIST",
+    "ip_allowlist": "SECURITY_IP_WHITELIST",
+    "trusted_proxies": "SECURITY_TRUSTED_PROXIES",
+    "profile": "ENVIRONMENT",
+}
+
+
+def check_settings(settings: Mapping[str, Any]) -> None:
+    unknown = sorted(set(settings) - set(_ENV_NAMES))
+    if unknown:
+        raise KeyError(f"unknown deployment settings {unknown}; known: {sorted(_ENV_NAMES)}")
+
+
+def settings_env(settings: Mapping[str, Any], audit_log: Path) -> dict[str, str]:
+    """The reference app's environment variables for ``settings`` and the audit log file."""
+    check_settings(settings)
+    env = {"SECURITY_AUDIT_LOG_PATH": str(audit_log)}
+    for name, value in settings.items():
+        env[_ENV_NAMES[name]] = value if isinstance(value, str) else ",".join(value)
+    return env
+
+
+def read_audit_log(path: Path) -> list[dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    return parse_records(text)
+
+
+def create_user(env: Mapping[str, str], username: str, password: str, cwd: Path) -> None:
+    """Run ``python -m reference_app.create_admin`` against the app's database."""
+    argv: Sequence[str] = [
+        sys.executable,
+        "-m",
+        "reference_app.create_admin",
+        "--username",
+        username,
+        "--password-stdin",
+    ]
+    result = subprocess.run(
+        argv,
+        input=password + "\n",
+        env=dict(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if result.returncode != 0:
+        reason = (result.stderr or result.stdout).strip().splitlines()
+        raise TargetStartError(
+            f"creating user {username!r} failed: {reason[-1] if reason else result.returncode}"
+        )
+
+
+def with_facts(
+    params: Mapping[str, Any], facts: Mapping[str, Any], sources: Mapping[str, str]
+) -> dict[str, Any]:
+    """``params`` with the target's ``facts`` for the parameters the user did not set."""
+    merged = dict(params)
+    for name, value in facts.items():
+        if name in merged and f"params.{name}" not in sources:
+            merged[name] = value
+    return merged
+
+
+# the reference app's rate-limit window in the deployments the harness starts: the spec's
+# 60 s would make every window check slow (and, on a container stack, where the whole gate
+# shares one client address, the gate itself); ``facts`` tell the checks
+RATE_LIMIT_PERIOD_S = 10
+# development allows 1000 requests a window: a burst of 1001 takes longer than 10 s here
+DEVELOPMENT_RATE_LIMIT_PERIOD_S = 60
+
+
+def rate_limit_period_s(profile: str) -> int:
+    return RATE_LIMIT_PERIOD_S if profile == "production" else DEVELOPMENT_RATE_LIMIT_PERIOD_S
+
+
+def rate_limit_env(profile: str) -> dict[str, str]:
+    """SECURITY_* settings of the reference app's limiter: the profile's limits (login 5,
+    development 50) per ``rate_limit_period_s(profile)``."""
+    login_calls = 5 if profile == "production" else 50
+    period = rate_limit_period_s(profile)
+    return {
+        "SECURITY_RATE_LIMIT_PERIOD": str(period),
+        "SECURITY_ENDPOINT_LIMITS": f"/api/v1/auth/login={login_calls}/{period}",
+    }
+
+
+def rate_limit_facts(profile: str) -> dict[str, int]:
+    """What the checks must know of the limiter the harness configured."""
+    period = rate_limit_period_s(profile)
+    return {"rate_limit_period_s": period, "login_rate_limit_period_s": period}

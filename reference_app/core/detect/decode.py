@@ -1,0 +1,64 @@
+"""Normalisation shared by the detectors: the forms an input takes once a backend decodes it."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from urllib.parse import unquote
+
+_PCT_U = re.compile(r"%u([0-9a-fA-F]{4})")
+_HEX_ESC = re.compile(r"\\x([0-9a-fA-F]{2})")
+MAX_ROUNDS = 4
+
+
+def _percent_once(text: str) -> str:
+    text = _PCT_U.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return unquote(text, errors="replace")
+
+
+def percent_layers(text: str, rounds: int = MAX_ROUNDS) -> list[str]:
+    """``text`` and each further percent-decoding of it, until nothing changes."""
+    layers = [text]
+    for _ in range(rounds):
+        decoded = _percent_once(layers[-1])
+        if decoded == layers[-1]:
+            break
+        layers.append(decoded)
+    return layers
+
+
+_LAX_NAMED = re.compile(r"&(tab|newline|colon);?", re.I)
+_LAX_CHARS = {"tab": "\t", "newline": "\n", "colon": ":"}
+
+
+def entity_decode(text: str) -> str:
+    """HTML character references, also the lax ones browsers accept (``&#10`` without ``;``,
+    ``&tab;`` in any case)."""
+    previous = None
+    for _ in range(MAX_ROUNDS):
+        if previous == text or "&" not in text:
+            break
+        lax = _LAX_NAMED.sub(lambda m: _LAX_CHARS[m.group(1).lower()], text)
+        previous, text = text, html.unescape(lax)
+    return text
+
+
+def fold(text: str) -> str:
+    """Compatibility forms folded (fullwidth less-than U+FF1C becomes ``<``); NULs dropped."""
+    return unicodedata.normalize("NFKC", text).replace("\x00", "")
+
+
+def variants(text: str, *, plus_is_space: bool = False, rounds: int = MAX_ROUNDS) -> list[str]:
+    """The distinct decodings of ``text`` a detector should look at."""
+    seen: dict[str, None] = {}
+    layers = percent_layers(text.replace("+", " ") if plus_is_space else text, rounds)
+    if not plus_is_space and "+" in text:  # some backends decode '+' everywhere
+        layers += percent_layers(text.replace("+", " "), rounds)
+    for layer in layers:
+        for form in (layer, fold(layer), fold(entity_decode(layer))):
+            seen.setdefault(form, None)
+        hexed = _HEX_ESC.sub(lambda m: chr(int(m.group(1), 16)), layer)
+        if hexed != layer:
+            seen.setdefault(fold(entity_decode(hexed)), None)
+    return list(seen)

@@ -1,0 +1,185 @@
+"""A SQL tokenizer for detection: token classes as libinjection names them (string, number,
+bare word, keyword, logic operator, UNION, statement, function call, operator, comment, ...).
+
+It reads any text, never fails, and classifies words by SQL's own vocabulary: what matters to
+the rules in ``sqli`` is the shape of the token sequence, not any single word.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# token classes
+STRING, NUMBER, WORD, KEYWORD, LOGIC = "s", "1", "n", "k", "&"
+UNION, STATEMENT, FUNCTION, OPERATOR, COMMENT = "U", "E", "f", "o", "c"
+VARIABLE, LPAREN, RPAREN, COMMA, SEMI = "v", "(", ")", ",", ";"
+
+LOGIC_WORDS = _words("and or xor not &&")
+STATEMENTS = _words(
+    """
+    select insert update delete drop create alter exec execute declare truncate shutdown
+    waitfor replace grant revoke merge handler rename
+    """
+)
+KEYWORDS = _words(
+    """
+    from where having group order by limit offset into values like rlike regexp between is
+    null case when then else end in as all distinct distinctrow table procedure delay
+    outfile dumpfile true false collate escape sounds top join on set exists any some
+    immediate analyse function returns precision information_schema pg_catalog sysobjects
+    syscolumns sysdatabases dual tempdb msdb master mysql northwind msysaccessobjects
+    schema_name
+    """
+)
+# built-in functions of MySQL, PostgreSQL, MSSQL, Oracle and SQLite that attacks call
+FUNCTIONS = _words(
+    """
+    abs acos ascii asin atan atan2 avg benchmark bin bit_length cast ceil ceiling char
+    char_length character_length charindex chr coalesce compress concat concat_ws conv
+    convert cos cot count crc32 current_user current_database current_schema database
+    db_name dbms_pipe dbms_lock dbms_ldap decode degrees elt encode exp export_set
+    extractvalue field find_in_set floor format from_base64 geometrycollection get_lock
+    greatest group_concat hex if ifnull iif inet_aton insert instr is_srvrolemember isnull
+    json_extract json_keys json_build_object jsonb_pretty last_insert_id lcase least left
+    length linestring ln load_file locate log log10 log2 lower lpad ltrim make_set
+    master_pos_wait md5 mid multipoint multipolygon name_const now nullif oct octet_length
+    ord pg_sleep pg_read_file pg_ls_dir polygon position pow power quote radians rand
+    randomblob release_lock repeat replace reverse right round row_count rpad rtrim schema
+    sha sha1 sha2 sign sin sleep soundex sqlite_version sqlite_compileoption_get
+    sqlite_compileoption_used sqrt starts_with std stddev strcmp subdate substr substring
+    substring_index sum sys_context sysdate system_user tan to_base64 trim ucase unhex
+    uncompress unistr updatexml upper user_name utl_http utl_inaddr uuid version xmltype
+    lo_import lo_get lo_export pg_read_binary_file user analyse div mod
+    """
+)
+# longest first, so that "<=>" is not read as "<=" then ">"
+_OPERATORS = sorted(
+    _words(
+        """
+    <=> ->> #>> :: <= >= <> != || && := @> <@ -> #> #- @? @@ ?| ?& = < > + - * / % ^ | & ~
+    ! ? @
+    """
+    ),
+    key=len,
+    reverse=True,
+)
+
+_WORD = re.compile(r"[^\W\d][\w$]*")
+_NUMBER = re.compile(r"0x[0-9a-fA-F]+|0b[01]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d*)?")
+_OPERATOR = re.compile("|".join(re.escape(op) for op in _OPERATORS))
+# what may stand between a function name and its "(": space and comments (sleep/**/(5))
+_CALL_OPENS = re.compile(r"\s*(?:/\*.*?\*/\s*)*\(", re.S)
+_VAR = re.compile(r"@@?[A-Za-z0-9_.$]*|@`[^`]*`")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+
+
+def _string_end(text: str, start: int, quote: str) -> int:
+    i = start
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == quote:
+            if i + 1 < len(text) and text[i + 1] == quote:
+                i += 2
+                continue
+            return i + 1
+        i += 1
+    return len(text)
+
+
+def tokenize(text: str, quote: str = "") -> list[Token]:
+    """SQL tokens of ``text``; with ``quote`` the input starts inside a literal of that quote."""
+    tokens: list[Token] = []
+    i = 0
+    if quote:
+        end = _string_end(text, 0, quote)
+        tokens.append(Token(STRING, text[:end]))
+        i = end
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch in "'\"`":
+            end = _string_end(text, i + 1, ch)
+            tokens.append(Token(WORD if ch == "`" else STRING, text[i:end]))
+            i = end
+        elif text.startswith(("/*", "--", "#"), i) and not text.startswith(("#>", "#-"), i):
+            comment, i = _comment(text, i)
+            tokens.append(comment)
+        elif ch in "(){}[]":
+            tokens.append(Token(LPAREN if ch in "({[" else RPAREN, ch))
+            i += 1
+        elif ch in ",;":
+            tokens.append(Token(ch, ch))
+            i += 1
+        elif ch == "@" and (m := _VAR.match(text, i)) and len(m.group()) > 1:
+            tokens.append(Token(VARIABLE, m.group()))
+            i = m.end()
+        elif (m := _NUMBER.match(text, i)) and m.group():
+            tokens.append(Token(NUMBER, m.group()))
+            i = m.end()
+        elif m := _WORD.match(text, i):
+            tokens.append(_classify(m.group(), text, m.end()))
+            i = m.end()
+        else:
+            match = _OPERATOR.match(text, i)
+            op = match.group() if match else ch
+            kind = LOGIC if op == "&&" else OPERATOR
+            tokens.append(Token(kind, op))
+            i += len(op)
+    return tokens
+
+
+def _comment(text: str, i: int) -> tuple[Token, int]:
+    """The comment starting at ``i`` and where the text goes on after it."""
+    if not text.startswith("/*", i):  # -- and # run to the end of the line (of the input)
+        return Token(COMMENT, text[i:]), len(text)
+    end = text.find("*/", i + 2)
+    body = text[i + 2 : end if end >= 0 else len(text)].lstrip()
+    after = len(text) if end < 0 else end + 2
+    # MySQL executable comments (/*!50000 select */) and optimizer hints (/*+ ... */) are SQL
+    marker = body[:1] if body[:1] in ("!", "+") else ""
+    return Token(COMMENT, "/*" + marker), after
+
+
+def _classify(word: str, text: str, end: int) -> Token:
+    lower = word.lower()
+    called = (lower in FUNCTIONS or lower in STATEMENTS) and _CALL_OPENS.match(text, end)
+    if called:
+        return Token(FUNCTION, lower)
+    if lower == "union":
+        return Token(UNION, lower)
+    if lower in LOGIC_WORDS:
+        return Token(LOGIC, lower)
+    if lower in STATEMENTS:
+        return Token(STATEMENT, lower)
+    if lower in KEYWORDS:
+        return Token(KEYWORD, lower)
+    return Token(WORD, word)
+
+
+def boundary_number(text: str) -> bool:
+    """Integers at 2**31/2**32/2**63/2**64 and subnormal floats: values that overflow integer
+    columns or hang number parsers."""
+    try:
+        if text.isdigit():
+            value = int(text)
+            return value >= 2**31 and (value & (value - 1) == 0 or value & (value + 1) == 0)
+        number = float(text)
+    except ValueError:
+        return False
+    return 0.0 < abs(number) < 2.2250738585072014e-308

@@ -1,0 +1,220 @@
+"""XSS: parse the input with an HTML tokenizer, in the contexts it may land in (text, inside a
+tag, inside a quoted attribute), and look for what makes a browser run script: script-capable
+elements, event-handler attributes, script URLs; plus JavaScript that reaches the page's
+globals (document.cookie, window['alert'](...), eval`...`)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+# elements that run script, load active content or change how the page is parsed or sent
+_DANGEROUS_TAGS = {
+    "script",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "svg",
+    "math",
+    "style",
+    "link",
+    "meta",
+    "base",
+    "form",
+    "vmlframe",
+    "xss",
+    "import",
+    "isindex",
+    "template",
+    "xml",
+    "set",
+    "animate",
+    "handler",
+    "listener",
+    "video",
+    "audio",
+    "source",
+    "input",
+    "button",
+    "textarea",
+    "select",
+    "marquee",
+    "bgsound",
+    "layer",
+    "ilayer",
+    "include",
+    "dialog",
+    "portal",
+    "body",
+    "img",
+    "image",
+    "details",
+}
+_URL_ATTRS = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "data",
+    "code",
+    "codebase",
+    "xlink:href",
+    "background",
+    "dynsrc",
+    "lowsrc",
+    "poster",
+    "srcdoc",
+    "from",
+    "to",
+    "values",
+}
+_SCRIPT_URL = re.compile(r"^\s*(?:java|vb|live)script\s*:|^\s*data\s*:", re.I)
+_SCRIPT_SCHEME = re.compile(r"(?:java|vb|live)script\s*:", re.I)
+# an attribute that runs script, at an attribute boundary (after a quote, slash or space)
+_HANDLER = re.compile(
+    r"(?:^|[\s\"'`;,(])(?:on[a-z]{3,40}|formaction|srcdoc)\s*=|/on[a-z]{3,40}\s*=\s*[^\s&=]",
+    re.I,
+)
+# a tag opener, also spelt out with spaces or a namespace prefix (< x: script, <f o r m)
+_TAG_OPEN = re.compile(r"<\s*(?:[a-z]*\s*:\s*)?((?:[a-z]\s+)+[a-z]\b|[a-z]+)(?=[\s/>]|$)", re.I)
+_DATA_URL = re.compile(r"\bdata\s*:[^,]{0,64},.*<", re.I | re.S)
+_PI_IMPORT = re.compile(r"<\?\s*import\b", re.I)
+_STYLE_ACTIVE = re.compile(
+    r"expression\s*\(|url\s*\(\s*['\"]?\s*(?:java|vb)script|-moz-binding|behavior\s*:|@import", re.I
+)
+_JS_GLOBALS = re.compile(
+    r"\b(?:document|window|self|top|parent|frames|globalThis)\s*\)?\s*"
+    r"(?:\.\s*(?:cookie|location|domain|write|writeln|body|head|"
+    r"createElement|querySelector|getElementById|open|eval|alert|localStorage|"
+    r"sessionStorage|referrer|URL|documentURI)\b|\[)",
+    re.I,
+)
+_JS_SINKS = re.compile(
+    r"\b(?:alert|prompt|confirm|eval|atob|btoa|setTimeout|setInterval|execScript|"
+    r"globalEval|importScripts|import)\s*(?:\(|`)|\bnew\s+Function\b",
+    re.I,
+)
+_JS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+_URL_NOISE = re.compile(r"[\t\n\r\x00]")
+_ESCAPED_BYTES = re.compile(r"(?:\\x[0-9a-fA-F]{2})+")
+_TAGGED_TEMPLATE = re.compile(
+    r"\.\s*(?:/\*.*?\*/\s*)*(?:call|apply|bind)\s*`|\$\{\s*(?:alert|eval|[a-z.]+)\s*\}", re.I
+)
+_JSFUCK = re.compile(r"(?:[!+]\s*)+\[\s*\]|\[\s*\]\s*\[|\(\s*!\s*\[\s*\]")
+_UTF7 = re.compile(r"\+AD[wW]-|\+AD4-")
+_ES_IMPORT = re.compile(r"\bimport\s*(?:\{[^}]*\}|\*\s+as\s+\w+|\w+)\s*from\s*['\"]")
+_DOCTYPE_ENTITY = re.compile(r"<!\s*(?:ENTITY|DOCTYPE)|!ENTITY\s+%", re.I)
+_SSI = re.compile(r"<!--\s*#\s*(?:exec|include|set|echo)\b", re.I)
+_CONTEXTS = ("", "<x ", '<x a="', "<x a='", "<x a=")
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.findings: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._check(tag, attrs)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._check(tag, attrs)
+
+    def handle_pi(self, data: str) -> None:
+        if data.lower().lstrip("?").strip().startswith("import"):
+            self.findings.append("<?import> processing instruction")
+
+    def _check(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        local = tag.rsplit(":", 1)[-1]
+        if local in _DANGEROUS_TAGS and tag != "x":
+            self.findings.append(f"<{tag}> element")
+        for name, value in attrs:
+            bare = name.rsplit(":", 1)[-1].lstrip("/\"'")
+            if bare.startswith("on") and len(bare) > 4 and bare.isalpha():
+                self.findings.append(f"event handler attribute {name}")
+            if value and (bare in _URL_ATTRS or tag != "x") and _SCRIPT_URL.search(value):
+                self.findings.append(f"script URL in {name}")
+            if value and bare == "style" and _STYLE_ACTIVE.search(value):
+                self.findings.append("active style")
+            if (
+                name.startswith("xmlns") or bare in ("formaction", "http-equiv", "srcdoc")
+            ) and tag != "x":
+                self.findings.append(f"attribute {name}")
+
+
+def _html_findings(text: str) -> str | None:
+    for prefix in _CONTEXTS:
+        if prefix and not any(c in text for c in "\"' /"):
+            continue
+        parser = _Collector()
+        try:
+            parser.feed(prefix + text + (">" if prefix else ""))
+            parser.close()
+        except (AssertionError, ValueError):  # malformed markup: judge by the rest
+            pass
+        if prefix == "" and parser.findings:
+            return parser.findings[0]
+        real = [f for f in parser.findings if not f.startswith(("<x>", "attribute"))]
+        if prefix and real and any(f.startswith(("event handler", "script URL")) for f in real):
+            return real[0]
+    return None
+
+
+def _seven_bit(match: re.Match[str]) -> str:
+    # US-ASCII "malformed encoding": bytes with the high bit set read as 7-bit ASCII
+    return "".join(chr(int(h, 16) & 0x7F) for h in re.findall(r"[0-9a-fA-F]{2}", match.group()))
+
+
+def _markup(text: str) -> str | None:
+    found = _html_findings(text)
+    if found:
+        return found
+    for match in _TAG_OPEN.finditer(text):
+        name = re.sub(r"\s+", "", match.group(1)).lower()
+        if name in _DANGEROUS_TAGS:
+            return f"<{name}> element"
+    if _DOCTYPE_ENTITY.search(text) or _SSI.search(text) or _PI_IMPORT.search(text):
+        return "markup declaration"
+    return None
+
+
+def _attribute_or_url(text: str) -> str | None:
+    if _HANDLER.search(text):
+        return "event handler attribute"
+    if _SCRIPT_SCHEME.search(_URL_NOISE.sub("", text)) or _DATA_URL.search(text):
+        return "script URL"
+    return None
+
+
+def _script(text: str) -> str | None:
+    text = _JS_COMMENT.sub("", text)
+    return next((reason for pattern, reason in _SCRIPT_PATTERNS if pattern.search(text)), None)
+
+
+_SCRIPT_PATTERNS = (
+    (_STYLE_ACTIVE, "active style"),
+    (_JS_GLOBALS, "access to a browser global"),
+    (_JS_SINKS, "call of a JavaScript sink"),
+    (_TAGGED_TEMPLATE, "tagged template call"),
+    (_JSFUCK, "JSFuck-style obfuscation"),
+    (_UTF7, "UTF-7 encoded markup"),
+    (_ES_IMPORT, "ES module import"),
+    (_DOCTYPE_ENTITY, "markup declaration"),
+)
+
+
+def detect_xss(text: str, *, markup_only: bool = False) -> str | None:
+    """A short reason when ``text`` would run script in a page or a script context, else None.
+
+    ``markup_only`` judges HTML structure only (for URL path segments, where file names such
+    as ``document.cookie`` are not script)."""
+    if len(text) < 3:
+        return None
+    if _ESCAPED_BYTES.search(text):
+        text = _ESCAPED_BYTES.sub(_seven_bit, text)
+    found = (_markup(text) if "<" in text else None) or _attribute_or_url(text)
+    if found or markup_only:
+        return found
+    return _script(text)

@@ -1,0 +1,211 @@
+"""Security Configuration by profile: CORS, HSTS, the HTTP -> HTTPS redirect and TLS versions.
+
+The redirect check compares scheme, host and path, not the port: behind a port mapping
+(Docker, a load balancer) the port a server names is rightly not the one the client used,
+so the port is recorded in the evidence only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from harness.probes import cors, response_kinds, tls
+from harness.probes.headers import Finding, check_hsts, values_of
+from harness.probes.http import client_for
+from harness.targets import Capability
+
+requirement = pytest.mark.requirement
+_ADDRESS = "127.0.4.20"
+
+
+def _surfaces(target: Any) -> list[str]:
+    urls = [target.url]
+    if target.has(Capability.FRONTEND):
+        urls.append(target.service_url("frontend"))
+        with contextlib.suppress(KeyError):
+            urls.append(target.service_url("frontend-http"))
+    return urls
+
+
+def _client(url: str, evidence: Any) -> httpx.Client:
+    address = response_kinds.local_address(url, _ADDRESS)
+    return client_for(url, on_response=evidence.exchange, local_address=address)
+
+
+def _cors_surfaces(target: Any) -> list[str]:
+    # the API is reached on the backend and, proxied, through the frontend; not over a redirect
+    return [url for url in _surfaces(target)[:2]]
+
+
+def _judge(findings: list[tuple[str, Finding]], evidence: Any) -> None:
+    __tracebackhide__ = True
+    for where, finding in findings:
+        evidence.note(where, finding.value if finding.ok else finding.reason)
+    failures = [f"{where}: {finding.reason}" for where, finding in findings if not finding.ok]
+    assert not failures, "; ".join(failures)
+
+
+def _preflight(client: httpx.Client, path: str, origin: str) -> httpx.Response:
+    headers = {
+        "Origin": origin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    return client.options(path, headers=headers)
+
+
+def _items(response: httpx.Response) -> list[tuple[str, str]]:
+    return list(response.headers.multi_items())
+
+
+@requirement("CFG-CORS-STRICT")
+def test_foreign_origin_never_granted(target: Any, params: dict[str, Any], evidence: Any) -> None:
+    origin, path = params["foreign_origin"], params["api_probe_path"]
+    findings = []
+    for url in _cors_surfaces(target):
+        with _client(url, evidence) as client:
+            simple = client.get(path, headers={"Origin": origin, "Cookie": "session=probe"})
+            findings.append((f"GET {url}", cors.check_foreign(_items(simple), origin)))
+            pre = _preflight(client, path, origin)
+            findings.append((f"preflight {url}", cors.check_foreign(_items(pre), origin)))
+    _judge(findings, evidence)
+
+
+@requirement("CFG-CORS-ALLOWED")
+def test_allowed_origin_echoed_exactly(target: Any, params: dict[str, Any], evidence: Any) -> None:
+    path = params["api_probe_path"]
+    findings = []
+    for url in _cors_surfaces(target):
+        with _client(url, evidence) as client:
+            for origin in params["allowed_cors_origins"]:
+                response = client.get(path, headers={"Origin": origin})
+                findings.append(
+                    (f"{origin} at {url}", cors.check_allowed(_items(response), origin))
+                )
+    _judge(findings, evidence)
+
+
+@requirement("CFG-CORS-PREFLIGHT")
+def test_preflight(target: Any, params: dict[str, Any], evidence: Any) -> None:
+    path, foreign = params["api_probe_path"], params["foreign_origin"]
+    origin = params["allowed_cors_origins"][0]
+    findings = []
+    for url in _cors_surfaces(target):
+        with _client(url, evidence) as client:
+            granted = _preflight(client, path, origin)
+            finding = cors.check_preflight(_items(granted), origin, "POST", "content-type")
+            if finding.ok and granted.status_code >= 300:
+                finding = Finding(False, origin, f"preflight answered {granted.status_code}")
+            findings.append((f"allowed preflight {url}", finding))
+            refused = _preflight(client, path, foreign)
+            findings.append(
+                (f"foreign preflight {url}", cors.check_foreign(_items(refused), foreign))
+            )
+    _judge(findings, evidence)
+
+
+@requirement("CFG-CORS-RELAXED")
+def test_development_origins_allowed(target: Any, params: dict[str, Any], evidence: Any) -> None:
+    origins = params["allowed_cors_origins"]
+    local = [o for o in origins if urlsplit(o).hostname in {"localhost", "127.0.0.1"}]
+    assert local, f"allowed_cors_origins {origins} names no local development-server origin"
+    findings = []
+    with _client(target.url, evidence) as client:
+        for origin in origins:
+            response = client.get(params["api_probe_path"], headers={"Origin": origin})
+            findings.append((origin, cors.check_allowed(_items(response), origin)))
+    _judge(findings, evidence)
+
+
+def _https(target: Any) -> list[str]:
+    urls = [url for url in _surfaces(target) if url.startswith("https://")]
+    if not urls:
+        pytest.skip("the target has no HTTPS endpoint")
+    return urls
+
+
+@requirement("SEC-HDR-HSTS")
+def test_hsts_over_https(target: Any, params: dict[str, Any], evidence: Any) -> None:
+    findings = []
+    for url in _https(target):
+        with _client(url, evidence) as client:
+            for path in ("/", params["health_path"]):
+                response = client.get(path)
+                finding = check_hsts(
+                    _items(response),
+                    params["hsts_min_max_age_s"],
+                    params["hsts_require_include_subdomains"],
+                )
+                findings.append((f"GET {url}{path}", finding))
+    _judge(findings, evidence)
+
+
+@requirement("SEC-HDR-HSTS-HTTPS-ONLY")
+def test_no_hsts_over_http(target: Any, params: dict[str, Any], evidence: Any) -> None:
+    plain = [url for url in _surfaces(target) if url.startswith("http://")]
+    if not plain:
+        pytest.skip("the target has no plain-HTTP endpoint")
+    failures = []
+    for url in plain:
+        with _client(url, evidence) as client:
+            for path in (params["health_path"], params["api_probe_path"]):
+                sent = values_of(_items(client.get(path)), "Strict-Transport-Security")
+                if sent:
+                    failures.append(f"{url}{path} sends Strict-Transport-Security {sent[0]!r}")
+    evidence.note("plain-HTTP endpoints", plain)
+    assert not failures, "HSTS over plain HTTP (RFC 6797 7.2 forbids it): " + "; ".join(failures)
+
+
+def _plain_entry(target: Any) -> str:
+    try:
+        return str(target.service_url("frontend-http"))
+    except KeyError:
+        pass
+    parts = urlsplit(target.url)
+    if parts.scheme == "https":
+        return f"http://{parts.hostname}"
+    pytest.skip("the target has no plain-HTTP entry that fronts an HTTPS endpoint")
+
+
+@requirement("CFG-HTTPS-REDIRECT")
+def test_http_redirects_to_https(target: Any, params: dict[str, Any], evidence: Any) -> None:
+    entry = _plain_entry(target)
+    path = params["api_probe_path"] + "?probe=1"
+    try:
+        with _client(entry, evidence) as client:
+            response = client.get(path)
+    except httpx.ConnectError:
+        pytest.skip(f"nothing listens for plain HTTP at {entry}: no request to redirect")
+    location = response.headers.get("location", "")
+    evidence.note("redirect", {"status": response.status_code, "location": location})
+    assert response.status_code in (301, 308), (
+        f"GET {entry}{path} answered {response.status_code}, expected 301 or 308 to HTTPS"
+    )
+    target_url = urlsplit(location)
+    assert target_url.scheme == "https", f"redirect goes to {location!r}, not to HTTPS"
+    assert target_url.hostname == urlsplit(entry).hostname, f"redirect leaves the host: {location}"
+    assert f"{target_url.path}?{target_url.query}" == path, f"redirect loses the path: {location}"
+    evidence.note("redirect port (not compared)", target_url.port)
+
+
+@requirement("CFG-HTTPS-TLS")
+def test_tls_version(target: Any, params: dict[str, Any], evidence: Any) -> None:
+    minimum = params["min_tls_version"]
+    older = [v for v in tls.ORDER if tls.ORDER.index(v) < tls.ORDER.index(minimum)]
+    failures = []
+    for url in _https(target):
+        modern = tls.handshake(url)
+        evidence.note(f"{url} negotiated", modern.version or modern.error)
+        if not tls.at_least(modern.version, minimum):
+            failures.append(f"{url} negotiated {modern.version or modern.error}")
+        for version in older:
+            old = tls.handshake(url, maximum=version)
+            evidence.note(f"{url} offered at most {version}", old.version or old.error)
+            if old.version is not None:
+                failures.append(f"{url} accepted {old.version}")
+    assert not failures, f"TLS below {minimum}: " + "; ".join(failures)

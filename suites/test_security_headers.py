@@ -1,0 +1,229 @@
+"""Security Hardening > Security Headers: the six headers, CSP, disclosure and cookies.
+
+Each surface (the backend, and the frontend where there is one) is probed from its own
+loopback source address, so these checks neither spend nor suffer other suites' rate limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from harness.probes import csp, response_kinds
+from harness.probes.headers import (
+    Finding,
+    check_cookie,
+    check_disclosure,
+    check_frame_options,
+    check_hsts,
+    check_nosniff,
+    check_referrer_policy,
+    check_xss_protection,
+)
+from harness.probes.http import client_for
+from harness.targets import Capability
+
+requirement = pytest.mark.requirement
+Headers = list[tuple[str, str]]
+# (surface, kind) -> response; one set per module and surface
+Observed = dict[tuple[str, str], httpx.Response]
+_ADDRESSES = {"backend": "127.0.4.1", "frontend": "127.0.4.2"}
+_HTML = {"backend": ("/docs",), "frontend": ("/",)}
+# kinds the module's fixture could not provoke, with the reason (reported as evidence)
+observed_missing: dict[str, str] = {}
+
+
+def _surfaces(target: Any) -> dict[str, str]:
+    surfaces = {"backend": target.url}
+    if target.has(Capability.FRONTEND):
+        surfaces["frontend"] = target.service_url("frontend")
+    return surfaces
+
+
+def _client(url: str, surface: str, evidence: Any = None) -> httpx.Client:
+    address = response_kinds.local_address(url, _ADDRESSES[surface])
+    hook = evidence.exchange if evidence is not None else None
+    return client_for(url, on_response=hook, local_address=address)
+
+
+@pytest.fixture(scope="module")
+def ordinary(target: Any, params: dict[str, Any]) -> Observed:
+    """JSON/HTML 200, redirect, 404, 405 and HEAD from every surface, fetched once."""
+    observed: Observed = {}
+    observed_missing.clear()
+    for surface, url in _surfaces(target).items():
+        with _client(url, surface) as client:
+            kinds = response_kinds.ordinary_kinds(
+                client, params["api_probe_path"], _HTML[surface], params["health_path"]
+            )
+        observed.update({(surface, kind): response for kind, response in kinds.responses.items()})
+        observed_missing.update({f"{surface} {kind}": why for kind, why in kinds.missing.items()})
+    return observed
+
+
+def _headers(response: httpx.Response) -> Headers:
+    return list(response.headers.multi_items())
+
+
+def _judge(
+    observed: Observed, evidence: Any, check: Callable[[Headers], Finding], kinds: set[str]
+) -> None:
+    __tracebackhide__ = True
+    failures = []
+    checked = 0
+    for (surface, kind), response in observed.items():
+        if kind not in kinds:
+            continue
+        checked += 1
+        finding = check(_headers(response))
+        evidence.note(f"{surface} {kind}", finding.value if finding.ok else finding.reason)
+        if not finding.ok:
+            failures.append(f"{surface} {response.request.method} {response.request.url.path} "
+                            f"({response.status_code}): {finding.reason}")  # fmt: skip
+    assert checked, f"the target gave none of the responses {sorted(kinds)}"
+    assert not failures, "; ".join(failures)
+
+
+_SAMPLE = {"json-200", "html-200", "404"}
+
+
+@requirement("SEC-HDR-NOSNIFF")
+def test_nosniff(ordinary: Observed, evidence: Any) -> None:
+    _judge(ordinary, evidence, check_nosniff, _SAMPLE)
+
+
+@requirement("SEC-HDR-XFO")
+def test_frame_options_deny(ordinary: Observed, evidence: Any) -> None:
+    _judge(ordinary, evidence, check_frame_options, _SAMPLE)
+
+
+@requirement("SEC-HDR-XXSS")
+def test_xss_protection_zero(ordinary: Observed, evidence: Any) -> None:
+    _judge(ordinary, evidence, check_xss_protection, _SAMPLE)
+
+
+@requirement("SEC-HDR-REFERRER")
+def test_referrer_policy_private(ordinary: Observed, params: dict[str, Any], evidence: Any) -> None:
+    allowed = params["referrer_policies"]
+    _judge(ordinary, evidence, lambda h: check_referrer_policy(h, allowed), _SAMPLE)
+
+
+@requirement("SEC-HDR-NO-DISCLOSURE")
+def test_no_server_disclosure(ordinary: Observed, evidence: Any) -> None:
+    _judge(ordinary, evidence, check_disclosure, set(k for _, k in ordinary))
+
+
+def _csp_check(check: Callable[[csp.Policy], Finding]) -> Callable[[Headers], Finding]:
+    def run(headers: Headers) -> Finding:
+        policy, problem = csp.single_policy(headers)
+        if policy is None:
+            return Finding(False, None, problem)
+        return check(policy.directives)
+
+    return run
+
+
+@requirement("SEC-HDR-CSP")
+def test_csp_is_one_parseable_policy(ordinary: Observed, evidence: Any) -> None:
+    _judge(ordinary, evidence, _csp_check(lambda p: Finding(True, "; ".join(p))), _SAMPLE)
+
+
+@requirement("SEC-HDR-CSP-SCRIPT")
+def test_csp_scripts_not_unsafe(ordinary: Observed, evidence: Any) -> None:
+    _judge(ordinary, evidence, _csp_check(csp.check_script), _SAMPLE)
+
+
+@requirement("SEC-HDR-CSP-FRAME-ANCESTORS")
+def test_csp_frame_ancestors_none(ordinary: Observed, evidence: Any) -> None:
+    _judge(ordinary, evidence, _csp_check(csp.check_frame_ancestors), _SAMPLE)
+
+
+@requirement("SEC-HDR-CSP-OBJECT")
+def test_csp_object_src_none(ordinary: Observed, evidence: Any) -> None:
+    _judge(ordinary, evidence, _csp_check(csp.check_object_src), _SAMPLE)
+
+
+@requirement("SEC-HDR-CSP-BASE-URI")
+def test_csp_base_uri_restricted(ordinary: Observed, evidence: Any) -> None:
+    _judge(ordinary, evidence, _csp_check(csp.check_base_uri), _SAMPLE)
+
+
+@requirement("SEC-HDR-COOKIE-SECURE", "SEC-HDR-COOKIE-FLAGS")
+def test_cookie_flags(ordinary: Observed, harness_config: Any, evidence: Any) -> None:
+    cookies = [
+        (surface, kind, value)
+        for (surface, kind), response in ordinary.items()
+        for value in response.headers.get_list("set-cookie")
+    ]
+    if not cookies:
+        pytest.skip("no probed response sets a cookie")
+    secure = harness_config.profile == "production"
+    failures = [
+        f"{surface} {kind}: {finding.reason}"
+        for surface, kind, value in cookies
+        if not (finding := check_cookie(value, require_secure=secure)).ok
+    ]
+    evidence.note("cookies checked", len(cookies))
+    assert not failures, "; ".join(failures)
+
+
+_SIX: tuple[Callable[[Headers], Finding], ...] = (
+    check_nosniff,
+    check_frame_options,
+    check_xss_protection,
+    _csp_check(lambda p: Finding(True, None)),
+)
+
+
+def _wants_hsts(response: httpx.Response, harness_config: Any) -> bool:
+    return response.url.scheme == "https" and harness_config.profile == "production"
+
+
+@requirement("SEC-HDR-EVERY-RESPONSE")
+def test_headers_on_every_kind_of_response(
+    target: Any, ordinary: Observed, params: dict[str, Any], harness_config: Any, evidence: Any
+) -> None:
+    observed = dict(ordinary)
+    missing: dict[str, str] = dict(observed_missing)
+    for surface, url in _surfaces(target).items():
+        with _client(url, surface, evidence) as client:
+            too_big = response_kinds.oversize(
+                client, params["api_probe_path"], params["max_body_bytes"]
+            )
+            observed[(surface, f"oversize-{too_big.status_code}")] = too_big
+            if params["error_probe_path"]:
+                observed[(surface, "500")] = client.get(params["error_probe_path"])
+            else:
+                missing[f"{surface} 500"] = "error_probe_path is not set: no 500 can be provoked"
+    limited = response_kinds.rate_limited(
+        target.url, params["api_probe_path"], params["rate_limit_calls"],
+        ("127.0.4.10", "127.0.4.11"), evidence.exchange,
+    )  # fmt: skip
+    if isinstance(limited, str):
+        missing["backend 429"] = limited
+    else:
+        observed[("backend", "429")] = limited
+    evidence.note("kinds checked", sorted(f"{s} {k}" for s, k in observed))
+    evidence.note("kinds not provoked", missing)
+    referrer: list[str] = params["referrer_policies"]
+    min_age: int = params["hsts_min_max_age_s"]
+
+    def referrer_check(h: Headers) -> Finding:
+        return check_referrer_policy(h, referrer)
+
+    def hsts_check(h: Headers) -> Finding:
+        return check_hsts(h, min_age)
+
+    checks: tuple[Callable[[Headers], Finding], ...] = (*_SIX, referrer_check)
+    hsts = (hsts_check,)
+    failures = [
+        f"{surface} {kind} ({response.status_code}): {finding.reason}"
+        for (surface, kind), response in sorted(observed.items())
+        # HSTS belongs on every HTTPS response of a production deployment
+        for check in checks + (hsts if _wants_hsts(response, harness_config) else ())
+        if not (finding := check(_headers(response))).ok
+    ]
+    assert not failures, "; ".join(failures[:8])
