@@ -159,7 +159,7 @@ _cors_mutant(
 )
 _cors_mutant(
     "cors-no-origins",
-    ("CFG-CORS-ALLOWED", "CFG-CORS-PREFLIGHT"),
+    ("CFG-CORS-ALLOWED", "CFG-CORS-PREFLIGHT", "CFG-CORS-RELAXED"),
     "no origin configured: the deployment's own frontend gets no grant",
     allow_origins=[],
 )
