@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from harness.errors import TargetStartError
 from harness.stacks.control import StackControl
@@ -123,30 +123,6 @@ class ContainerStack:
             raise TargetStartError(f"the container stack did not start: {one_line(exc)}") from exc
         self._info = self._describe(time.monotonic() - began)
         return self._info
-
-    def stop(self, service: str) -> None:
-        self.control.stop(service)
-
-    def start_service(self, service: str) -> None:
-        self.control.start(service)
-
-    def restart(self, service: str) -> None:
-        self.control.restart(service)
-
-    def exec(self, service: str, cmd: str | list[str]) -> tuple[int, str]:
-        return self.control.exec(service, cmd)
-
-    def logs(self, service: str) -> str:
-        return self.control.logs(service)
-
-    def inspect_image(self, service: str) -> dict[str, Any]:
-        return self.control.inspect_image(service)
-
-    def inspect_container(self, service: str) -> dict[str, Any]:
-        return self.control.inspect_container(service)
-
-    def image_history(self, service: str) -> list[dict[str, Any]]:
-        return self.control.image_history(service)
 
     def close(self) -> None:
         """Remove every container, network and volume of the run; idempotent."""

@@ -57,20 +57,22 @@ def test_everything_is_labelled_and_published_on_loopback_only(
     info = stack.info
     assert set(info.containers) == {"database", "redis", "backend", "backend-replica", "frontend"}
     for service in info.containers:
-        attrs = stack.inspect_container(service)
+        attrs = stack.control.inspect_container(service)
         labels = attrs["Config"]["Labels"]
         assert (labels[LABEL], labels[LABEL_RUN]) == ("1", info.run_id), service
         assert labels[LABEL_KIND] == "stack", service
         assert list(attrs["NetworkSettings"]["Networks"]) == [info.network], service
         for bindings in (attrs["HostConfig"]["PortBindings"] or {}).values():
             assert all(b["HostIp"] == "127.0.0.1" for b in bindings), (service, bindings)
-    assert not stack.inspect_container("database")["HostConfig"]["PortBindings"]
+    assert not stack.control.inspect_container("database")["HostConfig"]["PortBindings"]
     network = docker_client.networks.get(info.network)
     assert (network.attrs["Labels"][LABEL], network.attrs["Labels"][LABEL_RUN]) == (
         "1",
         info.run_id,
     )
-    aliases = stack.inspect_container("backend")["NetworkSettings"]["Networks"][info.network]
+    aliases = stack.control.inspect_container("backend")["NetworkSettings"]["Networks"][
+        info.network
+    ]
     assert "backend" in aliases["Aliases"]
 
 
@@ -91,32 +93,32 @@ def test_health_through_backend_and_frontend(stack: ContainerStack) -> None:
 
 def test_stop_and_start_services(stack: ContainerStack) -> None:
     url = stack.info.backend_url
-    stack.stop("database")
+    stack.control.stop("database")
     down = _wait_status(url, 503)
     assert down.status_code == 503
     assert down.json()["components"]["database"]["status"] == "down"
-    stack.start_service("database")
+    stack.control.start("database")
     assert _wait_status(url, 200).status_code == 200
-    stack.restart("redis")
+    stack.control.restart("redis")
     assert _wait_status(url, 200).status_code == 200
-    stack.restart("backend")  # published on the same port again
+    stack.control.restart("backend")  # published on the same port again
     assert _health(url).status_code == 200
-    ports = stack.inspect_container("backend")["NetworkSettings"]["Ports"]["8000/tcp"]
+    ports = stack.control.inspect_container("backend")["NetworkSettings"]["Ports"]["8000/tcp"]
     assert url.endswith(f":{ports[0]['HostPort']}")
 
 
 def test_exec_logs_and_inspection(stack: ContainerStack) -> None:
-    code, output = stack.exec("backend", ["id", "-u"])
+    code, output = stack.control.exec("backend", ["id", "-u"])
     assert (code, output.strip()) == (0, "10001")
-    code, output = stack.exec("database", ["sh", "-c", "exit 3"])
+    code, output = stack.control.exec("database", ["sh", "-c", "exit 3"])
     assert code == 3
-    assert "ready to accept connections" in stack.logs("database")
-    assert "GET /health" in stack.logs("backend")
-    image = stack.inspect_image("backend")
+    assert "ready to accept connections" in stack.control.logs("database")
+    assert "GET /health" in stack.control.logs("backend")
+    image = stack.control.inspect_image("backend")
     assert image["Config"]["User"].startswith("10001")
-    assert stack.inspect_container("backend")["State"]["Running"]
+    assert stack.control.inspect_container("backend")["State"]["Running"]
     with pytest.raises(KeyError, match="no 'grafana' service"):
-        stack.logs("grafana")
+        stack.control.logs("grafana")
 
 
 def test_a_worker_attaches_by_json_and_controls(stack: ContainerStack) -> None:
