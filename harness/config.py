@@ -13,7 +13,18 @@ from harness.errors import ConfigError
 from harness.spec import PROFILES, Catalogue, CatalogueError, load_catalogue
 
 STACKS = ("embedded", "url", "containers")
-SETTINGS = ("target_url", "stack", "profile", "allow_hosts", "report_dir", "mutant", "image")
+SETTINGS = (
+    "target_url",
+    "stack",
+    "profile",
+    "allow_hosts",
+    "report_dir",
+    "mutant",
+    "image",
+    "load_profile",
+    "load_workers",
+)
+LOAD_PROFILES = ("quick", "full")
 ENV_PREFIX = "HARNESS_"
 PARAM_ENV_PREFIX = "HARNESS_PARAM_"
 
@@ -29,6 +40,8 @@ class HarnessConfig:
     report_dir: Path = Path("reports")
     mutant: str | None = None
     image: str | None = None  # the user's backend image, run in the containers stack
+    load_profile: str = "quick"  # quick: each load scenario shortened to seconds; full: nightly
+    load_workers: int = 0  # locust worker processes beside the master (0: one local process)
     params: Mapping[str, Any] = field(default_factory=dict)
     # where each setting and parameter came from: default, pyproject.toml, harness.toml, env, cli
     sources: Mapping[str, str] = field(default_factory=dict)
@@ -180,6 +193,11 @@ def load_config(
             "(it starts a defective reference app)"
         )
 
+    load_profile = str(settings.get("load_profile", "quick"))
+    if load_profile not in LOAD_PROFILES:
+        where = sources.get("load_profile", "default")
+        raise ConfigError(f"{where}: load profile {load_profile!r} is not quick or full")
+    load_workers = _load_workers(settings.get("load_workers", 0), sources)
     allow_hosts = settings.get("allow_hosts", ())
     if isinstance(allow_hosts, str):
         allow_hosts = [allow_hosts]
@@ -193,6 +211,19 @@ def load_config(
         report_dir=Path(settings.get("report_dir", "reports")),
         mutant=str(mutant) if mutant else None,
         image=image,
+        load_profile=load_profile,
+        load_workers=load_workers,
         params=resolved,
         sources=sources,
     )
+
+
+def _load_workers(value: Any, sources: Mapping[str, str]) -> int:
+    where = sources.get("load_workers", "default")
+    try:
+        workers = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: load workers {value!r} is not a whole number") from None
+    if not 0 <= workers <= 64:
+        raise ConfigError(f"{where}: load workers must be between 0 and 64, not {workers}")
+    return workers

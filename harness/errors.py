@@ -17,3 +17,7 @@ class TargetUnreachable(HarnessError):
 
 class TargetStartError(HarnessError):
     """A target the harness starts itself (embedded app, stack) failed to come up."""
+
+
+class LoadRunError(HarnessError):
+    """A load generator (locust) could not start or ended without its results."""

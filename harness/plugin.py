@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from harness.config import STACKS, HarnessConfig, load_config, parse_param_assignments
+from harness.config import (
+    LOAD_PROFILES,
+    STACKS,
+    HarnessConfig,
+    load_config,
+    parse_param_assignments,
+)
 from harness.errors import HarnessError
 from harness.spec import PROFILES, Catalogue, CatalogueError, load_catalogue
 
@@ -55,6 +61,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--report-dir", help="where matrix.json and matrix.md go (reports)")
     group.addoption("--mutant", help="embedded stack: start the reference app with this defect")
     group.addoption(
+        "--load-profile",
+        choices=LOAD_PROFILES,
+        help="quick (default): load scenarios shortened to seconds, same shape; full: the "
+        "spec's durations (nightly)",
+    )
+    group.addoption(
+        "--load-workers",
+        type=int,
+        help="run load scenarios with a locust master and N worker processes",
+    )
+    group.addoption(
         "--requirement",
         action="append",
         default=[],
@@ -77,6 +94,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "nightly: long-running check, run by the nightly job")
     config.addinivalue_line(
         "markers",
+        "load: runs load scenarios (with --load-profile full they also carry `nightly`)",
+    )
+    config.addinivalue_line(
+        "markers",
         "disruptive: stops or restarts services of the shared stack; never runs alongside "
         "other checks",
     )
@@ -93,6 +114,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 "report_dir": getattr(opt, "report_dir", None),
                 "mutant": getattr(opt, "mutant", None),
                 "image": getattr(opt, "image", None),
+                "load_profile": getattr(opt, "load_profile", None),
+                "load_workers": getattr(opt, "load_workers", None),
                 "params": parse_param_assignments(getattr(opt, "harness_params", None) or []),
             },
             project_dir=config.invocation_params.dir,
@@ -157,6 +180,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 ids.append(rid)
         if ids:
             item.stash[REQUIREMENTS_KEY] = tuple(dict.fromkeys(ids))
+    if config.stash[CONFIG_KEY].load_profile == "full":
+        for item in items:
+            if item.get_closest_marker("load") is not None:
+                item.add_marker(pytest.mark.nightly)  # the spec's durations: up to an hour
     if wanted:
         keep = [item for item in items if wanted.intersection(_ids_of(item))]
         deselected = [item for item in items if item not in keep]

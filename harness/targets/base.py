@@ -39,6 +39,9 @@ class Capability(StrEnum):
     AUDIT_LOG = "audit-log"  # the harness can read the deployment's audit records
     VARIANTS = "variants"  # a second, temporary instance of the app with other settings
     USERS = "users"  # the harness can create user accounts (a test hook of the target)
+    # a load run measures the deployment, not its rate limiter: the generator's own address
+    # can be exempted without exempting the other checks
+    LOAD = "load"
 
 
 REASONS: dict[Capability, str] = {
@@ -54,6 +57,10 @@ REASONS: dict[Capability, str] = {
     Capability.AUDIT_LOG: "needs access to the audit log (embedded app's file, container logs)",
     Capability.VARIANTS: "needs a second instance of the app started with other settings",
     Capability.USERS: "needs a way to create user accounts (a test hook of the target)",
+    Capability.LOAD: "needs a load generator address of its own (behind docker-proxy every "
+    "request comes from one gateway address, so exempting the generator from rate limiting "
+    "would exempt every check; run `harness load SCENARIO --target-url URL` against a "
+    "deployment that exempts the generator)",
 }
 
 # what ``Target.variant`` accepts: parameter names (and the profile); a target that started
@@ -67,6 +74,8 @@ class Target:
     kind = "abstract"
     # subclasses whose deployment sees the harness's socket address set this to True
     sees_client_address = False
+    # False where the deployment cannot tell the load generator from the other checks
+    load_generator_apart = True
 
     def __init__(self, url: str, allow_hosts: tuple[str, ...] = ()) -> None:
         self.url = url.rstrip("/")
@@ -79,6 +88,8 @@ class Target:
             caps.add(Capability.ATTACK)
         if self.sees_client_address and is_ipv4_loopback(self.url):
             caps.add(Capability.CLIENT_ADDRESSES)
+        if self.load_generator_apart:
+            caps.add(Capability.LOAD)
         return frozenset(caps)
 
     def has(self, capability: Capability | str) -> bool:

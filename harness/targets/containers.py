@@ -24,6 +24,7 @@ class ContainersTarget(Target):
     """A running container stack: HTTP, control, Redis, a TLS frontend, exec and logs."""
 
     kind = "containers"
+    load_generator_apart = False  # docker-proxy: every request comes from the gateway
 
     def __init__(
         self,

@@ -22,10 +22,16 @@ DENIED_ADDRESS = "127.0.0.253"
 # the address the embedded nginx frontend connects to the app from
 FRONTEND_SOURCE = "127.0.0.1"
 
+# the load generator's address (locust connects to a 127.0.0.1 target from 127.0.0.1): exempt
+# from rate limiting, as a deployment exempts its load generator; the checks' own clients
+# send from 127.0.0.10-250 and stay limited
+LOAD_GENERATOR_ADDRESS = "127.0.0.1"
+
 DEFAULT_SETTINGS: Mapping[str, Any] = {
     "ip_denylist": [DENIED_ADDRESS],
     "ip_allowlist": [],
     "trusted_proxies": [FRONTEND_SOURCE],
+    "rate_limit_exempt": [LOAD_GENERATOR_ADDRESS],
 }
 
 # deployment setting -> the reference app's environment variable
@@ -33,6 +39,7 @@ _ENV_NAMES = {
     "ip_denylist": "SECURITY_IP_BLACKLIST",
     "ip_allowlist": "SECURITY_IP_WHITELIST",
     "trusted_proxies": "SECURITY_TRUSTED_PROXIES",
+    "rate_limit_exempt": "SECURITY_RATE_LIMIT_EXEMPT",
     "profile": "ENVIRONMENT",
 }
 

@@ -58,6 +58,10 @@ class ManagedProcess:
                 start_new_session=True,
             )
 
+    def poll(self) -> int | None:
+        """The exit code once the child has ended (None while it runs or was never started)."""
+        return self._proc.poll() if self._proc is not None else None
+
     def wait_ready(self, probe: Callable[[], bool], timeout: float) -> None:
         """Poll ``probe`` until it is true; fail with the log when the child dies or stalls."""
         deadline = time.monotonic() + timeout

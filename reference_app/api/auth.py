@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse
 from reference_app.core.database import get_session
 from reference_app.core.middleware import audit
 from reference_app.core.security import MAX_PASSWORD_LENGTH, hash_password, verify_password
-from reference_app.core.tokens import TOKEN_TTL_S, issue_token
+from reference_app.core.tokens import TOKEN_TTL_S, bearer_subject, issue_token
 from reference_app.models import User
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -32,6 +32,10 @@ class LoginRequest(BaseModel):
 
     username: str = Field(min_length=1, max_length=50)
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+
+
+class UserBody(BaseModel):
+    username: str
 
 
 class TokenBody(BaseModel):
@@ -61,3 +65,19 @@ async def login(body: LoginRequest, request: Request, session: Session) -> Token
     audit.note(request.scope, event="login", outcome="success", username=user.username)
     secret = request.app.state.settings.secret_key.get_secret_value()
     return TokenBody(access_token=issue_token(secret, user.username), expires_in=TOKEN_TTL_S)
+
+
+@router.get("/me", response_model=UserBody, responses={401: {"description": "no valid token"}})
+async def me(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> UserBody | JSONResponse:
+    """The user of the bearer token: the smallest authenticated call of the API."""
+    secret = request.app.state.settings.secret_key.get_secret_value()
+    username = bearer_subject(secret, authorization)
+    if username is None:
+        return JSONResponse(
+            {"detail": "a valid bearer token is required"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return UserBody(username=username)

@@ -69,9 +69,10 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An async engine for `database_url` with the pooling each backend needs."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        # A fresh connection per session: a pooled connection would keep the old file open
-        # and hide an outage (file moved away) from the health probe.
-        engine = create_async_engine(url, poolclass=NullPool, async_creator=_sqlite_connector(url))
+        # Pooled: opening a file (a thread, the pragmas) costs more than most requests.
+        engine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=0, async_creator=_sqlite_connector(url)
+        )
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
         return engine
     return create_async_engine(
@@ -91,9 +92,23 @@ class Database:
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )
+        # The health probe's engine: for SQLite a fresh connection per probe, as a pooled
+        # one keeps the old file open and would hide an outage (the file moved away).
+        self.probe_engine = self.engine
+        url = make_url(settings.database_url)
+        if url.get_backend_name() == "sqlite":
+            self.probe_engine = create_async_engine(
+                url, poolclass=NullPool, async_creator=_sqlite_connector(url)
+            )
+            event.listen(self.probe_engine.sync_engine, "connect", _enable_sqlite_pragmas)
+        self.probe_sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.probe_engine, expire_on_commit=False
+        )
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.probe_engine is not self.engine:
+            await self.probe_engine.dispose()
 
 
 def database_of(app: Starlette) -> Database:

@@ -92,7 +92,7 @@ def database_probe(database: Database) -> Probe:
     """`SELECT 1` on a fresh session (a fresh connection for SQLite)."""
 
     async def probe() -> ComponentStatus:
-        async with database.sessionmaker() as session:
+        async with database.probe_sessionmaker() as session:
             await session.execute(text("SELECT 1"))
         return UP
 

@@ -1,0 +1,87 @@
+"""Latency histograms: raw response times in microseconds, exact to 3 significant digits.
+
+Locust buckets its response times to about two significant digits; these keep every sample
+(HdrHistogram) and, for a generator that planned its requests at a fixed interval, the
+samples coordinated omission hides (``record_corrected_value``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from hdrh.histogram import HdrHistogram
+
+LOWEST_US = 1
+HIGHEST_US = 3_600_000_000  # one hour: longer than any request a run waits for
+DIGITS = 3
+TIMELINE_DIGITS = 2  # per-window histograms of the timeline only need the plot's precision
+PERCENTILES = (50.0, 90.0, 95.0, 99.0, 99.9)
+
+
+def new_histogram(digits: int = DIGITS) -> HdrHistogram:
+    return HdrHistogram(LOWEST_US, HIGHEST_US, digits)
+
+
+def to_us(milliseconds: float) -> int:
+    """A response time in ms as whole microseconds inside the histogram's range."""
+    return min(max(round(milliseconds * 1000), LOWEST_US), HIGHEST_US)
+
+
+def encode(histogram: HdrHistogram) -> str:
+    return str(histogram.encode().decode("ascii"))
+
+
+def decode(text: str) -> HdrHistogram:
+    return HdrHistogram.decode(text.encode("ascii"))
+
+
+def merged(encoded: Iterable[str], digits: int = DIGITS) -> HdrHistogram:
+    """One histogram of every encoded histogram in ``encoded``."""
+    total = new_histogram(digits)
+    for text in encoded:
+        total.decode_and_add(text.encode("ascii"))
+    return total
+
+
+@dataclass
+class Recording:
+    """What one endpoint (or the whole run) saw: raw and corrected times, counts by outcome."""
+
+    raw: HdrHistogram = field(default_factory=new_histogram)
+    corrected: HdrHistogram = field(default_factory=new_histogram)
+    count: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+
+    def record(self, milliseconds: float, interval_us: int, outcome: str | None) -> None:
+        value = to_us(milliseconds)
+        self.raw.record_value(value)
+        if interval_us > 0:
+            self.corrected.record_corrected_value(value, interval_us)
+        else:
+            self.corrected.record_value(value)
+        self.count += 1
+        if outcome is not None:
+            self.failures[outcome] = self.failures.get(outcome, 0) + 1
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "raw": encode(self.raw),
+            "corrected": encode(self.corrected),
+            "count": self.count,
+            "failures": dict(self.failures),
+        }
+
+    def add_dict(self, data: dict[str, object]) -> None:
+        """Merge a ``to_dict`` of another process (a locust worker) into this one."""
+        self.raw.decode_and_add(str(data["raw"]).encode("ascii"))
+        self.corrected.decode_and_add(str(data["corrected"]).encode("ascii"))
+        self.count += int(str(data["count"]))
+        failures = data["failures"]
+        assert isinstance(failures, dict)
+        for outcome, n in failures.items():
+            self.failures[outcome] = self.failures.get(outcome, 0) + int(n)
+
+
+def percentile_ms(histogram: HdrHistogram, percentile: float) -> float:
+    return float(histogram.get_value_at_percentile(percentile)) / 1000.0

@@ -1,0 +1,158 @@
+"""The reference API under load: reads, searches, writes and authenticated calls.
+
+Works with plain locust, as the spec runs it::
+
+    locust -f harness/load/locustfile.py --host=http://localhost:8000
+    locust -f harness/load/locustfile.py --host=http://localhost:8000 --headless \\
+        --users 50 --spawn-rate 5 --run-time 10m --html reports/load_test.html
+
+Each user plans ``--harness-user-rps`` requests per second (``constant_throughput``), one
+request per task, so a late answer is measurable against its plan. Authenticated calls need
+an account: ``HARNESS_LOAD_USERNAME`` and ``HARNESS_LOAD_PASSWORD`` (without them the mix
+has no authenticated calls, and says so). ``harness load`` adds the scenario's load shape
+and the exact recorder (``harness/load/recorder.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import uuid
+from typing import Any, ClassVar
+
+import gevent
+from gevent.lock import Semaphore
+from locust import FastHttpUser, events, task
+from locust.user.wait_time import constant_throughput
+
+from harness.load import recorder
+
+recorder.install(events)
+logger = logging.getLogger("harness.load")
+
+API = "/api/v1/formulas"
+SEARCH_TERMS = ("sum", "mean", "ratio", "load", "x", "formula", "total", "rate")
+OWN_ITEMS = 5  # each user keeps at most this many formulas of its own: the table stays small
+
+
+def _options(parser: Any) -> None:
+    parser.add_argument(
+        "--harness-user-rps",
+        type=float,
+        default=3.0,
+        help="requests per second each user plans (constant throughput)",
+    )
+
+
+events.init_command_line_parser.add_listener(_options)  # type: ignore[no-untyped-call]
+
+
+def _user_rps(user: FastHttpUser) -> float:
+    options = user.environment.parsed_options
+    return float(getattr(options, "harness_user_rps", 3.0) or 3.0)
+
+
+class ApiUser(FastHttpUser):
+    """One client of the reference API, pacing its requests to a planned rate."""
+
+    # one token per process: argon2 makes a login deliberately slow, a real client keeps it
+    _token: ClassVar[str | None] = None
+    _token_lock: ClassVar[Semaphore] = Semaphore()
+    _login_failed: ClassVar[bool] = False
+    _known_ids: ClassVar[list[int]] = []
+
+    def wait_time(self) -> float:
+        return float(constant_throughput(_user_rps(self))(self))
+
+    def on_start(self) -> None:
+        self.own: list[int] = []
+        # users spawned together would otherwise fire in step, a burst every interval
+        gevent.sleep(random.uniform(0, 1 / _user_rps(self)))
+
+    # --- reads -----------------------------------------------------------------------------
+    @task(3)
+    def list_page(self) -> None:
+        page = random.randint(1, 3)
+        with self.client.get(
+            f"{API}?page={page}&size=20", name=f"GET {API}?page", catch_response=True
+        ) as response:
+            if response.status_code == 200:
+                ids = [item["id"] for item in response.json().get("items", [])]
+                if ids:
+                    ApiUser._known_ids = ids[-50:]
+
+    @task(3)
+    def search(self) -> None:
+        term = random.choice(SEARCH_TERMS)
+        self.client.get(f"{API}?q={term}", name=f"GET {API}?q")
+
+    @task(3)
+    def read_one(self) -> None:
+        choices = self.own or ApiUser._known_ids
+        if not choices:
+            self.list_page()
+            return
+        with self.client.get(
+            f"{API}/{random.choice(choices)}", name=f"GET {API}/{{id}}", catch_response=True
+        ) as response:
+            if response.status_code == 404:
+                response.success()  # another user deleted it meanwhile: a normal outcome
+
+    # --- writes ----------------------------------------------------------------------------
+    @task(2)
+    def write(self) -> None:
+        if len(self.own) >= OWN_ITEMS:
+            formula_id = self.own.pop(0)
+            self.client.delete(f"{API}/{formula_id}", name=f"DELETE {API}/{{id}}")
+        elif self.own and random.random() < 0.5:
+            self.client.patch(
+                f"{API}/{random.choice(self.own)}",
+                json={"description": f"updated {uuid.uuid4().hex[:8]}"},
+                name=f"PATCH {API}/{{id}}",
+            )
+        else:
+            body = {
+                "name": f"load {uuid.uuid4().hex}",
+                "expression": f"x * {random.randint(1, 99)} + y",
+                "description": "created by the load test",
+            }
+            with self.client.post(API, json=body, name=f"POST {API}", catch_response=True) as r:
+                if r.status_code == 201:
+                    self.own.append(int(r.json()["id"]))
+
+    # --- authenticated ---------------------------------------------------------------------
+    @task(1)
+    def who_am_i(self) -> None:
+        token = self._login()
+        if token is None:
+            return
+        self.client.get(
+            "/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}, name="GET /auth/me"
+        )
+
+    def _login(self) -> str | None:
+        with ApiUser._token_lock:
+            if ApiUser._token is None and not ApiUser._login_failed:
+                ApiUser._token = self._fetch_token()
+                ApiUser._login_failed = ApiUser._token is None
+        return ApiUser._token
+
+    def _fetch_token(self) -> str | None:
+        username = os.environ.get("HARNESS_LOAD_USERNAME")
+        password = os.environ.get("HARNESS_LOAD_PASSWORD")
+        if not username or not password:
+            logger.warning(
+                "no HARNESS_LOAD_USERNAME / HARNESS_LOAD_PASSWORD: "
+                "the mix runs without authenticated calls"
+            )
+            return None
+        response = self.client.post(
+            "/api/v1/auth/login",
+            json={"username": username, "password": password},
+            name="POST /auth/login",
+        )
+        if response.status_code != 200:
+            logger.warning("login as %s failed with %s", username, response.status_code)
+            return None
+        return str(response.json()["access_token"])

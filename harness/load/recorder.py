@@ -1,0 +1,227 @@
+"""Exact response times inside the locust process: per-endpoint HDR histograms, corrected for
+coordinated omission, merged from every worker, written as JSON when locust quits.
+
+Active only when locust runs with ``--harness-result FILE`` (``harness load`` passes it; the
+master forwards it to its workers). Imported by the locustfile, so by gevent-patched processes
+only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+
+from harness.load.hdr import TIMELINE_DIGITS, Recording, new_histogram, to_us
+
+SAMPLE_EVERY_S = 1.0
+
+
+def outcome_of(response: Any, exception: Any) -> str | None:
+    """None for success; else the failure class: 429, 5xx, status, timeout, connection."""
+    if exception is None:
+        return None
+    status = int(getattr(response, "status_code", 0) or 0)
+    if status == 429:
+        return "429"
+    if status >= 500:
+        return "5xx"
+    if status > 0:
+        return "status"
+    return "timeout" if "timeout" in type(exception).__name__.lower() else "connection"
+
+
+class Recorder:
+    """Recordings of one process; a master (or a local run) also merges its workers'."""
+
+    def __init__(self) -> None:
+        self.environment: Any = None
+        self.result_path: Path | None = None
+        self.active = False
+        self.interval_us = 0
+        self.window_s = 1.0
+        self.reset()
+        self.samples: list[dict[str, float]] = []
+        self.cpu_warning = False
+        self.started_at = 0.0
+        self.full_load_at: float | None = None
+        self.max_users = 0
+        self.scenario: dict[str, Any] | None = None
+
+    def reset(self) -> None:
+        self.endpoints: dict[str, Recording] = {}
+        self.windows: dict[int, Recording] = {}
+
+    # --- listeners -------------------------------------------------------------------------
+    def on_init(self, environment: Any, **_: Any) -> None:
+        self.environment = environment
+
+    def on_test_start(self, environment: Any, **_: Any) -> None:
+        options = environment.parsed_options
+        result = getattr(options, "harness_result", None) if options else None
+        self.active = bool(result)
+        if not self.active:
+            return
+        self.result_path = Path(str(result))
+        rate = float(getattr(options, "harness_user_rps", 0.0) or 0.0)
+        self.interval_us = round(1e6 / rate) if rate > 0 else 0
+        self.window_s = float(getattr(options, "harness_window_s", 1.0) or 1.0)
+        scenario = os.environ.get("HARNESS_LOAD_SCENARIO")
+        self.scenario = json.loads(scenario) if scenario else None
+        self.reset()
+        self.samples = []
+        self.cpu_warning = False
+        self.started_at = time.time()
+        self.full_load_at = None
+        self.max_users = 0
+        if not _is_worker(environment):
+            gevent.spawn(self._sample)
+
+    def on_request(
+        self,
+        *,
+        request_type: str,
+        name: str,
+        response_time: float,
+        response: Any = None,
+        exception: Any = None,
+        start_time: float | None = None,
+        **_: Any,
+    ) -> None:
+        if not self.active:
+            return
+        outcome = outcome_of(response, exception)
+        key = f"{request_type} {name}" if not name.startswith(request_type + " ") else name
+        recording = self.endpoints.get(key)
+        if recording is None:
+            recording = self.endpoints[key] = Recording()
+        recording.record(response_time, self.interval_us, outcome)
+        done = (start_time or time.time()) + response_time / 1000.0
+        window = math.floor(done / self.window_s)
+        slot = self.windows.get(window)
+        if slot is None:
+            slot = self.windows[window] = Recording(
+                raw=new_histogram(TIMELINE_DIGITS), corrected=new_histogram(TIMELINE_DIGITS)
+            )
+        slot.count += 1
+        slot.corrected.record_corrected_value(to_us(response_time), self.interval_us or 0)
+        if outcome is not None:
+            slot.failures[outcome] = slot.failures.get(outcome, 0) + 1
+
+    def on_spawning_complete(self, user_count: int, **_: Any) -> None:
+        wanted = int(self.scenario["users"]) if self.scenario else user_count
+        if self.full_load_at is None and user_count >= wanted:
+            self.full_load_at = time.time()
+
+    def on_cpu_warning(self, **_: Any) -> None:
+        self.cpu_warning = True
+
+    def on_report_to_master(self, data: dict[str, Any], **_: Any) -> None:
+        if not self.active:
+            return
+        data["harness"] = self._payload()
+        self.reset()
+
+    def on_worker_report(self, data: dict[str, Any], **_: Any) -> None:
+        payload = data.get("harness")
+        if not self.active or not payload:
+            return
+        for key, value in payload["endpoints"].items():
+            self.endpoints.setdefault(key, Recording()).add_dict(value)
+        for window, value in payload["windows"].items():
+            slot = self.windows.get(int(window))
+            if slot is None:
+                slot = self.windows[int(window)] = Recording(
+                    raw=new_histogram(TIMELINE_DIGITS), corrected=new_histogram(TIMELINE_DIGITS)
+                )
+            slot.add_dict(value)
+
+    def on_quitting(self, environment: Any, **_: Any) -> None:
+        if not self.active or _is_worker(environment) or self.result_path is None:
+            return
+        runner = environment.runner
+        stats = environment.stats.total
+        result = {
+            "scenario": self.scenario,
+            "started_at": self.started_at,
+            "ended_at": time.time(),
+            "full_load_at": self.full_load_at,
+            "max_users": self.max_users,
+            "interval_us": self.interval_us,
+            "window_s": self.window_s,
+            "workers": len(getattr(runner, "clients", {}) or {}),
+            "cpu_warning": bool(
+                self.cpu_warning
+                or getattr(runner, "cpu_warning_emitted", False)
+                or getattr(runner, "worker_cpu_warning_emitted", False)
+            ),
+            "locust": {
+                "requests": stats.num_requests,
+                "failures": stats.num_failures,
+                "p50_ms": stats.get_response_time_percentile(0.5),
+                "p95_ms": stats.get_response_time_percentile(0.95),
+                "p99_ms": stats.get_response_time_percentile(0.99),
+            },
+            **self._payload(),
+            "samples": self.samples,
+        }
+        self.result_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.result_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(result), encoding="utf-8")
+        tmp.replace(self.result_path)
+
+    # --- helpers ---------------------------------------------------------------------------
+    def _payload(self) -> dict[str, Any]:
+        return {
+            "endpoints": {key: rec.to_dict() for key, rec in self.endpoints.items()},
+            "windows": {str(w): rec.to_dict() for w, rec in self.windows.items()},
+        }
+
+    def _sample(self) -> None:
+        """Users and generator CPU once a second, for validity and the plot."""
+        while self.active:
+            runner = self.environment.runner
+            users = int(getattr(runner, "user_count", 0) or 0)
+            self.max_users = max(self.max_users, users)
+            cpu = float(getattr(runner, "current_cpu_usage", 0.0) or 0.0)
+            self.samples.append({"t": time.time(), "users": users, "cpu": cpu})
+            gevent.sleep(SAMPLE_EVERY_S)
+
+    def on_test_stop(self, **_: Any) -> None:
+        if self.environment is not None and not _is_worker(self.environment):
+            runner = self.environment.runner
+            self.max_users = max(self.max_users, int(getattr(runner, "user_count", 0) or 0))
+
+
+def _is_worker(environment: Any) -> bool:
+    return type(environment.runner).__name__ == "WorkerRunner"
+
+
+RECORDER = Recorder()
+
+
+def install(events: Any) -> None:
+    """Register the recorder's listeners and options on locust's ``events``."""
+    events.init.add_listener(RECORDER.on_init)
+    events.init_command_line_parser.add_listener(_options)
+    events.test_start.add_listener(RECORDER.on_test_start)
+    events.test_stop.add_listener(RECORDER.on_test_stop)
+    events.request.add_listener(RECORDER.on_request)
+    events.spawning_complete.add_listener(RECORDER.on_spawning_complete)
+    events.cpu_warning.add_listener(RECORDER.on_cpu_warning)
+    events.report_to_master.add_listener(RECORDER.on_report_to_master)
+    events.worker_report.add_listener(RECORDER.on_worker_report)
+    events.quitting.add_listener(RECORDER.on_quitting)
+
+
+def _options(parser: Any) -> None:
+    group = parser.add_argument_group("harness recorder")
+    group.add_argument("--harness-result", default="", help="write exact statistics here (JSON)")
+    group.add_argument(
+        "--harness-window-s", type=float, default=1.0, help="seconds per timeline window"
+    )
