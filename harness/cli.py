@@ -10,8 +10,9 @@ from typing import Any
 import click
 
 from harness import __version__
-from harness.config import STACKS, load_config, parse_param_assignments
-from harness.errors import HarnessError
+from harness.config import LOAD_PROFILES, STACKS, load_config, parse_param_assignments
+from harness.errors import HarnessError, LoadRunError, TargetStartError
+from harness.load.scenarios import SCENARIOS
 from harness.spec import PROFILES, CatalogueError, load_catalogue
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
@@ -73,6 +74,12 @@ def main(argv: list[str] | None = None) -> None:
     metavar="ID",
     help="Only the checks of this requirement (repeatable).",
 )
+@click.option(
+    "--load-profile",
+    type=click.Choice(LOAD_PROFILES),
+    help="Load scenarios: quick (seconds, same shape) or full (the spec's durations) [quick].",
+)
+@click.option("--load-workers", type=int, help="Locust worker processes for load scenarios [0].")
 @click.option("-k", "keyword", help="Only checks matching this pytest -k expression.")
 @click.option("-n", "workers", help="Parallel workers (pytest-xdist), e.g. auto.")
 @click.option("--suites", type=click.Path(exists=True), help="Suites folder or file [suites/].")
@@ -90,6 +97,8 @@ def gate(**options: Any) -> None:
         "report_dir": options["report_dir"],
         "mutant": options["mutant"],
         "image": options["image"],
+        "load_profile": options["load_profile"],
+        "load_workers": options["load_workers"],
     }
     try:
         cli["params"] = parse_param_assignments(options["params"])
@@ -147,8 +156,9 @@ def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
         "--tb=short",
         f"--rootdir={suites.parent if suites.is_dir() else suites.parent.parent}",
     ]
-    for name in ("target_url", "stack", "profile", "harness_config", "mutant", "image"):
-        if options[name]:
+    names = ("target_url", "stack", "profile", "harness_config", "mutant", "image")
+    for name in (*names, "load_profile", "load_workers"):
+        if options[name] is not None and options[name] != "":
             args += [f"--{name.replace('_', '-')}", str(options[name])]
     args += [f"--report-dir={report_dir.resolve()}"]
     args += [f"--allow-host={host}" for host in options["allow_hosts"]]
@@ -157,7 +167,8 @@ def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
     if options["keyword"]:
         args += ["-k", options["keyword"]]
     if options["workers"]:
-        args += ["-n", options["workers"]]
+        # load checks share one xdist worker: two loads at once would measure each other
+        args += ["-n", options["workers"], "--dist", "loadgroup"]
     return args + list(options["pytest_args"])
 
 
@@ -226,6 +237,59 @@ def stack_status() -> None:
     click.echo(f"stack {info.run_id}: backend {info.backend_url}, frontend {info.frontend_url}")
     for service, state in states.items():
         click.echo(f"  {service:<12} {state}")
+
+
+@cli.command("load")
+@click.argument("scenario", type=click.Choice(SCENARIOS))
+@click.option("--target-url", help="Deployment to load; default: the embedded reference app.")
+@click.option(
+    "--load-profile",
+    type=click.Choice(LOAD_PROFILES),
+    help="quick: shortened to seconds, same shape; full: the spec's durations [quick].",
+)
+@click.option(
+    "--load-workers", type=int, help="Run a locust master and N local worker processes [0]."
+)
+@click.option("--profile", type=click.Choice(PROFILES), help="Requirements to apply [production].")
+@click.option(
+    "--allow-host", "allow_hosts", multiple=True, help="Non-loopback host load may go to."
+)
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a parameter."
+)
+@click.option("--report-dir", type=click.Path(file_okay=False), help="Output folder [reports].")
+@click.option("--mutant", help="Embedded app only: load a defective reference app.")
+@click.option(
+    "--harness-config", type=click.Path(dir_okay=False), help="Config file (harness.toml)."
+)
+def load(scenario: str, **options: Any) -> None:
+    """Run one load SCENARIO and judge the performance targets on it.
+
+    Exit 0 when the run is valid and every target holds, 1 otherwise. Reports:
+    load_SCENARIO.html (locust), .json, .md (per endpoint) and .png in the report folder.
+    """
+    from harness.load.command import passed, render, run_load
+
+    cli_options = {
+        key: options[key]
+        for key in ("target_url", "load_profile", "load_workers", "profile", "allow_hosts")
+    }
+    cli_options.update(report_dir=options["report_dir"], mutant=options["mutant"])
+    try:
+        cli_options["params"] = parse_param_assignments(options["params"])
+        config_file = Path(options["harness_config"]) if options["harness_config"] else None
+        config = load_config(cli=cli_options, config_file=config_file)
+        outcome = run_load(config, scenario, lambda line: click.echo(line, err=True))
+    except KeyboardInterrupt:
+        fail("interrupted; locust and everything the harness started were stopped", 130)
+    except (HarnessError, CatalogueError) as exc:
+        broke = isinstance(exc, (LoadRunError, TargetStartError))
+        fail(str(exc), EXIT_ERROR if broke else EXIT_USAGE)
+    for line in render(outcome):
+        click.echo(line)
+    ok = passed(outcome)
+    click.echo(f"verdict: {'PASS' if ok else 'FAIL'}")
+    sys.exit(EXIT_PASS if ok else EXIT_FAIL)
 
 
 @cli.command()

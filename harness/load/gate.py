@@ -43,6 +43,8 @@ class Judgement:
     unit: str
     margin: float  # how far inside the target (negative: how far outside)
     detail: str
+    # False where the scenario cannot show it (planned below the throughput target)
+    applicable: bool = True
 
     def as_evidence(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,6 +118,9 @@ def judge(
             f"achieved {measured:.1f} req/s while all {result.scenario.users} users ran, "
             f"planned {result.planned_rps:.1f} req/s, against > {threshold:g} req/s"
         )
+        if result.planned_rps <= threshold:
+            detail += f"; not applicable: {result.scenario.name} plans no more than that"
+            return Judgement(requirement, ok, measured, threshold, unit, margin, detail, False)
     if invalid:
         ok = False
         detail = f"invalid run, not judged: {'; '.join(invalid)} ({detail})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
@@ -42,6 +43,20 @@ def merged(encoded: Iterable[str], digits: int = DIGITS) -> HdrHistogram:
     for text in encoded:
         total.decode_and_add(text.encode("ascii"))
     return total
+
+
+def outcome_of(response: Any, exception: Any) -> str | None:
+    """None for success; else the failure class: 429, 5xx, status, timeout, connection."""
+    if exception is None:
+        return None
+    status = int(getattr(response, "status_code", 0) or 0)
+    if status == 429:
+        return "429"
+    if status >= 500:
+        return "5xx"
+    if status > 0:
+        return "status"
+    return "timeout" if "timeout" in type(exception).__name__.lower() else "connection"
 
 
 @dataclass

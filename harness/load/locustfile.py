@@ -77,10 +77,10 @@ class ApiUser(FastHttpUser):
         with self.client.get(
             f"{API}?page={page}&size=20", name=f"GET {API}?page", catch_response=True
         ) as response:
-            if response.status_code == 200:
-                ids = [item["id"] for item in response.json().get("items", [])]
-                if ids:
-                    ApiUser._known_ids = ids[-50:]
+            page_body = response.json() if response.status_code == 200 else {}
+            ids = [item["id"] for item in page_body.get("items", []) if "id" in item]
+            if ids:
+                ApiUser._known_ids = ids[-50:]
 
     @task(3)
     def search(self) -> None:
@@ -118,8 +118,9 @@ class ApiUser(FastHttpUser):
                 "description": "created by the load test",
             }
             with self.client.post(API, json=body, name=f"POST {API}", catch_response=True) as r:
-                if r.status_code == 201:
-                    self.own.append(int(r.json()["id"]))
+                created = r.json() if r.status_code == 201 else {}
+                if isinstance(created.get("id"), int):
+                    self.own.append(created["id"])
 
     # --- authenticated ---------------------------------------------------------------------
     @task(1)
@@ -152,7 +153,11 @@ class ApiUser(FastHttpUser):
             json={"username": username, "password": password},
             name="POST /auth/login",
         )
-        if response.status_code != 200:
+        try:
+            token = response.json().get("access_token") if response.status_code == 200 else None
+        except ValueError:  # not JSON
+            token = None
+        if not isinstance(token, str):
             logger.warning("login as %s failed with %s", username, response.status_code)
             return None
-        return str(response.json()["access_token"])
+        return token

@@ -17,23 +17,9 @@ from typing import Any
 
 import gevent
 
-from harness.load.hdr import TIMELINE_DIGITS, Recording, new_histogram, to_us
+from harness.load.hdr import TIMELINE_DIGITS, Recording, new_histogram, outcome_of, to_us
 
 SAMPLE_EVERY_S = 1.0
-
-
-def outcome_of(response: Any, exception: Any) -> str | None:
-    """None for success; else the failure class: 429, 5xx, status, timeout, connection."""
-    if exception is None:
-        return None
-    status = int(getattr(response, "status_code", 0) or 0)
-    if status == 429:
-        return "429"
-    if status >= 500:
-        return "5xx"
-    if status > 0:
-        return "status"
-    return "timeout" if "timeout" in type(exception).__name__.lower() else "connection"
 
 
 class Recorder:
@@ -51,6 +37,7 @@ class Recorder:
         self.started_at = 0.0
         self.full_load_at: float | None = None
         self.max_users = 0
+        self.workers = 0
         self.scenario: dict[str, Any] | None = None
 
     def reset(self) -> None:
@@ -79,6 +66,7 @@ class Recorder:
         self.started_at = time.time()
         self.full_load_at = None
         self.max_users = 0
+        self.workers = 0
         if not _is_worker(environment):
             gevent.spawn(self._sample)
 
@@ -154,7 +142,7 @@ class Recorder:
             "max_users": self.max_users,
             "interval_us": self.interval_us,
             "window_s": self.window_s,
-            "workers": len(getattr(runner, "clients", {}) or {}),
+            "workers": self.workers,
             "cpu_warning": bool(
                 self.cpu_warning
                 or getattr(runner, "cpu_warning_emitted", False)
@@ -188,6 +176,7 @@ class Recorder:
             runner = self.environment.runner
             users = int(getattr(runner, "user_count", 0) or 0)
             self.max_users = max(self.max_users, users)
+            self.workers = max(self.workers, len(getattr(runner, "clients", {}) or {}))
             cpu = float(getattr(runner, "current_cpu_usage", 0.0) or 0.0)
             self.samples.append({"t": time.time(), "users": users, "cpu": cpu})
             gevent.sleep(SAMPLE_EVERY_S)

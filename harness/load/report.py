@@ -66,10 +66,16 @@ def endpoint_table(data: dict[str, Any]) -> str:
     ]
     for t in data["targets"]:
         lines.append(
-            f"| {t['requirement']} | {'passed' if t['passed'] else 'FAILED'} | "
+            f"| {t['requirement']} | {_verdict(t)} | "
             f"{t['measured']:.4g} {t['unit']} | {t['threshold']:g} | {t['margin']:+.4g} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _verdict(target: dict[str, Any]) -> str:
+    if not target["applicable"]:
+        return "n/a"
+    return "passed" if target["passed"] else "FAILED"
 
 
 def plot(data: dict[str, Any], path: Path) -> None:

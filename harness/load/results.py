@@ -60,7 +60,11 @@ class LoadResult:
 
     @classmethod
     def from_file(cls, path: Path, scenario: Scenario) -> LoadResult:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls.from_data(json.loads(path.read_text(encoding="utf-8")), scenario)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], scenario: Scenario) -> LoadResult:
+        """From the recorder's JSON (``harness.load.recorder``)."""
         result = cls(scenario, data)
         for name, item in sorted(data["endpoints"].items()):
             result.endpoints.append(
