@@ -59,7 +59,14 @@ def execute(
     """Run ``scenario`` against ``url`` and judge every performance target on it."""
     exempt = exemption(url, facts or {}, bool(params.get("load_generator_exempt", False)))
     run = run_scenario(
-        scenario, url, out_dir, workers=workers, credentials=credentials, progress=progress
+        scenario,
+        url,
+        out_dir,
+        workers=workers,
+        credentials=credentials,
+        progress=progress,
+        remote_workers=int(params.get("load_remote_workers", 0)),
+        bind_host=str(params.get("load_master_bind_host", "127.0.0.1")),
     )
     result = LoadResult.from_file(run.result_path, scenario)
     judgements = {rid: judge(rid, result, params, exempt) for rid in TARGETS}

@@ -23,6 +23,7 @@ WORKERS_WAIT_S = 60
 MAX_WINDOWS = 300  # the timeline has at most this many windows, whatever the duration
 # after the shape ends: users stop, workers report, the recorder writes its file
 GRACE_S = 60.0
+LOCUST_MASTER_PORT = 5557
 
 Progress = Callable[[str], None]
 
@@ -60,8 +61,16 @@ def locust_env(
 
 
 def master_argv(
-    scenario: Scenario, url: str, out_dir: Path, workers: int, master_port: int
+    scenario: Scenario,
+    url: str,
+    out_dir: Path,
+    workers: int,
+    master_port: int,
+    *,
+    bind_host: str = "127.0.0.1",
 ) -> list[str]:
+    """The master (or, without workers, the only) locust process; ``workers`` counts every
+    worker it waits for, local and remote."""
     argv = [
         sys.executable,
         "-m",
@@ -89,7 +98,7 @@ def master_argv(
         argv += [
             "--master",
             "--master-bind-host",
-            "127.0.0.1",
+            bind_host,
             "--master-bind-port",
             str(master_port),
             "--expect-workers",
@@ -125,25 +134,30 @@ def run_scenario(
     workers: int = 0,
     credentials: tuple[str, str] | None = None,
     progress: Progress | None = None,
+    remote_workers: int = 0,
+    bind_host: str = "127.0.0.1",
 ) -> LoadRun:
-    """Run ``scenario`` against ``url``; locust's processes are always stopped on return."""
+    """Run ``scenario`` against ``url`` with ``workers`` local worker processes (and
+    ``remote_workers`` started elsewhere, connecting to ``bind_host``); locust's processes
+    are always stopped on return."""
     out_dir.mkdir(parents=True, exist_ok=True)
     result_path = out_dir / f"load_{scenario.name}.hdr.json"
     result_path.unlink(missing_ok=True)
     log_path = out_dir / f"load_{scenario.name}.log"
     log_path.unlink(missing_ok=True)
     env = locust_env(scenario, credentials, os.environ)
-    port = free_port() if workers > 0 else 0
-    master = ManagedProcess(
-        "locust", master_argv(scenario, url, out_dir, workers, port), env, log_path, out_dir
-    )
+    expected = workers + remote_workers
+    # remote workers find the master on locust's default port; local ones on any free port
+    port = LOCUST_MASTER_PORT if remote_workers else free_port() if expected else 0
+    argv = master_argv(scenario, url, out_dir, expected, port, bind_host=bind_host)
+    master = ManagedProcess("locust", argv, env, log_path, out_dir)
     helpers = [
         ManagedProcess(f"locust worker {n}", worker_argv("127.0.0.1", port), env, log_path, out_dir)
         for n in range(1, workers + 1)
     ]
     say = progress or (lambda _line: None)
     started = time.monotonic()
-    deadline = started + scenario.duration_s + GRACE_S + (WORKERS_WAIT_S if workers else 0)
+    deadline = started + scenario.duration_s + GRACE_S + (WORKERS_WAIT_S if expected else 0)
     try:
         master.start()
         for helper in helpers:
@@ -152,6 +166,11 @@ def run_scenario(
             f"load: {scenario.name} ({scenario.profile}): {scenario.users} users, "
             f"{scenario.duration_s:g} s, planned {scenario.planned_rps:g} req/s"
             + (f", {workers} workers" if workers else "")
+            + (
+                f", waiting for {remote_workers} remote workers on {bind_host}:{port}"
+                if remote_workers
+                else ""
+            )
         )
         next_note = started + 10
         while master.poll() is None:

@@ -72,6 +72,7 @@ async def test_openapi_documents_the_formulas_api(client: httpx.AsyncClient) -> 
         "/api/v1/formulas",
         "/api/v1/formulas/{formula_id}",
         "/api/v1/auth/login",
+        "/api/v1/auth/me",
     }
 
 

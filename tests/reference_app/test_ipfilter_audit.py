@@ -155,3 +155,26 @@ async def test_audit_records_and_login(
     text = log.read_text()
     assert password not in text
     assert token not in text
+
+
+async def test_me_names_the_user_of_a_valid_token_only(
+    configured: Callable[..., tuple[Settings, Path]], db_url: str
+) -> None:
+    settings, _ = configured(ip_blacklist="127.0.0.66")
+    password = "correct horse battery staple"
+    await create_admin_user(settings, "bob", "bob@example.com", password)
+    async with _client(settings, "127.0.0.5") as client:
+        login = await client.post(
+            "/api/v1/auth/login", json={"username": "bob", "password": password}
+        )
+        token = login.json()["access_token"]
+        me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+        forged = await client.get(
+            "/api/v1/auth/me", headers={"Authorization": f"Bearer {token[:-2]}xx"}
+        )
+        anonymous = await client.get("/api/v1/auth/me")
+    assert me.status_code == 200
+    assert me.json() == {"username": "bob"}
+    for refused in (forged, anonymous):
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"] == "Bearer"
