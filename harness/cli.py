@@ -260,6 +260,11 @@ def stack_status() -> None:
 @click.option("--report-dir", type=click.Path(file_okay=False), help="Output folder [reports].")
 @click.option("--mutant", help="Embedded app only: load a defective reference app.")
 @click.option(
+    "--locustfile",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Your own locustfile instead of the reference API mix.",
+)
+@click.option(
     "--harness-config", type=click.Path(dir_okay=False), help="Config file (harness.toml)."
 )
 def load(scenario: str, **options: Any) -> None:
@@ -279,7 +284,8 @@ def load(scenario: str, **options: Any) -> None:
         cli_options["params"] = parse_param_assignments(options["params"])
         config_file = Path(options["harness_config"]) if options["harness_config"] else None
         config = load_config(cli=cli_options, config_file=config_file)
-        outcome = run_load(config, scenario, lambda line: click.echo(line, err=True))
+        locustfile = Path(options["locustfile"]) if options["locustfile"] else None
+        outcome = run_load(config, scenario, lambda line: click.echo(line, err=True), locustfile)
     except KeyboardInterrupt:
         fail("interrupted; locust and everything the harness started were stopped", 130)
     except (HarnessError, CatalogueError) as exc:

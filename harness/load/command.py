@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
 from harness.load.execute import LoadOutcome, credentials_for, execute
+from harness.load.runner import LOCUSTFILE
 from harness.load.scenarios import scenario_from_params
 from harness.targets import Capability
 from harness.targets.base import REASONS, Target
@@ -49,7 +51,12 @@ def load_target(config: HarnessConfig) -> Iterator[Target]:
         target.close()
 
 
-def run_load(config: HarnessConfig, scenario_name: str, echo: Echo) -> LoadOutcome:
+def run_load(
+    config: HarnessConfig, scenario_name: str, echo: Echo, locustfile: Path | None = None
+) -> LoadOutcome:
+    """``locustfile``: the user's own, instead of the reference API mix; its users should
+    pace themselves with ``constant_throughput(load_user_rps)``, the plan the correction for
+    coordinated omission assumes."""
     scenario = scenario_from_params(scenario_name, config.params, config.load_profile)
     with load_target(config) as target:
         echo(f"harness load: {scenario_name} against {target.url}")
@@ -62,6 +69,7 @@ def run_load(config: HarnessConfig, scenario_name: str, echo: Echo) -> LoadOutco
             credentials=credentials_for(target),
             workers=config.load_workers,
             progress=echo,
+            locustfile=(locustfile or LOCUSTFILE).resolve(),
         )
     return outcome
 

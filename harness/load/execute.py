@@ -12,7 +12,7 @@ from typing import Any
 from harness.load.gate import TARGETS, Exemption, Judgement, exemption, judge
 from harness.load.report import write_reports
 from harness.load.results import LoadResult
-from harness.load.runner import LoadRun, Progress, run_scenario
+from harness.load.runner import LOCUSTFILE, LoadRun, Progress, run_scenario
 from harness.load.scenarios import Scenario
 
 LOAD_USER = "harness-load"
@@ -55,6 +55,7 @@ def execute(
     credentials: tuple[str, str] | None = None,
     workers: int = 0,
     progress: Progress | None = None,
+    locustfile: Path = LOCUSTFILE,
 ) -> LoadOutcome:
     """Run ``scenario`` against ``url`` and judge every performance target on it."""
     exempt = exemption(url, facts or {}, bool(params.get("load_generator_exempt", False)))
@@ -67,6 +68,7 @@ def execute(
         progress=progress,
         remote_workers=int(params.get("load_remote_workers", 0)),
         bind_host=str(params.get("load_master_bind_host", "127.0.0.1")),
+        locustfile=locustfile,
     )
     result = LoadResult.from_file(run.result_path, scenario)
     judgements = {rid: judge(rid, result, params, exempt) for rid in TARGETS}

@@ -10,7 +10,7 @@ Each user plans ``--harness-user-rps`` requests per second (``constant_throughpu
 request per task, so a late answer is measurable against its plan. Authenticated calls need
 an account: ``HARNESS_LOAD_USERNAME`` and ``HARNESS_LOAD_PASSWORD`` (without them the mix
 has no authenticated calls, and says so). ``harness load`` adds the scenario's load shape
-and the exact recorder (``harness/load/recorder.py``).
+(``shapes.py``) and the exact recorder (``recording.py``).
 """
 
 from __future__ import annotations
@@ -19,38 +19,25 @@ import logging
 import os
 import random
 import uuid
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import gevent
 from gevent.lock import Semaphore
-from locust import FastHttpUser, events, task
+from locust import FastHttpUser, task
 from locust.user.wait_time import constant_throughput
 
-from harness.load import recorder
-
-recorder.install(events)
 logger = logging.getLogger("harness.load")
 
 API = "/api/v1/formulas"
 SEARCH_TERMS = ("sum", "mean", "ratio", "load", "x", "formula", "total", "rate")
+DEFAULT_USER_RPS = 3.0
 OWN_ITEMS = 5  # each user keeps at most this many formulas of its own: the table stays small
 
 
-def _options(parser: Any) -> None:
-    parser.add_argument(
-        "--harness-user-rps",
-        type=float,
-        default=3.0,
-        help="requests per second each user plans (constant throughput)",
-    )
-
-
-events.init_command_line_parser.add_listener(_options)  # type: ignore[no-untyped-call]
-
-
 def _user_rps(user: FastHttpUser) -> float:
+    """``--harness-user-rps`` when the harness runs us (recording.py defines it), else 3."""
     options = user.environment.parsed_options
-    return float(getattr(options, "harness_user_rps", 3.0) or 3.0)
+    return float(getattr(options, "harness_user_rps", DEFAULT_USER_RPS) or DEFAULT_USER_RPS)
 
 
 class ApiUser(FastHttpUser):

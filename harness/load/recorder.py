@@ -9,17 +9,20 @@ only.
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from pathlib import Path
 from typing import Any
 
 import gevent
+import psutil
 
-from harness.load.hdr import TIMELINE_DIGITS, Recording, new_histogram, outcome_of, to_us
+from harness.load.hdr import TIMELINE_DIGITS, Recording, new_histogram, outcome_of
 
 SAMPLE_EVERY_S = 1.0
+# locust's own threshold, over a few seconds rather than its ten
+CPU_WARNING_PERCENT = 90.0
+CPU_WINDOW = 3
 
 
 class Recorder:
@@ -39,9 +42,11 @@ class Recorder:
         self.max_users = 0
         self.workers = 0
         self.scenario: dict[str, Any] | None = None
+        self._sampler: Any = None
 
     def reset(self) -> None:
         self.endpoints: dict[str, Recording] = {}
+        self._by_name: dict[tuple[str, str], Recording] = {}
         self.windows: dict[int, Recording] = {}
 
     # --- listeners -------------------------------------------------------------------------
@@ -67,8 +72,10 @@ class Recorder:
         self.full_load_at = None
         self.max_users = 0
         self.workers = 0
-        if not _is_worker(environment):
-            gevent.spawn(self._sample)
+        self.cpu: list[float] = []
+        if self._sampler is not None:
+            self._sampler.kill()  # a second run of the same process (the web UI)
+        self._sampler = gevent.spawn(self._sample, not _is_worker(environment))
 
     def on_request(
         self,
@@ -78,28 +85,42 @@ class Recorder:
         response_time: float,
         response: Any = None,
         exception: Any = None,
-        start_time: float | None = None,
+        start_time: float = 0.0,
         **_: Any,
     ) -> None:
+        # per request, so kept lean: the generator's throughput is the budget
         if not self.active:
             return
-        outcome = outcome_of(response, exception)
-        key = f"{request_type} {name}" if not name.startswith(request_type + " ") else name
+        recording = self._by_name.get((request_type, name))
+        if recording is None:
+            recording = self._endpoint(request_type, name)
+        outcome = None if exception is None else outcome_of(response, exception)
+        value = int(response_time * 1000.0) or 1  # µs; hdrh drops values beyond an hour
+        recording.raw.record_value(value)
+        if self.interval_us:  # unpaced users plan nothing: corrected is raw (_payload)
+            recording.corrected.record_corrected_value(value, self.interval_us)
+        recording.count += 1
+        window = int((start_time + response_time / 1000.0) / self.window_s)
+        slot = self.windows.get(window) or self._window(window)
+        slot.count += 1
+        slot.corrected.record_corrected_value(value, self.interval_us)
+        if outcome is not None:
+            recording.failures[outcome] = recording.failures.get(outcome, 0) + 1
+            slot.failures[outcome] = slot.failures.get(outcome, 0) + 1
+
+    def _endpoint(self, request_type: str, name: str) -> Recording:
+        key = name if name.startswith(request_type + " ") else f"{request_type} {name}"
         recording = self.endpoints.get(key)
         if recording is None:
             recording = self.endpoints[key] = Recording()
-        recording.record(response_time, self.interval_us, outcome)
-        done = (start_time or time.time()) + response_time / 1000.0
-        window = math.floor(done / self.window_s)
-        slot = self.windows.get(window)
-        if slot is None:
-            slot = self.windows[window] = Recording(
-                raw=new_histogram(TIMELINE_DIGITS), corrected=new_histogram(TIMELINE_DIGITS)
-            )
-        slot.count += 1
-        slot.corrected.record_corrected_value(to_us(response_time), self.interval_us or 0)
-        if outcome is not None:
-            slot.failures[outcome] = slot.failures.get(outcome, 0) + 1
+        self._by_name[(request_type, name)] = recording
+        return recording
+
+    def _window(self, window: int) -> Recording:
+        slot = self.windows[window] = Recording(
+            raw=new_histogram(TIMELINE_DIGITS), corrected=new_histogram(TIMELINE_DIGITS)
+        )
+        return slot
 
     def on_spawning_complete(self, user_count: int, **_: Any) -> None:
         wanted = int(self.scenario["users"]) if self.scenario else user_count
@@ -119,6 +140,7 @@ class Recorder:
         payload = data.get("harness")
         if not self.active or not payload:
             return
+        self.cpu_warning = self.cpu_warning or bool(payload.get("cpu_warning"))
         for key, value in payload["endpoints"].items():
             self.endpoints.setdefault(key, Recording()).add_dict(value)
         for window, value in payload["windows"].items():
@@ -165,21 +187,33 @@ class Recorder:
 
     # --- helpers ---------------------------------------------------------------------------
     def _payload(self) -> dict[str, Any]:
+        if not self.interval_us:
+            for recording in self.endpoints.values():
+                recording.corrected = recording.raw
         return {
             "endpoints": {key: rec.to_dict() for key, rec in self.endpoints.items()},
             "windows": {str(w): rec.to_dict() for w, rec in self.windows.items()},
+            "cpu_warning": self.cpu_warning,
         }
 
-    def _sample(self) -> None:
-        """Users and generator CPU once a second, for validity and the plot."""
+    def _sample(self, runs_users: bool) -> None:
+        """This process's CPU once a second (locust's own check first looks after 20 s,
+        too late for a short run); on the master also users and workers, for the plot."""
+        process = psutil.Process()
+        process.cpu_percent(None)  # the first reading is always 0: start the interval
         while self.active:
-            runner = self.environment.runner
-            users = int(getattr(runner, "user_count", 0) or 0)
-            self.max_users = max(self.max_users, users)
-            self.workers = max(self.workers, len(getattr(runner, "clients", {}) or {}))
-            cpu = float(getattr(runner, "current_cpu_usage", 0.0) or 0.0)
-            self.samples.append({"t": time.time(), "users": users, "cpu": cpu})
             gevent.sleep(SAMPLE_EVERY_S)
+            cpu = float(process.cpu_percent(None))
+            self.cpu.append(cpu)
+            recent = self.cpu[-CPU_WINDOW:]
+            if len(recent) == CPU_WINDOW and sum(recent) / CPU_WINDOW > CPU_WARNING_PERCENT:
+                self.cpu_warning = True
+            if runs_users:
+                runner = self.environment.runner
+                users = int(getattr(runner, "user_count", 0) or 0)
+                self.max_users = max(self.max_users, users)
+                self.workers = max(self.workers, len(getattr(runner, "clients", {}) or {}))
+                self.samples.append({"t": time.time(), "users": users, "cpu": cpu})
 
     def on_test_stop(self, **_: Any) -> None:
         if self.environment is not None and not _is_worker(self.environment):
@@ -211,6 +245,13 @@ def install(events: Any) -> None:
 def _options(parser: Any) -> None:
     group = parser.add_argument_group("harness recorder")
     group.add_argument("--harness-result", default="", help="write exact statistics here (JSON)")
+    group.add_argument(
+        "--harness-user-rps",
+        type=float,
+        default=3.0,
+        help="requests per second each user plans: the interval the correction for "
+        "coordinated omission is measured against",
+    )
     group.add_argument(
         "--harness-window-s", type=float, default=1.0, help="seconds per timeline window"
     )

@@ -18,6 +18,7 @@ from harness.targets.processes import ManagedProcess, free_port, tail
 
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE = HERE / "locustfile.py"
+RECORDING = HERE / "recording.py"
 SHAPES = HERE / "shapes.py"
 WORKERS_WAIT_S = 60
 MAX_WINDOWS = 300  # the timeline has at most this many windows, whatever the duration
@@ -68,6 +69,7 @@ def master_argv(
     master_port: int,
     *,
     bind_host: str = "127.0.0.1",
+    locustfile: Path = LOCUSTFILE,
 ) -> list[str]:
     """The master (or, without workers, the only) locust process; ``workers`` counts every
     worker it waits for, local and remote."""
@@ -76,7 +78,7 @@ def master_argv(
         "-m",
         "locust",
         "-f",
-        f"{LOCUSTFILE},{SHAPES}",
+        f"{locustfile},{RECORDING},{SHAPES}",
         "--headless",
         "--host",
         url,
@@ -109,15 +111,16 @@ def master_argv(
     return argv
 
 
-def worker_argv(master_host: str, master_port: int) -> list[str]:
-    """A worker process: the same locustfile, connected to the master. On another host run
-    ``locust -f harness/load/locustfile.py --worker --master-host MASTER``."""
+def worker_argv(master_host: str, master_port: int, locustfile: Path = LOCUSTFILE) -> list[str]:
+    """A worker process: the same locustfile and the recorder, connected to the master. On
+    another host: ``locust -f harness/load/locustfile.py,harness/load/recording.py --worker
+    --master-host MASTER``."""
     return [
         sys.executable,
         "-m",
         "locust",
         "-f",
-        str(LOCUSTFILE),
+        f"{locustfile},{RECORDING}",
         "--worker",
         "--master-host",
         master_host,
@@ -136,6 +139,7 @@ def run_scenario(
     progress: Progress | None = None,
     remote_workers: int = 0,
     bind_host: str = "127.0.0.1",
+    locustfile: Path = LOCUSTFILE,
 ) -> LoadRun:
     """Run ``scenario`` against ``url`` with ``workers`` local worker processes (and
     ``remote_workers`` started elsewhere, connecting to ``bind_host``); locust's processes
@@ -149,7 +153,9 @@ def run_scenario(
     expected = workers + remote_workers
     # remote workers find the master on locust's default port; local ones on any free port
     port = LOCUST_MASTER_PORT if remote_workers else free_port() if expected else 0
-    argv = master_argv(scenario, url, out_dir, expected, port, bind_host=bind_host)
+    argv = master_argv(
+        scenario, url, out_dir, expected, port, bind_host=bind_host, locustfile=locustfile
+    )
     master = ManagedProcess("locust", argv, env, log_path, out_dir)
     helpers = [
         ManagedProcess(f"locust worker {n}", worker_argv("127.0.0.1", port), env, log_path, out_dir)
