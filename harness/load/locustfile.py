@@ -6,8 +6,8 @@ Works with plain locust, as the spec runs it::
     locust -f harness/load/locustfile.py --host=http://localhost:8000 --headless \\
         --users 50 --spawn-rate 5 --run-time 10m --html reports/load_test.html
 
-Each user plans ``--harness-user-rps`` requests per second (``constant_throughput``), one
-request per task, so a late answer is measurable against its plan. Authenticated calls need
+Each user plans ``--harness-user-rps`` requests per second on a fixed schedule, one request
+per task, so a late answer is measurable against its plan. Authenticated calls need
 an account: ``HARNESS_LOAD_USERNAME`` and ``HARNESS_LOAD_PASSWORD`` (without them the mix
 has no authenticated calls, and says so). ``harness load`` adds the scenario's load shape
 (``shapes.py``) and the exact recorder (``recording.py``).
@@ -18,13 +18,13 @@ from __future__ import annotations
 import logging
 import os
 import random
+import time
 import uuid
 from typing import ClassVar
 
 import gevent
 from gevent.lock import Semaphore
 from locust import FastHttpUser, task
-from locust.user.wait_time import constant_throughput
 
 logger = logging.getLogger("harness.load")
 
@@ -48,14 +48,25 @@ class ApiUser(FastHttpUser):
     _token_lock: ClassVar[Semaphore] = Semaphore()
     _login_failed: ClassVar[bool] = False
     _known_ids: ClassVar[list[int]] = []
+    next_start: float = 0.0  # the planned start of the next request (time.monotonic)
 
     def wait_time(self) -> float:
-        return float(constant_throughput(_user_rps(self))(self))
+        """Until the next planned start: one every 1 / rate seconds on a fixed schedule.
+
+        Locust's ``constant_throughput`` measures each wait from the last task's end with
+        gevent's cached loop time; its errors accumulate and pull the users into step, so
+        they fire in bursts the deployment would not see from real clients. A fixed
+        schedule cannot drift; a user that falls behind starts at once and does not try to
+        catch up (the correction for coordinated omission accounts for what it missed)."""
+        now = time.monotonic()
+        self.next_start = max(self.next_start + 1 / _user_rps(self), now)
+        return float(self.next_start - now)
 
     def on_start(self) -> None:
         self.own: list[int] = []
-        # users spawned together would otherwise fire in step, a burst every interval
+        # a random phase: users spawned together would otherwise fire in step
         gevent.sleep(random.uniform(0, 1 / _user_rps(self)))
+        self.next_start = time.monotonic()
 
     # --- reads -----------------------------------------------------------------------------
     @task(3)
