@@ -263,3 +263,18 @@ def test_gevent_never_enters_the_callers_process() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(("profile", "selected"), [("quick", True), ("full", False)])
+def test_full_durations_carry_the_nightly_marker(profile: str, selected: bool) -> None:
+    suite = Path(__file__).resolve().parent.parent / "suites" / "test_performance.py"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", str(suite), "--collect-only", "-q"),
+            *("-p", "no:cacheprovider", f"--load-profile={profile}", "-m", "not nightly"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ("test_performance_target" in done.stdout) is selected, done.stdout + done.stderr
