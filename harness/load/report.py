@@ -98,7 +98,7 @@ def plot(data: dict[str, Any], path: Path) -> None:
     rate.step(
         t,
         [w["planned_rps"] for w in timeline],
-        where="mid",
+        where="post",
         linestyle="--",
         color="grey",
         label="planned req/s",
