@@ -181,12 +181,7 @@ def test_spec_ui_command_serves_the_web_ui_and_drives_the_api(
     requests that all succeed."""
     port = free_port()
     argv = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(LOCUSTFILE),
-        f"--host={load.target.url}",
+        *_spec_command(load),
         "--web-host",
         "127.0.0.1",
         "--web-port",
@@ -219,6 +214,11 @@ def test_spec_ui_command_serves_the_web_ui_and_drives_the_api(
     assert total.get("num_failures", 0) == 0, f"requests failed: {stats.get('errors')}"
 
 
+def _spec_command(load: LoadSession) -> list[str]:
+    """``locust -f <our locustfile> --host=URL``, as the spec writes it."""
+    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), f"--host={load.target.url}"]
+
+
 def _answers(url: str) -> bool:
     try:
         return httpx.get(url + "/", timeout=1).status_code == 200
@@ -236,12 +236,7 @@ def test_spec_headless_command_exits_0_and_writes_html(
     html.unlink(missing_ok=True)
     run_time = f"{round(baseline.duration_s)}s"
     argv = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(LOCUSTFILE),
-        f"--host={load.target.url}",
+        *_spec_command(load),
         "--headless",
         "--users",
         str(params["baseline_users"]),

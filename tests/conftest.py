@@ -18,6 +18,7 @@ pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parent.parent
 SUITES = REPO / "suites"
+HARNESS = [sys.executable, "-m", "harness.cli"]
 
 
 @dataclass
@@ -92,3 +93,16 @@ def suite_runner(workdir: Path) -> Callable[..., SuiteRun]:
 @pytest.fixture
 def run_suites(tmp_path: Path) -> Callable[..., SuiteRun]:
     return suite_runner(tmp_path)
+
+
+def harness(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The ``harness`` command as a user runs it, in a clean environment."""
+    return subprocess.run(
+        [*HARNESS, *args],
+        cwd=cwd,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

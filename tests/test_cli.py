@@ -11,21 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, clean_env
-
-HARNESS = [sys.executable, "-m", "harness.cli"]
-
-
-def harness(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*HARNESS, *args],
-        cwd=cwd,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+from tests.conftest import REPO, clean_env, harness
 
 
 def _one_line(stderr: str) -> str:

@@ -19,7 +19,7 @@ from harness.load.runner import run_scenario
 from harness.load.scenarios import Scenario
 from harness.load.synthetic import synthetic_target
 from harness.targets.processes import free_port
-from tests.conftest import REPO, clean_env, interruptible
+from tests.conftest import REPO, clean_env, harness, interruptible
 
 PARAMS: dict[str, Any] = dict(load_config(env={}).params)
 
@@ -60,18 +60,6 @@ def test_an_unreachable_target_is_all_errors_not_a_crash(tmp_path: Path) -> None
     outcome = execute(scenario, url, PARAMS, tmp_path)
     assert outcome.result.failures().get("connection", 0) == outcome.result.requests > 0
     assert not outcome.judgements["LOAD-ERROR-RATE"].passed
-
-
-def harness(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
-        cwd=cwd,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
 
 
 def test_harness_load_judges_a_url_and_writes_reports(tmp_path: Path) -> None:

@@ -24,11 +24,6 @@ def new_histogram(digits: int = DIGITS) -> HdrHistogram:
     return HdrHistogram(LOWEST_US, HIGHEST_US, digits)
 
 
-def to_us(milliseconds: float) -> int:
-    """A response time in ms as whole microseconds inside the histogram's range."""
-    return min(max(round(milliseconds * 1000), LOWEST_US), HIGHEST_US)
-
-
 def encode(histogram: HdrHistogram) -> str:
     return str(histogram.encode().decode("ascii"))
 
@@ -61,35 +56,46 @@ def outcome_of(response: Any, exception: Any) -> str | None:
 
 @dataclass
 class Recording:
-    """What one endpoint (or the whole run) saw: raw and corrected times, counts by outcome."""
+    """What one endpoint saw: raw and corrected times, counts by outcome. A timeline window
+    (``raw=None``) keeps corrected times only, at the plot's precision (``window()``)."""
 
-    raw: HdrHistogram = field(default_factory=new_histogram)
+    raw: HdrHistogram | None = field(default_factory=new_histogram)
     corrected: HdrHistogram = field(default_factory=new_histogram)
     count: int = 0
     failures: dict[str, int] = field(default_factory=dict)
 
+    @classmethod
+    def window(cls) -> Recording:
+        return cls(raw=None, corrected=new_histogram(TIMELINE_DIGITS))
+
     def record(self, milliseconds: float, interval_us: int, outcome: str | None) -> None:
-        value = to_us(milliseconds)
-        self.raw.record_value(value)
-        if interval_us > 0:
+        """One response; ``interval_us`` is the user's planned interval (0: unpaced, so
+        nothing to correct). Runs per request inside locust: kept lean."""
+        value = int(milliseconds * 1000.0) or 1  # µs; hdrh drops values beyond an hour
+        if self.raw is None:
             self.corrected.record_corrected_value(value, interval_us)
         else:
-            self.corrected.record_value(value)
+            self.raw.record_value(value)
+            if interval_us:
+                self.corrected.record_corrected_value(value, interval_us)
         self.count += 1
         if outcome is not None:
             self.failures[outcome] = self.failures.get(outcome, 0) + 1
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "raw": encode(self.raw),
-            "corrected": encode(self.corrected),
-            "count": self.count,
-            "failures": dict(self.failures),
-        }
+        data: dict[str, object] = {"count": self.count, "failures": dict(self.failures)}
+        corrected = self.corrected
+        if self.raw is not None:
+            data["raw"] = encode(self.raw)
+            if not corrected.get_total_count():
+                corrected = self.raw  # unpaced users: the corrected times are the raw ones
+        data["corrected"] = encode(corrected)
+        return data
 
     def add_dict(self, data: dict[str, object]) -> None:
         """Merge a ``to_dict`` of another process (a locust worker) into this one."""
-        self.raw.decode_and_add(str(data["raw"]).encode("ascii"))
+        if self.raw is not None:
+            self.raw.decode_and_add(str(data["raw"]).encode("ascii"))
         self.corrected.decode_and_add(str(data["corrected"]).encode("ascii"))
         self.count += int(str(data["count"]))
         failures = data["failures"]

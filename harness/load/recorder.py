@@ -17,7 +17,7 @@ from typing import Any
 import gevent
 import psutil
 
-from harness.load.hdr import TIMELINE_DIGITS, Recording, new_histogram, outcome_of
+from harness.load.hdr import Recording, outcome_of
 
 SAMPLE_EVERY_S = 1.0
 # locust's own threshold, over a few seconds rather than its ten
@@ -95,18 +95,12 @@ class Recorder:
         if recording is None:
             recording = self._endpoint(request_type, name)
         outcome = None if exception is None else outcome_of(response, exception)
-        value = int(response_time * 1000.0) or 1  # µs; hdrh drops values beyond an hour
-        recording.raw.record_value(value)
-        if self.interval_us:  # unpaced users plan nothing: corrected is raw (_payload)
-            recording.corrected.record_corrected_value(value, self.interval_us)
-        recording.count += 1
+        recording.record(response_time, self.interval_us, outcome)
         window = int((start_time + response_time / 1000.0) / self.window_s)
-        slot = self.windows.get(window) or self._window(window)
-        slot.count += 1
-        slot.corrected.record_corrected_value(value, self.interval_us)
-        if outcome is not None:
-            recording.failures[outcome] = recording.failures.get(outcome, 0) + 1
-            slot.failures[outcome] = slot.failures.get(outcome, 0) + 1
+        slot = self.windows.get(window)
+        if slot is None:
+            slot = self.windows[window] = Recording.window()
+        slot.record(response_time, self.interval_us, outcome)
 
     def _endpoint(self, request_type: str, name: str) -> Recording:
         key = name if name.startswith(request_type + " ") else f"{request_type} {name}"
@@ -115,12 +109,6 @@ class Recorder:
             recording = self.endpoints[key] = Recording()
         self._by_name[(request_type, name)] = recording
         return recording
-
-    def _window(self, window: int) -> Recording:
-        slot = self.windows[window] = Recording(
-            raw=new_histogram(TIMELINE_DIGITS), corrected=new_histogram(TIMELINE_DIGITS)
-        )
-        return slot
 
     def on_spawning_complete(self, user_count: int, **_: Any) -> None:
         wanted = int(self.scenario["users"]) if self.scenario else user_count
@@ -142,14 +130,13 @@ class Recorder:
             return
         self.cpu_warning = self.cpu_warning or bool(payload.get("cpu_warning"))
         for key, value in payload["endpoints"].items():
-            self.endpoints.setdefault(key, Recording()).add_dict(value)
-        for window, value in payload["windows"].items():
-            slot = self.windows.get(int(window))
-            if slot is None:
-                slot = self.windows[int(window)] = Recording(
-                    raw=new_histogram(TIMELINE_DIGITS), corrected=new_histogram(TIMELINE_DIGITS)
-                )
-            slot.add_dict(value)
+            if key not in self.endpoints:
+                self.endpoints[key] = Recording()
+            self.endpoints[key].add_dict(value)
+        for index, value in payload["windows"].items():
+            if int(index) not in self.windows:
+                self.windows[int(index)] = Recording.window()
+            self.windows[int(index)].add_dict(value)
 
     def on_quitting(self, environment: Any, **_: Any) -> None:
         if not self.active or _is_worker(environment) or self.result_path is None:
@@ -187,9 +174,6 @@ class Recorder:
 
     # --- helpers ---------------------------------------------------------------------------
     def _payload(self) -> dict[str, Any]:
-        if not self.interval_us:
-            for recording in self.endpoints.values():
-                recording.corrected = recording.raw
         return {
             "endpoints": {key: rec.to_dict() for key, rec in self.endpoints.items()},
             "windows": {str(w): rec.to_dict() for w, rec in self.windows.items()},
