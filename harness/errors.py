@@ -21,3 +21,13 @@ class TargetStartError(HarnessError):
 
 class LoadRunError(HarnessError):
     """A load generator (locust) could not start or ended without its results."""
+
+
+class UnexpectedAnswer(HarnessError):
+    """The target answered in a shape a check cannot judge (missing field, not JSON, a status
+    it cannot interpret). The check's verdict is ``error``, not ``failed``: nothing was proven
+    either way. The message is one line: the endpoint, what was expected, what came back."""
+
+    def __init__(self, endpoint: str, expected: str, got: str) -> None:
+        self.endpoint, self.expected, self.got = endpoint, expected, got
+        super().__init__(f"{endpoint}: expected {expected}, got {got}")
