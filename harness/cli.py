@@ -13,9 +13,9 @@ from harness import __version__
 from harness.config import LOAD_PROFILES, STACKS, load_config, parse_param_assignments
 from harness.errors import HarnessError, LoadRunError, TargetStartError
 from harness.load.scenarios import SCENARIOS
+from harness.resources import suites_dir
 from harness.spec import PROFILES, CatalogueError, load_catalogue
 
-SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
@@ -143,7 +143,7 @@ def gate(**options: Any) -> None:
 
 
 def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
-    suites = Path(options["suites"]) if options["suites"] else SUITES_DIR
+    suites = Path(options["suites"]) if options["suites"] else suites_dir()
     if not suites.exists():
         fail(f"no suites at {suites}; pass --suites DIR")
     args = [
