@@ -114,10 +114,9 @@ def gate(**options: Any) -> None:
 
             docker_client(timeout=10).close()  # DockerUnavailable: one line, exit 2
         if config.mutant:
-            from reference_app.mutants import MUTANTS
+            from harness.stacks.reference import check_mutant
 
-            if config.mutant not in MUTANTS:
-                fail(f"unknown mutant {config.mutant!r}; known: {', '.join(sorted(MUTANTS))}")
+            check_mutant(config.mutant)
     except (HarnessError, CatalogueError) as exc:
         fail(str(exc))
     args = _pytest_args(options, config.report_dir)

@@ -108,7 +108,7 @@ def test_requirements_and_params_listings(tmp_path: Path) -> None:
 
 def test_suites_run_against_a_separately_started_app(tmp_path: Path) -> None:
     """`pytest suites --target-url URL` against `python -m reference_app serve`."""
-    from harness.targets.processes import free_port
+    from harness.stacks.processes import free_port
 
     port = free_port()
     # production, as a user's staging would run it, with a short rate-limit window so that the
