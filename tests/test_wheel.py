@@ -12,17 +12,14 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import time
 import venv
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from harness.stacks.processes import free_port
-from tests.conftest import clean_env
+from tests.conftest import clean_env, served_app
 
 REPO = Path(__file__).resolve().parent.parent
 # repository folder -> where the wheel puts it (pyproject.toml: package-dir)
@@ -132,35 +129,14 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The reference app started separately, as a user's deployment (always stopped)."""
     workdir = tmp_path_factory.mktemp("app")
-    port = free_port()
     env = clean_env() | {
         "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'formulas.db'}",
         "ENVIRONMENT": "production",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "SECURITY_RATE_LIMIT_EXEMPT": "127.0.0.1",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "reference_app", "serve", "--port", str(port)],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert server.poll() is None, "the reference app exited at start"
-                assert time.monotonic() < deadline, "the reference app did not answer in 60 s"
-                time.sleep(0.2)
+    with served_app(workdir, env) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def _gate(venv_dir: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
