@@ -164,6 +164,7 @@ def test_the_installed_harness_collects_every_suite(
     expected = {path.name for path in (REPO / "suites").glob("test_*.py")}
     assert collected == expected, output[-3000:]
     assert str(REPO) not in output  # nothing came from the checkout
+    assert "cannot be rewritten; harness" not in output
     assert not re.search(r"^ERROR", output, flags=re.M), output[-3000:]
 
 
