@@ -22,12 +22,13 @@ test: $(STAMP)  ## the whole test suite, in parallel
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(TEST_ARGS)
 
 images: $(STAMP)  ## local images for the container stacks (debootstrap + Debian packages)
-	$(PY) -m harness.stacks.images build $(IMAGES_ARGS)
+	$(PY) -m harness.stacks build $(IMAGES_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-logo
 
 serve: $(STAMP)  ## the reference app on http://127.0.0.1:8000
 	$(PY) -m reference_app serve

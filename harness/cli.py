@@ -13,9 +13,9 @@ from harness import __version__
 from harness.config import LOAD_PROFILES, STACKS, load_config, parse_param_assignments
 from harness.errors import HarnessError, LoadRunError, TargetStartError
 from harness.load.scenarios import SCENARIOS
+from harness.resources import suites_dir
 from harness.spec import PROFILES, CatalogueError, load_catalogue
 
-SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
@@ -114,10 +114,9 @@ def gate(**options: Any) -> None:
 
             docker_client(timeout=10).close()  # DockerUnavailable: one line, exit 2
         if config.mutant:
-            from reference_app.mutants import MUTANTS
+            from harness.stacks.reference import check_mutant
 
-            if config.mutant not in MUTANTS:
-                fail(f"unknown mutant {config.mutant!r}; known: {', '.join(sorted(MUTANTS))}")
+            check_mutant(config.mutant)
     except (HarnessError, CatalogueError) as exc:
         fail(str(exc))
     args = _pytest_args(options, config.report_dir)
@@ -143,7 +142,7 @@ def gate(**options: Any) -> None:
 
 
 def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
-    suites = Path(options["suites"]) if options["suites"] else SUITES_DIR
+    suites = Path(options["suites"]) if options["suites"] else suites_dir()
     if not suites.exists():
         fail(f"no suites at {suites}; pass --suites DIR")
     args = [

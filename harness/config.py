@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from harness.errors import ConfigError
 from harness.spec import PROFILES, Catalogue, CatalogueError, load_catalogue
@@ -142,6 +143,21 @@ def _merge(
     return settings, raw_params, sources
 
 
+def validate_url(url: str) -> str:
+    """Reject what is not an absolute http(s) URL, with a fix-it message."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(
+            f"target URL {url!r} is not an absolute http(s) URL; "
+            "use e.g. --target-url http://127.0.0.1:8000"
+        )
+    try:
+        parts.port  # noqa: B018  (raises on a malformed port)
+    except ValueError:
+        raise ConfigError(f"target URL {url!r} has an invalid port") from None
+    return url.rstrip("/")
+
+
 def load_config(
     *,
     cli: Mapping[str, Any] | None = None,
@@ -183,8 +199,6 @@ def load_config(
         )
     if target_url:
         stack = "url"
-        from harness.targets.url import validate_url
-
         target_url = validate_url(str(target_url))
     mutant = settings.get("mutant")
     if mutant and (stack not in ("embedded", "containers") or settings.get("image")):

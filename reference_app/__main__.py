@@ -1,4 +1,4 @@
-"""Command line: `python -m reference_app serve|migrate`."""
+"""Command line: `python -m reference_app serve|migrate|mutants|paths|nginx-conf`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from reference_app import describe
 from reference_app.core.config import Settings, SettingsError, get_settings
 from reference_app.core.probes import describe_failure, url_secrets
 
@@ -36,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("migrate", help="bring the database to the latest revision")
+    describe.add_commands(commands)
     return parser
 
 
@@ -94,6 +96,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command in describe.COMMANDS:
+            # they describe the app; its settings (secrets, database) play no part
+            describe.run(args)
+            return 0
         settings = _settings()
         if args.command == "migrate":
             _migrate(settings)
@@ -102,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _CommandError as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")
         return exc.exit_code
+    except describe.DescribeError as exc:
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        return 2
     return 0
 
 

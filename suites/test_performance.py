@@ -22,8 +22,8 @@ import pytest
 from harness.load.execute import LoadOutcome, credentials_for, execute
 from harness.load.runner import LOCUSTFILE, locust_env
 from harness.load.scenarios import SCENARIOS, scenario_from_params
+from harness.stacks.processes import ManagedProcess, free_port, tail
 from harness.targets import Capability
-from harness.targets.processes import ManagedProcess, free_port, tail
 
 requirement = pytest.mark.requirement
 # one load at a time on this host: runs side by side would measure each other

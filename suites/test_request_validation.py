@@ -1,7 +1,7 @@
 """Security Hardening > Security Middleware > Request Validation: SQL injection, XSS and path
 traversal payloads rejected, benign requests served, and the 10 MB body limit.
 
-The corpora (``../shared/corpora/injection``) go through a raw sender, so paths reach the
+The corpora (``fixtures/corpora/injection``) go through a raw sender, so paths reach the
 target exactly as written (HTTP clients normalise ``../``). About 1100 requests: to stay under
 the deployment's rate limit (100 per 60 s per client address) each check spreads its records
 over loopback source addresses of its own, at most 80 per address. A target that sees every

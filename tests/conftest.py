@@ -7,12 +7,17 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+
+from harness.stacks.processes import free_port
 
 pytest_plugins = ["pytester"]
 
@@ -106,3 +111,32 @@ def harness(*args: str, cwd: Path, timeout: float = 300) -> subprocess.Completed
         timeout=timeout,
         check=False,
     )
+
+
+@contextmanager
+def served_app(workdir: Path, env: Mapping[str, str]) -> Iterator[str]:
+    """``python -m reference_app serve`` on a free loopback port, started separately as a
+    user's deployment is; yields its URL once /health answers, and always stops it."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "reference_app", "serve", "--port", str(port)],
+        cwd=workdir,
+        env=dict(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert server.poll() is None, "the reference app exited at start"
+                assert time.monotonic() < deadline, "the reference app did not answer in 60 s"
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from harness.resources import spec_document
 from harness.spec import ID_PREFIXES, CatalogueError, load_catalogue
 from harness.spec.catalogue import parse_catalogue
-
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "production-readiness.md"
 
 
 def _doc(**overrides: Any) -> dict[str, Any]:
@@ -43,7 +42,9 @@ def test_real_catalogue_is_valid_and_large() -> None:
 def test_every_spec_section_has_requirements() -> None:
     catalogue = load_catalogue()
     sections = " ".join(req.section for req in catalogue)
-    headings = re.findall(r"^#{2,3} (.+)$", SPEC.read_text(), flags=re.MULTILINE)
+    headings = re.findall(
+        r"^#{2,3} (.+)$", spec_document().read_text(encoding="utf-8"), flags=re.MULTILINE
+    )
     skip = {"Table of Contents", "Overview", "Location", "Getting Help", "Version History"}
     missing = [h for h in headings if h not in skip and h not in sections]
     assert not missing, f"spec headings without a requirement: {missing}"

@@ -18,7 +18,7 @@ from harness.load.execute import execute
 from harness.load.runner import run_scenario
 from harness.load.scenarios import Scenario
 from harness.load.synthetic import synthetic_target
-from harness.targets.processes import free_port
+from harness.stacks.processes import free_port
 from tests.conftest import REPO, clean_env, harness, interruptible
 
 PARAMS: dict[str, Any] = dict(load_config(env={}).params)

@@ -33,12 +33,16 @@ def test_the_shared_corpora_load_with_their_documented_counts() -> None:
     assert len(payloads.load(payloads.MUST_BLOCK_PL2)) == 529
 
 
-def test_corpus_dir_is_next_to_the_repository() -> None:
-    assert payloads.REPO_ROOT.parent / "shared/corpora/injection" == payloads.CORPUS_DIR
+def test_corpora_ship_with_their_licences() -> None:
+    directory = payloads.corpus_dir()
+    assert directory.parts[-3:] == ("fixtures", "corpora", "injection")
+    names = {path.name for path in directory.iterdir()}
+    assert {"NOTICE", "README.md", *payloads.MUST_BLOCK, *payloads.MUST_ALLOW} <= names
+    assert "Apache License" in (directory / "NOTICE").read_text(encoding="utf-8")
 
 
 def test_missing_corpus_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(CorpusError, match=r"not found: the harness expects \.\./shared"):
+    with pytest.raises(CorpusError, match=r"not found: the harness ships it in fixtures/corpora"):
         payloads.must_block(tmp_path)
 
 

@@ -33,13 +33,11 @@ def load_target(config: HarnessConfig) -> Iterator[Target]:
         check_reachable(config.target_url)
         target: Target = UrlTarget(config.target_url, config.allow_hosts)
     else:
+        from harness.stacks.reference import check_mutant
         from harness.targets.embedded import EmbeddedTarget
-        from reference_app.mutants import MUTANTS
 
-        if config.mutant and config.mutant not in MUTANTS:
-            known = ", ".join(sorted(MUTANTS))
-            raise ConfigError(f"unknown mutant {config.mutant!r}; known: {known}")
-
+        if config.mutant:
+            check_mutant(config.mutant)
         target = EmbeddedTarget(
             profile=config.profile, mutant=config.mutant, allow_hosts=config.allow_hosts
         ).start_all()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from harness.errors import LoadRunError
 from harness.load.scenarios import Scenario
-from harness.targets.processes import ManagedProcess, free_port, tail
+from harness.stacks.processes import ManagedProcess, free_port, tail
 
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE = HERE / "locustfile.py"

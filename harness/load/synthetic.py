@@ -104,7 +104,7 @@ async def serve(args: argparse.Namespace) -> None:
 @contextmanager
 def synthetic_target(mode: str, workdir: Path, *options: str) -> Iterator[str]:
     """Start ``mode`` on a free loopback port in a child process; yields its URL."""
-    from harness.targets.processes import ManagedProcess, free_port
+    from harness.stacks.processes import ManagedProcess, free_port
 
     port = free_port()
     argv = [sys.executable, "-m", "harness.load.synthetic", mode, "--port", str(port), *options]

@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "fixtures" / "schemas" / "health.schema.json"
+from harness.resources import fixture_path
+
 # semver.org's own pattern
 SEMVER_RE = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -39,7 +39,9 @@ class HealthFormatError(ValueError):
 
 @cache
 def health_schema() -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(
+        fixture_path("schemas", "health.schema.json").read_text(encoding="utf-8")
+    )
     return schema
 
 

@@ -1,4 +1,5 @@
-"""The injection payload corpora of ``../shared/corpora/injection`` (see its README.md)."""
+"""The injection payload corpora shipped in ``fixtures/corpora/injection`` (see its README.md
+for the record format, NOTICE for their sources and licences)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.resources import fixture_path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CORPUS_DIR = REPO_ROOT.parent / "shared" / "corpora" / "injection"
 MUST_BLOCK = ("crs-must-block.jsonl",)
 MUST_BLOCK_PL2 = ("crs-must-block-pl2.jsonl",)
 MUST_ALLOW = ("crs-must-allow.jsonl", "libinjection-benign.jsonl")
@@ -74,12 +74,20 @@ def _record(data: dict[str, object], where: str) -> Payload:
         raise CorpusError(f"{where}: record lacks a valid field {exc}") from None
 
 
+def corpus_dir() -> Path:
+    """The shipped corpora's folder (``harness.fixtures``, found by importlib.resources)."""
+    try:
+        return fixture_path("corpora", "injection")
+    except HarnessError as exc:
+        raise CorpusError(str(exc)) from None
+
+
 def load_file(path: Path) -> list[Payload]:
     """Every record of one JSON Lines corpus file."""
     if not path.is_file():
         raise CorpusError(
-            f"injection corpus {path} not found: the harness expects ../shared/corpora/injection "
-            "next to the repository"
+            f"injection corpus {path} not found: the harness ships it in "
+            "fixtures/corpora/injection; reinstall it"
         )
     records = []
     with path.open(encoding="utf-8") as handle:
@@ -95,7 +103,7 @@ def load_file(path: Path) -> list[Payload]:
 
 def load(names: Iterable[str], directory: Path | None = None) -> list[Payload]:
     """The records of the named corpus files, in order."""
-    base = directory or CORPUS_DIR
+    base = directory or corpus_dir()
     return [record for name in names for record in load_file(base / name)]
 
 

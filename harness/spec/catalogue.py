@@ -6,12 +6,13 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-DEFAULT_PATH = Path(__file__).with_name("requirements.yaml")
+DEFAULT_PATH = Path(str(files("harness.spec") / "requirements.yaml"))
 
 PROFILES: tuple[str, ...] = ("production", "development")
 

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from testcontainers.core.network import Network
 
 from harness.stacks.mutants import MUTANT_ENV_VAR, mutant_images
-from harness.targets.deployment import rate_limit_env
+from harness.stacks.ratelimit import rate_limit_env
 
 KIND_STACK = "stack"
 DB_USER, DB_NAME = "app", "formulas"
@@ -164,7 +164,7 @@ class ContainerStack:
             "ENVIRONMENT": self.profile,
         }
         if self.user_image is None:  # the reference backend: a short rate-limit window
-            backend_env.update(rate_limit_env(self.profile))  # harness.targets.deployment
+            backend_env.update(rate_limit_env(self.profile))  # harness.stacks.ratelimit
         if self.mutant:
             backend_env[MUTANT_ENV_VAR] = self.mutant
         if self.user_image is None:  # a user's image migrates its own database

@@ -9,13 +9,14 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.resources import fixture_path
+from harness.stacks import reference
 from harness.stacks.builder import ContextFile, ImageBuildError
 from harness.stacks.docker_env import LABEL, LABEL_KIND
 from harness.stacks.rootfs import fresh_workdir
@@ -23,13 +24,11 @@ from harness.stacks.rootfs import fresh_workdir
 if TYPE_CHECKING:
     import docker
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURE_IMAGES = REPO / "fixtures" / "images"
-DEPLOY = REPO / "reference_app" / "deploy"
 BACKEND_DOCKERFILE = "backend.Dockerfile"
 FRONTEND_DOCKERFILE = "deploy/frontend.Dockerfile"
 
-# What the reference app imports at run time; versions come from pyproject.toml.
+# What the reference app imports at run time; versions come from the installed project's
+# metadata (pyproject.toml's dependencies).
 RUNTIME_REQUIREMENTS = (
     "fastapi",
     "uvicorn",
@@ -48,8 +47,26 @@ RUNTIME_REQUIREMENTS = (
 PROJECT = "prodready-harness"
 NGINX_CONF_HEADER = (
     "# GENERATED from reference_app/frontend/nginx.conf.template: do not edit; regenerate with\n"
-    "#   .venv/bin/python -m harness.stacks.images nginx-conf > reference_app/deploy/nginx.conf\n"
+    "#   .venv/bin/python -m harness.stacks nginx-conf > reference_app/deploy/nginx.conf\n"
 )
+# every file of the copied package is data of it: migrations and templates included
+_APP_PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=77"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "{project}"
+version = "{version}"
+requires-python = ">=3.11"
+dependencies = [{dependencies}]
+
+[tool.setuptools]
+packages = ["reference_app"]
+
+[tool.setuptools.package-data]
+reference_app = ["**/*"]
+"""
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _PROBE = (
     "import platform, sys; "
@@ -61,34 +78,31 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _checkout(path: Path) -> Path:
+def _present(path: Path) -> Path:
     if not path.exists():
-        raise ImageBuildError(f"{path} is missing; run make images from a checkout of the harness")
+        raise ImageBuildError(f"{path} is missing; reinstall the harness")
     return path
 
 
 def service_context(role: str) -> dict[str, ContextFile]:
     """``fixtures/images/<role>/``: the Dockerfile and the files it copies."""
-    directory = _checkout(FIXTURE_IMAGES / role)
+    directory = fixture_path("images", role)
     return {path.name: path for path in directory.iterdir()}
 
 
 def image_nginx_conf() -> str:
     """``reference_app/deploy/nginx.conf`` as it must read: the template rendered for the image."""
-    from reference_app.frontend import render_image_config
-
-    return NGINX_CONF_HEADER + render_image_config()
+    return NGINX_CONF_HEADER + reference.image_nginx_conf()
 
 
 def frontend_context() -> dict[str, ContextFile]:
     """The frontend's context, laid out like ``reference_app/`` (the compose build context)."""
-    from reference_app.frontend import STATIC_ROOT
-
+    app = reference.app_paths()
     return {
-        FRONTEND_DOCKERFILE: _checkout(DEPLOY / "frontend.Dockerfile"),
-        "deploy/frontend-healthcheck.sh": _checkout(DEPLOY / "frontend-healthcheck.sh"),
+        FRONTEND_DOCKERFILE: _present(app.deploy / "frontend.Dockerfile"),
+        "deploy/frontend-healthcheck.sh": _present(app.deploy / "frontend-healthcheck.sh"),
         "deploy/nginx.conf": image_nginx_conf().encode(),
-        "frontend/static": STATIC_ROOT,
+        "frontend/static": _present(app.static),
     }
 
 
@@ -144,17 +158,16 @@ def probe_python(client: docker.DockerClient, image: str) -> PythonTarget:
     return PythonTarget(version=words[0], machine=words[1], glibc=words[3])
 
 
-def runtime_requirements(pyproject: Path = REPO / "pyproject.toml") -> list[str]:
-    """The reference app's run-time requirements, pinned as in pyproject.toml."""
-    data = tomllib.loads(_checkout(pyproject).read_text(encoding="utf-8"))
+def runtime_requirements() -> list[str]:
+    """The reference app's run-time requirements, pinned as the project declares them."""
     pinned: dict[str, str] = {}
-    for requirement in data["project"]["dependencies"]:
+    for requirement in importlib.metadata.requires(PROJECT) or []:
         match = _NAME.match(requirement)
-        if match:
+        if match and ";" not in requirement:  # extras (dev) carry a marker
             pinned[_normalise(match.group(1))] = requirement
     missing = [name for name in RUNTIME_REQUIREMENTS if name not in pinned]
     if missing:
-        raise ImageBuildError(f"pyproject.toml does not list {', '.join(missing)}")
+        raise ImageBuildError(f"{PROJECT} does not declare {', '.join(missing)}")
     return [pinned[name] for name in RUNTIME_REQUIREMENTS]
 
 
@@ -181,6 +194,24 @@ def _pip(*args: str) -> None:
         raise ImageBuildError(f"pip {args[0]} failed (exit {proc.returncode}):\n{tail}")
 
 
+def app_source(source: Path) -> Path:
+    """A project holding only the installed reference app (not the harness), to build the
+    image's wheel from: the app's files and a pyproject.toml with its run-time pins."""
+    shutil.copytree(
+        reference.app_paths().package,
+        source / "reference_app",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "deploy"),
+    )
+    pins = ", ".join(f'"{pin}"' for pin in runtime_requirements())
+    (source / "pyproject.toml").write_text(
+        _APP_PYPROJECT.format(
+            project=PROJECT, version=importlib.metadata.version(PROJECT), dependencies=pins
+        ),
+        encoding="utf-8",
+    )
+    return source
+
+
 def make_wheelhouse(dest: Path, target: PythonTarget) -> Path:
     """Wheels of the reference app and its run-time dependencies for ``target``, made on the
     host (pip inside a build container cannot reach the package index here)."""
@@ -198,17 +229,7 @@ def make_wheelhouse(dest: Path, target: PythonTarget) -> Path:
             if not missing:
                 break
             _pip(*download, "-c", str(constraints), *missing)
-        # the project wheel from a copy holding only the reference app (not the harness)
-        source = work / "src"
-        source.mkdir()
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copy2(_checkout(REPO / name), source / name)
-        shutil.copytree(
-            REPO / "reference_app",
-            source / "reference_app",
-            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "deploy"),
-        )
-        _pip("wheel", "--quiet", "--no-deps", "-w", str(dest), str(source))
+        _pip("wheel", "--quiet", "--no-deps", "-w", str(dest), str(app_source(work / "src")))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return dest
@@ -253,7 +274,7 @@ def backend_context(
     target = probe_python(client, python_image)
     wheelhouse = make_wheelhouse(workdir / "wheelhouse", target)
     return {
-        BACKEND_DOCKERFILE: _checkout(DEPLOY / BACKEND_DOCKERFILE),
+        BACKEND_DOCKERFILE: _present(reference.app_paths().deploy / BACKEND_DOCKERFILE),
         "wheelhouse": wheelhouse,
     }
 

@@ -293,13 +293,3 @@ def build_derived_image(
     finally:
         if own_client:
             client.close()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    from harness.stacks.images_cli import run
-
-    return run(argv)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,9 +1,9 @@
 """Mutant images for a container stack: the reference images with one defect each.
 
-A mutant of the reference app (``reference_app.mutants``) may change the app (the backend
-container gets ``REFERENCE_APP_MUTANT``), the frontend's nginx configuration (a derived
-frontend image with the rewritten config) or an image itself (Dockerfile lines on top of the
-service's image). Derived images carry the run's labels and go with the run.
+A mutant of the reference app (``python -m reference_app mutants`` lists them) may change the
+app (the backend container gets ``REFERENCE_APP_MUTANT``), the frontend's nginx configuration
+(a derived frontend image with the rewritten config) or an image itself (Dockerfile lines on
+top of the service's image). Derived images carry the run's labels and go with the run.
 """
 
 from __future__ import annotations
@@ -34,20 +34,19 @@ def mutant_images(
 ) -> dict[str, str]:
     """Build the defective images ``mutant`` needs; returns role -> image to use instead."""
     from harness.stacks.images import build_derived_image
-    from reference_app.frontend import render_image_config
-    from reference_app.mutants import get_mutant
+    from harness.stacks.reference import check_mutant, image_nginx_conf
 
-    spec = get_mutant(mutant)
+    spec = check_mutant(mutant)
     replaced: dict[str, str] = {}
     header = "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n"
-    if spec.frontend is not None:
+    if spec.frontend:
         tag = _tag("frontend", mutant, run_id)
         build_derived_image(
             images["frontend"],
             header + "COPY nginx.conf /etc/nginx/nginx.conf\n",
             tag,
             dict(labels),
-            files={"nginx.conf": render_image_config(mutant=mutant).encode()},
+            files={"nginx.conf": image_nginx_conf(mutant).encode()},
             client=client,
         )
         replaced["frontend"] = tag

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.resources import fixture_path
 from harness.stacks.builder import ImageBuildError, Progress, tail_text
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
 DEBIAN_SUITE = "bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
-OVERLAY = Path(__file__).resolve().parents[2] / "fixtures" / "images" / "base" / "rootfs"
 _CHANGES = [
     "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "ENV LANG=C.UTF-8",
@@ -124,8 +124,10 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def trim(rootfs: Path, overlay: Path = OVERLAY) -> None:
-    """Make a debootstrapped tree an image: the overlay's files; no caches, docs or devices."""
+def trim(rootfs: Path, overlay: Path | None = None) -> None:
+    """Make a debootstrapped tree an image: the overlay's files (``fixtures/images/base/rootfs``
+    unless given); no caches, docs or devices."""
+    overlay = overlay or fixture_path("images", "base", "rootfs")
     shutil.copytree(overlay, rootfs, dirs_exist_ok=True, symlinks=True)
     for pattern in _TRIM:
         for path in rootfs.glob(pattern):

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 HOST_IP = "127.0.0.1"
 START_TIMEOUT_S = 90
 POLL_S = 0.1
-DEPLOY_DIR = Path(__file__).resolve().parents[2] / "reference_app" / "deploy"
 _FALLBACK_PROMETHEUS = """\
 global:
   scrape_interval: 5s
@@ -80,7 +79,7 @@ class Service:
 
 
 def _free_port() -> int:
-    from harness.targets.processes import free_port
+    from harness.stacks.processes import free_port
 
     return free_port(HOST_IP)
 
@@ -216,7 +215,9 @@ def tls_material(workdir: Path) -> tuple[Path, Path]:
 
 def prometheus_config(workdir: Path) -> Path:
     """reference_app/deploy/prometheus.yml, or a minimal one scraping the backend."""
-    shipped = DEPLOY_DIR / "prometheus.yml"
+    from harness.stacks.reference import app_paths
+
+    shipped = app_paths().deploy / "prometheus.yml"
     if shipped.is_file():
         return shipped
     path = workdir / "prometheus.yml"

@@ -68,7 +68,7 @@ class ContainersTarget(Target):
     def facts(self) -> dict[str, Any]:
         if not self.info.reference_backend:
             return {}
-        from harness.targets.deployment import rate_limit_facts
+        from harness.stacks.ratelimit import rate_limit_facts
 
         return dict(rate_limit_facts(self.info.profile))
 

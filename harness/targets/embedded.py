@@ -17,18 +17,17 @@ from typing import Any
 
 import httpx
 
-from harness.errors import TargetStartError
+from harness.errors import HarnessError, TargetStartError
+from harness.stacks.processes import ManagedProcess, free_port
+from harness.stacks.ratelimit import rate_limit_env, rate_limit_facts
 from harness.targets.base import Capability, Target
 from harness.targets.deployment import (
     DEFAULT_SETTINGS,
     check_settings,
     create_user,
-    rate_limit_env,
-    rate_limit_facts,
     read_audit_log,
     settings_env,
 )
-from harness.targets.processes import ManagedProcess, free_port
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 60.0
@@ -212,7 +211,7 @@ class EmbeddedTarget(Target):
         return (self.url, self._replica_url)
 
     def _start_frontend(self) -> None:
-        from reference_app.frontend import render_nginx_config
+        from harness.stacks.reference import write_local_nginx_conf
 
         assert self.nginx_binary is not None
         assert self.frontend_port is not None
@@ -223,17 +222,18 @@ class EmbeddedTarget(Target):
         conf = prefix / "nginx.conf"
         tls_dir, ca_file = _tls_material(prefix)
         self.ca_file = str(ca_file)
-        conf.write_text(
-            render_nginx_config(
+        try:
+            write_local_nginx_conf(
+                conf,
                 listen_port=self.frontend_port,
                 backend_url=self.url,
                 prefix=prefix,
                 mutant=self.mutant,
                 tls_port=self.frontend_tls_port,
                 tls_dir=tls_dir,
-            ),
-            encoding="utf-8",
-        )
+            )
+        except HarnessError as exc:
+            raise TargetStartError(f"nginx frontend: {exc}") from None
         self._frontend = ManagedProcess(
             "nginx frontend",
             [

@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 import socket
-from urllib.parse import urlsplit
 
 import httpx
 
-from harness.errors import ConfigError, TargetUnreachable
+from harness.errors import TargetUnreachable
 from harness.targets.base import Target
-
-
-def validate_url(url: str) -> str:
-    """Reject what is not an absolute http(s) URL, with a fix-it message."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ConfigError(
-            f"target URL {url!r} is not an absolute http(s) URL; "
-            "use e.g. --target-url http://127.0.0.1:8000"
-        )
-    try:
-        parts.port  # noqa: B018  (raises on a malformed port)
-    except ValueError:
-        raise ConfigError(f"target URL {url!r} has an invalid port") from None
-    return url.rstrip("/")
 
 
 def check_reachable(url: str, timeout: float = 3.0) -> None:

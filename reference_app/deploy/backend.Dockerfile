@@ -8,7 +8,7 @@
 # Build context: this file and wheelhouse/ (requirements.txt, the dependencies' wheels and the
 # app's wheel). `make images` makes the wheels on the host with pip, because pip inside a build
 # container cannot reach the package index behind TLS interception; elsewhere
-# `python -m harness.stacks.images wheelhouse reference_app/deploy/wheelhouse` writes the same.
+# `python -m harness.stacks wheelhouse reference_app/deploy/wheelhouse` writes the same.
 #
 # Run-time contract (no defaults for secrets; pass them when the container starts):
 #   DATABASE_URL  postgresql+asyncpg://user:password@db:5432/formulas

@@ -2,7 +2,7 @@
 # backend (http://backend:8000), with the security headers on every response.
 #
 # Build context: reference_app/ (this file is deploy/frontend.Dockerfile). deploy/nginx.conf is
-# rendered from frontend/nginx.conf.template (`python -m harness.stacks.images nginx-conf`).
+# rendered from frontend/nginx.conf.template (`python -m harness.stacks nginx-conf`).
 #
 # Run time: mount a certificate and its key at /etc/nginx/tls/tls.crt and tls.key (the image
 # holds no private key). Port 8080 answers /health and redirects everything else to HTTPS on

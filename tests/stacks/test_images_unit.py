@@ -98,7 +98,7 @@ def test_missing_docker_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("command", [["build"], ["list"]])
 def test_the_command_fails_with_one_line_and_exit_2_without_docker(command: list[str]) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "harness.stacks.images", *command],
+        [sys.executable, "-m", "harness.stacks", *command],
         env=clean_env() | {"DOCKER_HOST": MISSING_SOCKET},
         capture_output=True,
         text=True,
@@ -120,12 +120,13 @@ def test_require_docker_reads_the_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_nginx_conf_in_deploy_is_the_rendered_template() -> None:
-    from harness.stacks.contexts import DEPLOY, image_nginx_conf
+    from harness.stacks.contexts import image_nginx_conf
+    from harness.stacks.reference import app_paths
 
-    committed = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    committed = (app_paths().deploy / "nginx.conf").read_text(encoding="utf-8")
     assert committed == image_nginx_conf(), (
         "reference_app/deploy/nginx.conf is stale: "
-        ".venv/bin/python -m harness.stacks.images nginx-conf > reference_app/deploy/nginx.conf"
+        ".venv/bin/python -m harness.stacks nginx-conf > reference_app/deploy/nginx.conf"
     )
 
 

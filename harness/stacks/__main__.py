@@ -1,4 +1,5 @@
-"""``python -m harness.stacks.images build|list|wheelhouse|nginx-conf`` (``make images``)."""
+"""``python -m harness.stacks build|list|wheelhouse|nginx-conf``: the local images of the
+container stacks (``make images``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def _parser() -> argparse.ArgumentParser:
     from harness.stacks.images import IMAGES
 
     parser = argparse.ArgumentParser(
-        prog="python -m harness.stacks.images",
+        prog="python -m harness.stacks",
         description="Local images for the container stacks (no registry needed).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -98,3 +99,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return 130
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())
