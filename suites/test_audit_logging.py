@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.probes import answers
 from harness.probes.audit import (
     failure_outcome,
     field_problems,
@@ -31,6 +32,7 @@ from harness.targets.deployment import with_facts
 
 requirement = pytest.mark.requirement
 pytestmark = pytest.mark.usefixtures("audit_log")
+_LOGIN = "the login API (set login_path)"
 
 
 class Prober:
@@ -128,8 +130,9 @@ def test_record_fields_describe_the_request(
     assert not problems, "audit record does not match the request: " + "; ".join(problems)
     if target.has(Capability.USERS):  # an authenticated request names its user
         username, password, _ = _account(target)
-        token = _login(prober, params["login_path"], username, password)[1].json()
-        auth = {"Authorization": f"Bearer {token.get('access_token')}"}
+        login = _login(prober, params["login_path"], username, password)[1]
+        answers.status_in(login, {200}, "200 and a token for an account it has", _LOGIN)
+        auth = {"Authorization": f"Bearer {answers.field(login, 'access_token', str, _LOGIN)}"}
         request_id, _ = prober.send("GET", path, headers=auth)
         user = _one(prober.records(request_id), request_id).get("user")
         evidence.note("user of an authenticated request", user)
@@ -225,7 +228,9 @@ def test_no_record_holds_a_secret(
     markers["bearer token"], markers["cookie"] = secrets.token_hex(16), secrets.token_hex(16)
     _login(prober, params["login_path"], username, markers["wrong password"])
     _, ok = _login(prober, params["login_path"], username, password)
-    token = ok.json().get("access_token") if real and ok.status_code == 200 else None
+    token = None
+    if real and ok.status_code == 200:
+        token = answers.field(ok, "access_token", str, _LOGIN)
     if token:
         markers["issued token"] = token
     for bearer in filter(None, (markers["bearer token"], token)):

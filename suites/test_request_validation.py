@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from harness.probes import payloads
+from harness.probes import answers, payloads
 from harness.probes.http import client_for
 from harness.probes.rawhttp import RawHTTPError, RawResponse, send_raw
 from harness.targets import Capability
@@ -241,6 +241,7 @@ _SQL_METACHARACTERS = (
     "a-b/c",
     "Robert'); DROP TABLE formulas;--",
 )
+_FORMULAS = "the formulas API (set api_probe_path)"
 
 
 @requirement("INP-SQLI")
@@ -250,7 +251,7 @@ def test_sql_metacharacters_round_trip_unchanged(
     source = "127.77.6.1" if target.has(Capability.CLIENT_ADDRESSES) else None
     probe = params["api_probe_path"]
     tag = uuid.uuid4().hex[:8]
-    stored: dict[str, int] = {}
+    stored: dict[str, int | str] = {}
     edge: list[str] = []
     with client_for(target.url, on_response=evidence.exchange, local_address=source) as http:
         try:
@@ -260,18 +261,21 @@ def test_sql_metacharacters_round_trip_unchanged(
                 if payloads.is_rejected(created.status_code):
                     edge.append(value)
                     continue
+                answers.present(created, "a formula created", _FORMULAS)
                 assert created.status_code == 201, (
                     f"creating a formula named {name!r} answered {created.status_code}"
                 )
-                stored[name] = created.json()["id"]
+                stored[name] = answers.identifier(created, api=_FORMULAS)
                 read = http.get(f"{probe}/{stored[name]}")
                 assert read.status_code == 200, f"reading {name!r} back answered {read.status_code}"
-                assert read.json()["name"] == name, f"{name!r} came back as {read.json()['name']!r}"
+                came_back = answers.field(read, "name", str, _FORMULAS)
+                assert came_back == name, f"{name!r} came back as {came_back!r}"
                 found = http.get(probe, params={"q": value, "size": 100})
                 assert found.status_code == 200, (
                     f"searching for {value!r} answered {found.status_code}: {found.text[:200]}"
                 )
-                ids = [item["id"] for item in found.json()["items"]]
+                items = answers.field(found, "items", list, _FORMULAS)
+                ids = [answers.identifier(found, api=_FORMULAS, within=item) for item in items]
                 assert stored[name] in ids, f"searching for {value!r} did not find it"
             evidence.note("stored and found verbatim", sorted(stored))
             evidence.note("rejected at the edge (not tested here)", edge)
