@@ -32,7 +32,6 @@ from harness.targets.deployment import with_facts
 
 requirement = pytest.mark.requirement
 pytestmark = pytest.mark.usefixtures("audit_log")
-_LOGIN = "the login API (set login_path)"
 
 
 class Prober:
@@ -131,8 +130,9 @@ def test_record_fields_describe_the_request(
     if target.has(Capability.USERS):  # an authenticated request names its user
         username, password, _ = _account(target)
         login = _login(prober, params["login_path"], username, password)[1]
-        answers.status_in(login, {200}, "200 and a token for an account it has", _LOGIN)
-        auth = {"Authorization": f"Bearer {answers.field(login, 'access_token', str, _LOGIN)}"}
+        answers.status_in(login, {200}, "200 and a token for an account it has", answers.LOGIN_API)
+        token = answers.field(login, "access_token", str, answers.LOGIN_API)
+        auth = {"Authorization": f"Bearer {token}"}
         request_id, _ = prober.send("GET", path, headers=auth)
         user = _one(prober.records(request_id), request_id).get("user")
         evidence.note("user of an authenticated request", user)
@@ -208,6 +208,7 @@ def test_failed_login_is_recorded(
     wrong = "wrong-" + password
     request_id, response = _login(prober, params["login_path"], username, wrong)
     evidence.note("login", {"user exists": real, "status": response.status_code})
+    answers.present(response, "a refused login", answers.LOGIN_API)
     assert response.status_code in (400, 401, 403), f"a wrong password got {response.status_code}"
     record = _one(prober.records(request_id), request_id)
     evidence.note("record", record)
@@ -230,7 +231,7 @@ def test_no_record_holds_a_secret(
     _, ok = _login(prober, params["login_path"], username, password)
     token = None
     if real and ok.status_code == 200:
-        token = answers.field(ok, "access_token", str, _LOGIN)
+        token = answers.field(ok, "access_token", str, answers.LOGIN_API)
     if token:
         markers["issued token"] = token
     for bearer in filter(None, (markers["bearer token"], token)):

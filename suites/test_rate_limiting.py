@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.probes import answers
 from harness.probes.http import client_for
 from harness.probes.ratelimit import (
     Burst,
@@ -78,7 +79,12 @@ def _get(client: httpx.Client, path: str) -> Callable[[], httpx.Response]:
 
 
 def _login(client: httpx.Client, path: str) -> Callable[[], httpx.Response]:
-    return lambda: client.post(path, json=LOGIN_BODY)
+    def send() -> httpx.Response:
+        # a login limit cannot be judged on a target without the login endpoint
+        response = client.post(path, json=LOGIN_BODY)
+        return answers.present(response, "an answer to a login attempt", answers.LOGIN_API)
+
+    return send
 
 
 def exhaust(send: Callable[[], httpx.Response], limit: int, period: float, evidence: Any) -> Burst:

@@ -11,7 +11,7 @@ import pytest
 from harness.errors import UnexpectedAnswer
 from harness.probes import answers
 
-FORMULAS = "the formulas API (set api_probe_path)"
+FORMULAS = answers.FORMULAS_API
 
 
 def answer(

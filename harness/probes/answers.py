@@ -20,6 +20,9 @@ T = TypeVar("T")
 EXCERPT_CHARS = 120
 # statuses that say the endpoint is not there (or not for this method): another API
 ABSENT = frozenset({404, 405, 501})
+# the roles of the endpoints checks read, with the setting that points at each
+FORMULAS_API = "the formulas API (set api_probe_path)"
+LOGIN_API = "the login API (set login_path)"
 _TYPE_NAMES = {dict: "an object", list: "an array", str: "a string", int: "an integer"}
 
 
