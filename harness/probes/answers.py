@@ -56,8 +56,9 @@ def excerpt(response: httpx.Response, limit: int = EXCERPT_CHARS) -> str:
 
 
 def unexpected(response: httpx.Response, expected: str, api: str | None = None) -> UnexpectedAnswer:
-    """The error for ``response``; ``api`` names the endpoint's role and the setting that
-    points at it ("the formulas API (set api_probe_path)"), said when the endpoint is absent."""
+    """The error for ``response``. ``api`` names the endpoint's role and the setting that
+    points at it ("the formulas API (set api_probe_path)"); when the status says the endpoint
+    is absent, the line adds that the claim cannot be judged on this target."""
     got = excerpt(response)
     if api:
         expected = f"{expected} from {api}"
