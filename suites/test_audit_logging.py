@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.probes import answers
 from harness.probes.audit import (
     failure_outcome,
     field_problems,
@@ -128,8 +129,10 @@ def test_record_fields_describe_the_request(
     assert not problems, "audit record does not match the request: " + "; ".join(problems)
     if target.has(Capability.USERS):  # an authenticated request names its user
         username, password, _ = _account(target)
-        token = _login(prober, params["login_path"], username, password)[1].json()
-        auth = {"Authorization": f"Bearer {token.get('access_token')}"}
+        login = _login(prober, params["login_path"], username, password)[1]
+        answers.status_in(login, {200}, "200 and a token for an account it has", answers.LOGIN_API)
+        token = answers.field(login, "access_token", str, answers.LOGIN_API)
+        auth = {"Authorization": f"Bearer {token}"}
         request_id, _ = prober.send("GET", path, headers=auth)
         user = _one(prober.records(request_id), request_id).get("user")
         evidence.note("user of an authenticated request", user)
@@ -205,6 +208,7 @@ def test_failed_login_is_recorded(
     wrong = "wrong-" + password
     request_id, response = _login(prober, params["login_path"], username, wrong)
     evidence.note("login", {"user exists": real, "status": response.status_code})
+    answers.present(response, "a refused login", answers.LOGIN_API)
     assert response.status_code in (400, 401, 403), f"a wrong password got {response.status_code}"
     record = _one(prober.records(request_id), request_id)
     evidence.note("record", record)
@@ -225,7 +229,9 @@ def test_no_record_holds_a_secret(
     markers["bearer token"], markers["cookie"] = secrets.token_hex(16), secrets.token_hex(16)
     _login(prober, params["login_path"], username, markers["wrong password"])
     _, ok = _login(prober, params["login_path"], username, password)
-    token = ok.json().get("access_token") if real and ok.status_code == 200 else None
+    token = None
+    if real and ok.status_code == 200:
+        token = answers.field(ok, "access_token", str, answers.LOGIN_API)
     if token:
         markers["issued token"] = token
     for bearer in filter(None, (markers["bearer token"], token)):

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from harness.probes.health import (
+    HealthFormatError,
     clock_skew_s,
     component_status,
     is_semver,
@@ -70,7 +71,10 @@ def test_health_timestamp_is_iso8601_and_current(
     received = datetime.now(UTC)
     assert isinstance(body, dict), "health body is not a JSON object"
     assert "timestamp" in body, "health body has no timestamp"
-    timestamp = parse_timestamp(body["timestamp"])
+    try:
+        timestamp = parse_timestamp(body["timestamp"])
+    except HealthFormatError as exc:
+        pytest.fail(f"health {exc}")
     skew = clock_skew_s(timestamp, (sent, received))
     evidence.note("timestamp", body["timestamp"])
     evidence.note("clock skew s", round(skew, 3))

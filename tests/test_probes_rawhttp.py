@@ -160,3 +160,17 @@ def test_errors_are_one_line(server: Callable[..., Recorder]) -> None:
     garbage = server(reply=lambda _: b"NOT HTTP\r\n\r\n")
     with pytest.raises(RawHTTPError, match="malformed status line"):
         send_raw(garbage.url, "GET", "/")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: many\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nbody\r\n0\r\n\r\n",
+    ],
+    ids=["content-length", "chunk-size"],
+)
+def test_malformed_body_framing_is_one_line(server: Callable[..., Recorder], answer: bytes) -> None:
+    rec = server(reply=lambda _: answer)
+    with pytest.raises(RawHTTPError, match=r"^200 answer with a malformed body framing \('"):
+        send_raw(rec.url, "GET", "/", timeout=2)

@@ -20,7 +20,7 @@ import os
 import random
 import time
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import gevent
 from gevent.lock import Semaphore
@@ -32,6 +32,28 @@ API = "/api/v1/formulas"
 SEARCH_TERMS = ("sum", "mean", "ratio", "load", "x", "formula", "total", "rate")
 DEFAULT_USER_RPS = 3.0
 OWN_ITEMS = 5  # each user keeps at most this many formulas of its own: the table stays small
+
+
+def _field(response: Any, name: str, kind: type | tuple[type, ...]) -> Any:
+    """Field ``name`` of a JSON-object answer when it has type ``kind``, else None."""
+    try:
+        body = response.json()
+    except (ValueError, TypeError):  # not JSON, or no body at all
+        return None
+    value = body.get(name) if isinstance(body, dict) else None
+    return value if isinstance(value, kind) and not isinstance(value, bool) else None
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int | str) and not isinstance(value, bool) and value != ""
+
+
+def _unexpected(response: Any, endpoint: str, expected: str) -> None:
+    """Count an answer of another shape as a failed request, said in one line (this file
+    runs under plain locust too, so it does not use harness.probes.answers)."""
+    text = " ".join((response.text or "").split())
+    got = f"{response.status_code} {text[:120]!r}" if text else f"{response.status_code} (empty)"
+    response.failure(f"{endpoint}: expected {expected}, got {got}")
 
 
 def _user_rps(user: FastHttpUser) -> float:
@@ -47,7 +69,7 @@ class ApiUser(FastHttpUser):
     _token: ClassVar[str | None] = None
     _token_lock: ClassVar[Semaphore] = Semaphore()
     _login_failed: ClassVar[bool] = False
-    _known_ids: ClassVar[list[int]] = []
+    _known_ids: ClassVar[list[int | str]] = []
     next_start: float = 0.0  # the planned start of the next request (time.monotonic)
 
     def wait_time(self) -> float:
@@ -63,7 +85,7 @@ class ApiUser(FastHttpUser):
         return float(self.next_start - now)
 
     def on_start(self) -> None:
-        self.own: list[int] = []
+        self.own: list[int | str] = []
         # a random phase: users spawned together would otherwise fire in step
         gevent.sleep(random.uniform(0, 1 / _user_rps(self)))
         self.next_start = time.monotonic()
@@ -75,8 +97,15 @@ class ApiUser(FastHttpUser):
         with self.client.get(
             f"{API}?page={page}&size=20", name=f"GET {API}?page", catch_response=True
         ) as response:
-            page_body = response.json() if response.status_code == 200 else {}
-            ids = [item["id"] for item in page_body.get("items", []) if "id" in item]
+            if response.status_code != 200:
+                return  # locust judges the status itself
+            items = _field(response, "items", list)
+            if items is None:
+                _unexpected(response, f"GET {API}", "a JSON object with 'items' as an array")
+                return
+            ids = [
+                item["id"] for item in items if isinstance(item, dict) and _is_id(item.get("id"))
+            ]
             if ids:
                 ApiUser._known_ids = ids[-50:]
 
@@ -116,9 +145,13 @@ class ApiUser(FastHttpUser):
                 "description": "created by the load test",
             }
             with self.client.post(API, json=body, name=f"POST {API}", catch_response=True) as r:
-                created = r.json() if r.status_code == 201 else {}
-                if isinstance(created.get("id"), int):
-                    self.own.append(created["id"])
+                if r.status_code != 201:
+                    return
+                created = _field(r, "id", (int, str))
+                if _is_id(created):
+                    self.own.append(created)
+                else:
+                    _unexpected(r, f"POST {API}", "a JSON object with 'id'")
 
     # --- authenticated ---------------------------------------------------------------------
     @task(1)
@@ -151,10 +184,7 @@ class ApiUser(FastHttpUser):
             json={"username": username, "password": password},
             name="POST /auth/login",
         )
-        try:
-            token = response.json().get("access_token") if response.status_code == 200 else None
-        except ValueError:  # not JSON
-            token = None
+        token = _field(response, "access_token", str) if response.status_code == 200 else None
         if not isinstance(token, str):
             logger.warning("login as %s failed with %s", username, response.status_code)
             return None

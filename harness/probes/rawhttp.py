@@ -115,7 +115,11 @@ def _read_response(sock: socket.socket, started: float) -> RawResponse:
         for name, _, value in (line.partition(":") for line in lines[1:])
     )
     response = RawResponse(code, reason[0] if reason else "", headers, b"", 0.0)
-    body = _read_body(sock, response, rest)
+    try:
+        body = _read_body(sock, response, rest)
+    except ValueError:  # a Content-Length or chunk size that is no number
+        framing = response.header("content-length") or response.header("transfer-encoding")
+        raise RawHTTPError(f"{code} answer with a malformed body framing ({framing!r})") from None
     return RawResponse(code, response.reason, headers, body, time.monotonic() - started)
 
 

@@ -1,0 +1,165 @@
+"""The gate against a small third-party-like API (tests/foreign_app.py), which has none of the
+reference API: every check ends in its own words, and an answer of an unexpected shape is one
+line naming the endpoint, what was expected and what came back; never a Python exception."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from harness.probes import answers
+from harness.targets.processes import ManagedProcess, free_port
+from tests.conftest import REPO, clean_env, harness
+from tests.verdicts import exception_named
+
+# the one line of harness.errors.UnexpectedAnswer (pytest may still put the class name first)
+UNEXPECTED = re.compile(
+    r"(?:^|: )(?P<endpoint>(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /\S*): "
+    r"expected (?P<expected>.+?), got (?P<got>\d{3} \S+ .+)$"
+)
+FORMULAS_HINT = answers.FORMULAS_API
+# the rate-limit checks wait for a window that never comes on an API without a limiter
+SHORT_WINDOWS = ("--param", "rate_limit_period_s=1", "--param", "login_rate_limit_period_s=1")
+
+
+@pytest.fixture(scope="module")
+def foreign_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    workdir = tmp_path_factory.mktemp("foreign")
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", "tests.foreign_app:app", "--no-access-log"]
+    argv += ["--host", "127.0.0.1", "--port", str(port)]
+    server = ManagedProcess("foreign app", argv, clean_env(), workdir / "server.log", REPO)
+    url = f"http://127.0.0.1:{port}"
+    server.start()
+    try:
+        server.wait_ready(lambda: _answers(url), 30)
+        yield url
+    finally:
+        server.stop()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url + "/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _gate(url: str, workdir: Path, *args: str) -> tuple[int, str, dict[str, Any]]:
+    report_dir = workdir / "reports"
+    result = harness(
+        "gate", "--target-url", url, "--report-dir", str(report_dir), *args,
+        cwd=workdir, timeout=900,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    matrix_path = report_dir / "matrix.json"
+    assert matrix_path.is_file(), f"no matrix written:\n{output[-3000:]}"
+    return result.returncode, output, json.loads(matrix_path.read_text(encoding="utf-8"))
+
+
+def _checks(matrix: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [(entry["id"], check) for entry in matrix["requirements"] for check in entry["checks"]]
+
+
+def _message(check: dict[str, Any]) -> str:
+    return str(check.get("message") or check.get("skip_reason") or "")
+
+
+def _only_check(matrix: dict[str, Any], rid: str) -> dict[str, Any]:
+    checks = [check for owner, check in _checks(matrix) if owner == rid]
+    assert len(checks) == 1, f"{rid}: {checks}"
+    return checks[0]
+
+
+def test_the_whole_gate_speaks_in_its_own_words(foreign_url: str, tmp_path: Path) -> None:
+    code, output, matrix = _gate(
+        foreign_url, tmp_path, "-k", "not test_performance", *SHORT_WINDOWS
+    )
+    assert code in (1, 4), f"exit {code}:\n{output[-3000:]}"
+    assert "Traceback" not in output, output[-3000:]
+    judged = [(rid, c) for rid, c in _checks(matrix) if c["outcome"] != "passed"]
+    assert any(c["outcome"] == "failed" for _, c in judged), "nothing failed on a foreign API"
+    crashes = [
+        f"{rid} {check['nodeid']} ({check['outcome']}): {_message(check)}"
+        for rid, check in judged
+        if exception_named(_message(check))
+    ]
+    assert not crashes, "checks ended in a Python exception:\n" + "\n".join(crashes)
+    # on this target an error can only be an answer the check could not judge: its line
+    # names the endpoint, what was expected and what came back (UnexpectedAnswer)
+    shapeless = [
+        f"{rid}: {_message(check)}"
+        for rid, check in judged
+        if (check["outcome"] == "error" or ", got " in _message(check))
+        and not UNEXPECTED.search(_message(check))
+    ]
+    assert not shapeless, "errors without endpoint, expectation and answer:\n" + "\n".join(
+        shapeless
+    )
+    sqli = _only_check(matrix, "INP-SQLI")
+    # verdict `failed` until the matrix tells errors apart; then this must be exactly "error"
+    assert sqli["outcome"] in {"failed", "error"}, sqli
+    found = UNEXPECTED.search(_message(sqli))
+    assert found, sqli
+    assert found["endpoint"] == "POST /api/v1/formulas"
+    assert found["expected"] == f"a JSON object with 'id' from {FORMULAS_HINT}"
+    assert found["got"] == '201 application/json \'{"status":"accepted"}\''
+    # no login API at all: its rate limit cannot be judged, not "6 served before the first 429"
+    for rid in ("SEC-RL-LOGIN", "SEC-RL-PER-ENDPOINT"):
+        check = _only_check(matrix, rid)
+        assert check["outcome"] in {"failed", "error"}, check  # tighten to "error" (see above)
+        found = UNEXPECTED.search(_message(check))
+        assert found, check
+        assert found["endpoint"] == "POST /api/v1/auth/login"
+        assert found["got"].startswith("404 text/html '<h1>404 Not Found</h1>'")
+        assert "cannot be judged" in found["got"]
+
+
+# api_probe_path -> what INP-SQLI must say about it
+CANNOT_JUDGE = [
+    ("/items", "POST /items", f"a formula created from {FORMULAS_HINT}", "405 text/plain"),
+    ("/missing", "POST /missing", f"a formula created from {FORMULAS_HINT}", "404 text/html"),
+    ("/notes", "POST /notes", "a JSON object with 'id'", "201 text/html '<p>saved</p>'"),
+]
+
+
+@pytest.mark.parametrize(("path", "endpoint", "expected", "got"), CANNOT_JUDGE)
+def test_an_api_of_another_shape_cannot_be_judged(
+    foreign_url: str, tmp_path: Path, path: str, endpoint: str, expected: str, got: str
+) -> None:
+    args = ("--requirement", "INP-SQLI", "--param", f"api_probe_path={path}")
+    code, output, matrix = _gate(foreign_url, tmp_path, *args)
+    assert code in (1, 4), f"exit {code}:\n{output[-3000:]}"
+    assert "Traceback" not in output, output[-3000:]
+    check = _only_check(matrix, "INP-SQLI")
+    assert check["outcome"] in {"failed", "error"}, check  # tighten to "error" (see above)
+    message = _message(check)
+    assert exception_named(message) is None, message
+    found = UNEXPECTED.search(message)
+    assert found, message
+    assert found["endpoint"] == endpoint
+    assert expected in found["expected"]
+    assert found["got"].startswith(got), message
+    if found["got"][:3] in {"404", "405"}:
+        assert "cannot be judged" in found["got"], message
+
+
+def test_a_server_error_is_a_failed_assertion_not_an_error(
+    foreign_url: str, tmp_path: Path
+) -> None:
+    args = ("--requirement", "INP-SQLI", "--param", "api_probe_path=/broken")
+    code, output, matrix = _gate(foreign_url, tmp_path, *args)
+    assert code == 1, f"exit {code}:\n{output[-3000:]}"
+    check = _only_check(matrix, "INP-SQLI")
+    assert check["outcome"] == "failed", check
+    message = _message(check)
+    assert exception_named(message) is None, message
+    assert "answered 500" in message
+    assert not UNEXPECTED.search(message), message
