@@ -10,8 +10,11 @@ from pathlib import Path
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
 from harness.load.execute import LoadOutcome, credentials_for, execute
+from harness.load.gate import saturation
 from harness.load.runner import LOCUSTFILE
 from harness.load.scenarios import scenario_from_params
+from harness.report.evidence import duration_text
+from harness.spec import load_catalogue
 from harness.targets import Capability
 from harness.targets.base import REASONS, Target
 
@@ -85,6 +88,15 @@ def render(outcome: LoadOutcome) -> list[str]:
     invalid = result.invalid_reasons()
     if invalid:
         lines.append("INVALID run (not a pass): " + "; ".join(invalid))
+    saturated = saturation(result)
+    if saturated:
+        probed = _probes_saturation(outcome)
+        lines.append(f"{saturated}: " + ("what it probes" if probed else "not a pass"))
+    if outcome.scenario.scaled:
+        lines.append(
+            f"scaled: ran {_share(outcome)} of the spec's duration; only --load-profile full "
+            "proves it"
+        )
     for rid, judgement in outcome.judgements.items():
         verdict = "n/a" if not judgement.applicable else "passed" if judgement.passed else "FAILED"
         lines.append(
@@ -98,6 +110,26 @@ def render(outcome: LoadOutcome) -> list[str]:
 
 
 def passed(outcome: LoadOutcome) -> bool:
+    if saturation(outcome.result) and not _probes_saturation(outcome):
+        return False
     return not outcome.result.invalid_reasons() and all(
         j.passed or not j.applicable for j in outcome.judgements.values()
     )
+
+
+def verdict_line(outcome: LoadOutcome) -> str:
+    """``verdict: PASS``, ``verdict: PASS (scaled: 12 s of 10 min)`` or ``verdict: FAIL``."""
+    if not passed(outcome):
+        return "verdict: FAIL"
+    return (
+        f"verdict: PASS (scaled: {_share(outcome)})" if outcome.scenario.scaled else "verdict: PASS"
+    )
+
+
+def _share(outcome: LoadOutcome) -> str:
+    scenario = outcome.scenario
+    return f"{duration_text(scenario.duration_s)} of {duration_text(scenario.spec_duration_s)}"
+
+
+def _probes_saturation(outcome: LoadOutcome) -> bool:
+    return load_catalogue()[f"LOAD-SCENARIO-{outcome.scenario.name.upper()}"].probes_saturation
