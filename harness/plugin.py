@@ -69,7 +69,11 @@ def pytest_configure(config: pytest.Config) -> None:
         from harness.report import MatrixBuilder
 
         builder = MatrixBuilder(
-            catalogue, harness_config.profile, harness_config.params, harness_config.waivers
+            catalogue,
+            harness_config.profile,
+            harness_config.params,
+            harness_config.waivers,
+            selected=getattr(config.option, "harness_requirements", None) or (),
         )
         config.pluginmanager.register(_MatrixRecorder(config, builder), "harness-matrix")
         if harness_config.stack == "containers":

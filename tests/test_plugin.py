@@ -172,7 +172,11 @@ def test_requirement_option_selects_checks(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_suite=SUITE)
     result = pytester.runpytest("--requirement", "MON-HEALTH-001", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
-    assert _matrix(pytester)["headline"] == "INCOMPLETE"  # the others are uncovered
+    matrix = _matrix(pytester)
+    # the headline speaks of what was selected: the rest is deselected, not uncovered
+    assert matrix["headline"] == "PASS"
+    assert _verdicts(matrix)["MON-HEALTH-002"] == "deselected"
+    assert matrix["summary"]["deselected"] == matrix["summary"]["total"] - 1
     result = pytester.runpytest("--requirement", "NOPE-1")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
 

@@ -82,6 +82,16 @@ def test_headline_is_pass_only_when_everything_applicable_is_proven() -> None:
     assert headline({"passed": 3, "error": 1, "uncovered": 5}) == "FAIL"
 
 
+def test_requirements_a_selection_left_out_do_not_count() -> None:
+    builder = MatrixBuilder(CATALOGUE, "production", PARAMS, selected=["MON-HEALTH-001"])
+    builder.add(check("MON-HEALTH-001", "a"))
+    matrix = builder.build()
+    assert entry(matrix, "MON-HEALTH-001")["verdict"] == "passed"
+    assert entry(matrix, "MON-HEALTH-002")["verdict"] == "deselected"
+    assert matrix["headline"] == "PASS"
+    jsonschema.validate(matrix, json.loads(MATRIX_SCHEMA.read_text()))
+
+
 def test_a_passed_and_a_skipped_check_make_a_partial_requirement() -> None:
     matrix = build(
         check("MON-HEALTH-001", "a"),

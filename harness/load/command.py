@@ -10,11 +10,10 @@ from pathlib import Path
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
 from harness.load.execute import LoadOutcome, credentials_for, execute
-from harness.load.gate import saturation
+from harness.load.gate import saturation, saturation_failure
 from harness.load.runner import LOCUSTFILE
 from harness.load.scenarios import scenario_from_params
 from harness.report.evidence import duration_text
-from harness.spec import load_catalogue
 from harness.targets import Capability
 from harness.targets.base import REASONS, Target
 
@@ -90,8 +89,8 @@ def render(outcome: LoadOutcome) -> list[str]:
         lines.append("INVALID run (not a pass): " + "; ".join(invalid))
     saturated = saturation(result)
     if saturated:
-        probed = _probes_saturation(outcome)
-        lines.append(f"{saturated}: " + ("what it probes" if probed else "not a pass"))
+        failure = saturation_failure(result)
+        lines.append(f"{failure} (not a pass)" if failure else f"{saturated}: what it probes")
     if outcome.scenario.scaled:
         lines.append(
             f"scaled: ran {_share(outcome)} of the spec's duration; only --load-profile full "
@@ -110,7 +109,7 @@ def render(outcome: LoadOutcome) -> list[str]:
 
 
 def passed(outcome: LoadOutcome) -> bool:
-    if saturation(outcome.result) and not _probes_saturation(outcome):
+    if saturation_failure(outcome.result):
         return False
     return not outcome.result.invalid_reasons() and all(
         j.passed or not j.applicable for j in outcome.judgements.values()
@@ -129,7 +128,3 @@ def verdict_line(outcome: LoadOutcome) -> str:
 def _share(outcome: LoadOutcome) -> str:
     scenario = outcome.scenario
     return f"{duration_text(scenario.duration_s)} of {duration_text(scenario.spec_duration_s)}"
-
-
-def _probes_saturation(outcome: LoadOutcome) -> bool:
-    return load_catalogue()[f"LOAD-SCENARIO-{outcome.scenario.name.upper()}"].probes_saturation

@@ -140,3 +140,15 @@ def saturation(result: LoadResult) -> str | None:
         f"saturated: achieved {achieved:.1f} req/s of {planned:.1f} planned "
         f"({achieved / planned:.0%}, below {SATURATION_FLOOR:.0%})"
     )
+
+
+def saturation_failure(result: LoadResult) -> str | None:
+    """Why a saturated run is not a pass of its scenario; None when it is not saturated or
+    its requirement says saturation is what it probes (``probes_saturation``: stress, spike)."""
+    from harness.spec import load_catalogue
+
+    reason = saturation(result)
+    rid = f"LOAD-SCENARIO-{result.scenario.name.upper()}"
+    if reason is None or load_catalogue()[rid].probes_saturation:
+        return None
+    return f"{reason}: the deployment did not serve the load {result.scenario.name} stands for"

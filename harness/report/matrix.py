@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,11 +77,13 @@ class MatrixBuilder:
         profile: str,
         params: Mapping[str, Any],
         waivers: Mapping[str, Waiver] | None = None,
+        selected: Collection[str] = (),
     ) -> None:
         self.catalogue = catalogue
         self.profile = profile
         self.params = params
         self.waivers = dict(waivers or {})
+        self.selected = frozenset(selected)  # empty: every requirement
         self.checks: dict[str, CheckResult] = {}
         self.targets: dict[str, dict[str, Any]] = {}
 
@@ -132,7 +134,11 @@ class MatrixBuilder:
         scaled = [c.scaled for c in checks if c.scaled is not None and c.outcome == "passed"]
         waiver = self.waivers.get(rid)
         verdict = requirement_verdict(
-            outcomes, applicable=applicable, waived=waiver is not None, scaled=bool(scaled)
+            outcomes,
+            applicable=applicable,
+            waived=waiver is not None,
+            scaled=bool(scaled),
+            selected=not self.selected or rid in self.selected,
         )
         skip_reasons = sorted({c.message for c in checks if c.outcome == "skipped" and c.message})
         if not applicable:

@@ -4,8 +4,9 @@ A requirement is ``failed`` when any check failed, ``error`` when none failed bu
 judge, ``passed`` only when every check ran and passed at full scale, ``scaled`` when every
 check passed but a load scenario ran shortened, ``partial`` when some passed and others
 skipped, ``skipped`` when every check skipped; ``uncovered`` has no check, ``not_applicable``
-does not apply to the profile and ``waived`` carries a waiver. The gate says PASS only when
-every applicable requirement passed or is waived.
+does not apply to the profile and ``waived`` carries a waiver; ``deselected`` was left out by
+the run's ``--requirement`` selection. The gate says PASS only when every applicable, selected
+requirement passed or is waived.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ VERDICTS = (
     "not_applicable",
     "uncovered",
     "waived",
+    "deselected",
 )
 # applicable, not failed, yet not proven: the gate says INCOMPLETE
 NOT_PROVEN = frozenset({"scaled", "partial", "skipped", "uncovered"})
@@ -39,6 +41,7 @@ LABELS = {
     "not_applicable": "not applicable",
     "uncovered": "uncovered",
     "waived": "waived",
+    "deselected": "deselected",
 }
 
 
@@ -60,8 +63,15 @@ def fold(outcomes: Iterable[str], scaled: bool = False) -> str:
 
 
 def requirement_verdict(
-    outcomes: Iterable[str], *, applicable: bool, waived: bool, scaled: bool = False
+    outcomes: Iterable[str],
+    *,
+    applicable: bool,
+    waived: bool,
+    scaled: bool = False,
+    selected: bool = True,
 ) -> str:
+    if not selected:
+        return "deselected"
     if not applicable:
         return "not_applicable"
     if waived:
