@@ -11,7 +11,7 @@ import pytest
 
 from harness.config import HarnessConfig, load_config
 from harness.errors import HarnessError, UnexpectedAnswer
-from harness.options import settings_from
+from harness.options import add_pytest_options, settings_from
 from harness.spec import Catalogue, CatalogueError, load_catalogue
 
 CONFIG_KEY = pytest.StashKey[HarnessConfig]()
@@ -24,8 +24,6 @@ WORKER_STACK = "harness_stack"  # key of the controller's stack description in w
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from harness.options import add_pytest_options
-
     add_pytest_options(parser.getgroup("harness", "production-readiness harness"))
 
 

@@ -7,7 +7,9 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,38 @@ def clean_env() -> dict[str, str]:
     return {
         k: v for k, v in os.environ.items() if not k.startswith("HARNESS_") or k.startswith(_KEPT)
     }
+
+
+@contextmanager
+def served_reference_app(workdir: Path, env: Mapping[str, str]) -> Iterator[str]:
+    """``python -m reference_app serve`` on a free port, as a user starts it; yields its URL."""
+    import httpx
+
+    from harness.targets.processes import free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "reference_app", "serve", "--port", str(port)],
+        cwd=workdir,
+        env=dict(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert server.poll() is None, "the reference app exited"
+                assert time.monotonic() < deadline, "the reference app did not answer in 60 s"
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def suite_runner(workdir: Path) -> Callable[..., SuiteRun]:

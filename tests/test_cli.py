@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, clean_env, harness
+from tests.conftest import REPO, clean_env, harness, served_reference_app
 
 
 def _one_line(stderr: str) -> str:
@@ -123,9 +123,6 @@ def test_requirements_and_params_listings(tmp_path: Path) -> None:
 
 def test_suites_run_against_a_separately_started_app(tmp_path: Path) -> None:
     """`pytest suites --target-url URL` against `python -m reference_app serve`."""
-    from harness.targets.processes import free_port
-
-    port = free_port()
     # production, as a user's staging would run it, with a short rate-limit window so that the
     # window checks do not wait a minute each; the harness is told the window by parameters
     env = clean_env() | {
@@ -138,23 +135,7 @@ def test_suites_run_against_a_separately_started_app(tmp_path: Path) -> None:
         # send from 127.0.0.10 and up and stay limited
         "SECURITY_RATE_LIMIT_EXEMPT": "127.0.0.1",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "reference_app", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        import httpx
-
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with served_reference_app(tmp_path, env) as url:
         # an account for the load test's authenticated calls, given as a user would
         password = secrets.token_urlsafe(16) + "-Aa1"
         subprocess.run(
@@ -183,7 +164,7 @@ def test_suites_run_against_a_separately_started_app(tmp_path: Path) -> None:
                 "-p",
                 "no:cacheprovider",
                 "--target-url",
-                f"http://127.0.0.1:{port}",
+                url,
                 f"--report-dir={tmp_path / 'r'}",
                 "--param=rate_limit_period_s=10",
                 "--param=login_rate_limit_period_s=10",
@@ -196,9 +177,6 @@ def test_suites_run_against_a_separately_started_app(tmp_path: Path) -> None:
             timeout=300,
             check=False,
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     assert result.returncode == 0, result.stdout + result.stderr
     matrix = json.loads((tmp_path / "r" / "matrix.json").read_text())
     entries = {e["id"]: e for e in matrix["requirements"]}

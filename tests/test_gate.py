@@ -10,10 +10,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import REPO, clean_env, harness
+from tests.conftest import REPO, clean_env, harness, served_reference_app
 
 # what a plain-HTTP deployment cannot show: they skip, and a skip is no proof
 HTTPS_ONLY = ("SEC-HDR-HSTS", "CFG-HTTPS-REDIRECT", "CFG-HTTPS-TLS")
@@ -28,38 +27,15 @@ expires = {expires}
 
 @pytest.fixture(scope="module")
 def plain_http_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``python -m reference_app serve`` in production, plain HTTP only, as a user runs it."""
-    from harness.targets.processes import free_port
-
+    """The reference app in production, plain HTTP only, as a user runs it."""
     workdir = tmp_path_factory.mktemp("plain-http")
-    port = free_port()
     env = clean_env() | {
         "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'formulas.db'}",
         "ENVIRONMENT": "production",
         "SECRET_KEY": secrets.token_urlsafe(48),
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "reference_app", "serve", "--port", str(port)],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "the reference app did not start"
-                assert server.poll() is None, "the reference app exited"
-                time.sleep(0.2)
+    with served_reference_app(workdir, env) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def _gate(url: str, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
