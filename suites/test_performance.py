@@ -250,6 +250,9 @@ def test_spec_headless_command_exits_0_and_writes_html(
     html = load.out_dir / "load_test.html"
     html.unlink(missing_ok=True)
     run_time = f"{round(baseline.duration_s)}s"
+    evidence.applied("baseline_duration_s", round(baseline.duration_s, 1))
+    if baseline.scaled:  # the spec's --run-time 10m, shortened
+        evidence.scaled(baseline.duration_s, baseline.spec_duration_s)
     argv = [
         *_spec_command(load),
         "--headless",
