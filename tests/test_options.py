@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import click
 from click.testing import CliRunner
 
 from harness.cli import _pytest_args, gate, load
 from harness.config import SETTINGS, load_config
-from harness.options import OPTIONS, add_pytest_options, options_for, settings_from
+from harness.options import OPTIONS, Command, add_pytest_options, options_for, settings_from
 
 
 class Group:
@@ -34,7 +35,8 @@ def test_the_plugin_declares_every_shared_option_of_the_table() -> None:
 
 def test_gate_and_load_offer_the_table_options_with_their_help() -> None:
     runner = CliRunner()
-    for command, name in ((gate, "gate"), (load, "load")):
+    commands: tuple[tuple[click.Command, Command], ...] = ((gate, "gate"), (load, "load"))
+    for command, name in commands:
         shown = runner.invoke(command, ["--help"], terminal_width=200).output
         for option in options_for(name):
             assert option.flag in shown, (name, option.flag)

@@ -50,7 +50,7 @@ def cause_of(reason: str) -> tuple[str, str]:
         if reason.startswith(prefix):
             return cause, remedy
     head = reason.split(";", maxsplit=1)[0].split(":", maxsplit=1)[0].strip()
-    return head[:80], "see the reason in reports/matrix.md"
+    return head[:80], "see the reason in matrix.md"
 
 
 def not_proven(entries: list[Mapping[str, Any]]) -> dict[tuple[str, str], list[str]]:
@@ -64,7 +64,7 @@ def not_proven(entries: list[Mapping[str, Any]]) -> dict[tuple[str, str], list[s
             keys = [("uncovered (no check yet)", "write a check")]
         elif verdict in ("skipped", "partial"):
             keys = [cause_of(reason) for reason in entry["skip_reasons"]] or [
-                ("skipped without a reason", "see reports/matrix.md")
+                ("skipped without a reason", "see matrix.md")
             ]
         else:
             continue
