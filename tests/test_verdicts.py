@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from harness.config import load_config
 from harness.errors import ConfigError
 from harness.report.markdown import render_markdown
 from harness.report.matrix import MatrixBuilder
@@ -206,3 +207,15 @@ def test_bad_waivers_are_one_line_naming_file_and_entry(
     assert message in text
     assert text.startswith(str(path))
     assert "\n" not in text
+
+
+@pytest.mark.parametrize("where", ["harness.toml", "env", "cli"])
+def test_waivers_are_a_setting_like_the_others(tmp_path: Path, where: str) -> None:
+    _waivers_file(tmp_path, VALID.replace("2027", "2999"))
+    cli = {"waivers": "waivers.toml"} if where == "cli" else {}
+    env = {"HARNESS_WAIVERS": "waivers.toml"} if where == "env" else {}
+    if where == "harness.toml":
+        (tmp_path / "harness.toml").write_text('waivers = "waivers.toml"\n')
+    config = load_config(cli=cli, env=env, project_dir=tmp_path)
+    assert list(config.waivers) == ["SEC-HDR-HSTS"]
+    assert config.sources["waivers"] in {"harness.toml", "environment", "command line"}
