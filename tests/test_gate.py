@@ -3,6 +3,7 @@ waiver turns what it names into one, a bad waiver is one line before anything ru
 
 from __future__ import annotations
 
+import json
 import secrets
 import subprocess
 import sys
@@ -10,9 +11,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 
-from tests.conftest import REPO, clean_env, harness, served_reference_app
+from tests.conftest import MATRIX_SCHEMA, REPO, clean_env, harness, served_reference_app
 
 # what a plain-HTTP deployment cannot show: they skip, and a skip is no proof
 HTTPS_ONLY = ("SEC-HDR-HSTS", "CFG-HTTPS-REDIRECT", "CFG-HTTPS-TLS")
@@ -64,6 +66,11 @@ def test_plain_http_production_target_is_incomplete_not_a_pass(
     assert "verdict: INCOMPLETE" in result.stdout
     assert "no HTTPS endpoint: 2 -> an https:// --target-url" in result.stdout
     assert "no plain-HTTP entry: 1 -> --stack containers" in result.stdout
+    matrix = json.loads((tmp_path / "r" / "matrix.json").read_text())
+    jsonschema.validate(matrix, json.loads(MATRIX_SCHEMA.read_text()))
+    assert {e["id"]: e["verdict"] for e in matrix["requirements"] if e["checks"]} == {
+        rid: "skipped" for rid in HTTPS_ONLY
+    }
     allowed = _gate(plain_http_app, tmp_path, "--allow-incomplete")
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
     assert "verdict: INCOMPLETE" in allowed.stdout  # still said, only the exit code differs
@@ -76,6 +83,9 @@ def test_a_valid_waiver_makes_it_pass_and_shows_the_reason(
     result = _gate(plain_http_app, tmp_path, "--waivers", str(waivers))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "verdict: PASS" in result.stdout
+    matrix = json.loads((tmp_path / "r" / "matrix.json").read_text())
+    jsonschema.validate(matrix, json.loads(MATRIX_SCHEMA.read_text()))
+    assert matrix["headline"] == "PASS"
     assert (
         "SEC-HDR-HSTS: TLS ends at the load balancer in front of SEC-HDR-HSTS "
         "(owner platform-team, expires 2999-12-31; its checks: skipped)"

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-MATRIX_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "schemas" / "matrix.schema.json"
+from tests.conftest import MATRIX_SCHEMA
 
 SUITE = """
 import pytest

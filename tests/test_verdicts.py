@@ -19,8 +19,8 @@ from harness.report.summary import render_summary
 from harness.report.verdicts import fold, headline
 from harness.report.waivers import Waiver, load_waivers
 from harness.spec import load_catalogue
+from tests.conftest import MATRIX_SCHEMA
 
-MATRIX_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "schemas" / "matrix.schema.json"
 CATALOGUE = load_catalogue()
 PARAMS = {p.name: p.default_for("production") for p in CATALOGUE.parameters.values()}
 
