@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# INCOMPLETE (nothing failed, something not proven here) exits 0: a fresh machine cannot prove
+# what needs containers or the full load durations; the summary says what and how
 gate: $(STAMP)  ## run the compliance gate against the embedded reference app
-	$(VENV)/bin/harness gate $(GATE_ARGS)
+	$(VENV)/bin/harness gate --allow-incomplete $(GATE_ARGS)
 
 test: $(STAMP)  ## the whole test suite, in parallel
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(TEST_ARGS)

@@ -10,13 +10,15 @@ from typing import Any
 import click
 
 from harness import __version__
-from harness.config import LOAD_PROFILES, STACKS, load_config, parse_param_assignments
+from harness.config import load_config
 from harness.errors import HarnessError, LoadRunError, TargetStartError
 from harness.load.scenarios import SCENARIOS
+from harness.options import click_options, pytest_args_from, settings_from
 from harness.resources import suites_dir
 from harness.spec import PROFILES, CatalogueError, load_catalogue
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_INCOMPLETE = 4
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
@@ -46,62 +48,20 @@ def main(argv: list[str] | None = None) -> None:
 
 
 @cli.command()
-@click.option(
-    "--target-url", help="Deployment to check; default: start the embedded reference app."
-)
-@click.option("--stack", type=click.Choice(STACKS), help="embedded (default), url or containers.")
-@click.option(
-    "--image",
-    metavar="NAME",
-    help="Your backend image, run with throwaway PostgreSQL and Redis (implies containers).",
-)
-@click.option("--profile", type=click.Choice(PROFILES), help="Requirements to apply [production].")
-@click.option(
-    "--allow-host", "allow_hosts", multiple=True, help="Extra host for load/attack suites."
-)
-@click.option(
-    "--harness-config", type=click.Path(dir_okay=False), help="Config file (harness.toml)."
-)
-@click.option(
-    "--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a parameter."
-)
-@click.option("--report-dir", type=click.Path(file_okay=False), help="Output folder [reports].")
-@click.option("--mutant", help="Embedded stack: run against a defective reference app.")
-@click.option(
-    "--requirement",
-    "requirement_ids",
-    multiple=True,
-    metavar="ID",
-    help="Only the checks of this requirement (repeatable).",
-)
-@click.option(
-    "--load-profile",
-    type=click.Choice(LOAD_PROFILES),
-    help="Load scenarios: quick (seconds, same shape) or full (the spec's durations) [quick].",
-)
-@click.option("--load-workers", type=int, help="Locust worker processes for load scenarios [0].")
+@click_options("gate")
 @click.option("-k", "keyword", help="Only checks matching this pytest -k expression.")
 @click.option("-n", "workers", help="Parallel workers (pytest-xdist), e.g. auto.")
 @click.option("--suites", type=click.Path(exists=True), help="Suites folder or file [suites/].")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def gate(**options: Any) -> None:
-    """Run every compliance suite, write reports/, exit 0 only if no requirement failed.
+    """Run every compliance suite, write reports/; exit 0 only if every applicable requirement
+    passed or is waived (PASS), 1 if one failed or errored (FAIL), 4 if nothing failed but
+    something was not proven (INCOMPLETE; 0 with --allow-incomplete).
 
     Arguments after -- go to pytest unchanged, e.g. harness gate -- -x --tb=long.
     """
-    cli = {
-        "target_url": options["target_url"],
-        "stack": options["stack"],
-        "profile": options["profile"],
-        "allow_hosts": options["allow_hosts"],
-        "report_dir": options["report_dir"],
-        "mutant": options["mutant"],
-        "image": options["image"],
-        "load_profile": options["load_profile"],
-        "load_workers": options["load_workers"],
-    }
     try:
-        cli["params"] = parse_param_assignments(options["params"])
+        cli = settings_from(options, "gate")
         config_file = Path(options["harness_config"]) if options["harness_config"] else None
         config = load_config(cli=cli, config_file=config_file)
         if config.stack == "url":
@@ -138,7 +98,10 @@ def gate(**options: Any) -> None:
     from harness.report.summary import render_summary
 
     click.echo(render_summary(matrix, config.report_dir))
-    sys.exit(EXIT_FAIL if matrix["summary"]["failed"] else EXIT_PASS)
+    headline = matrix["headline"]
+    if headline == "INCOMPLETE":
+        sys.exit(EXIT_PASS if options["allow_incomplete"] else EXIT_INCOMPLETE)
+    sys.exit(EXIT_FAIL if headline == "FAIL" else EXIT_PASS)
 
 
 def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
@@ -155,14 +118,8 @@ def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
         "--tb=short",
         f"--rootdir={suites.parent if suites.is_dir() else suites.parent.parent}",
     ]
-    names = ("target_url", "stack", "profile", "harness_config", "mutant", "image")
-    for name in (*names, "load_profile", "load_workers"):
-        if options[name] is not None and options[name] != "":
-            args += [f"--{name.replace('_', '-')}", str(options[name])]
+    args += pytest_args_from(options, skip=("report_dir",))
     args += [f"--report-dir={report_dir.resolve()}"]
-    args += [f"--allow-host={host}" for host in options["allow_hosts"]]
-    args += [f"--param={item}" for item in options["params"]]
-    args += [f"--requirement={rid}" for rid in options["requirement_ids"]]
     if options["keyword"]:
         args += ["-k", options["keyword"]]
     if options["workers"]:
@@ -240,31 +197,11 @@ def stack_status() -> None:
 
 @cli.command("load")
 @click.argument("scenario", type=click.Choice(SCENARIOS))
-@click.option("--target-url", help="Deployment to load; default: the embedded reference app.")
-@click.option(
-    "--load-profile",
-    type=click.Choice(LOAD_PROFILES),
-    help="quick: shortened to seconds, same shape; full: the spec's durations [quick].",
-)
-@click.option(
-    "--load-workers", type=int, help="Run a locust master and N local worker processes [0]."
-)
-@click.option("--profile", type=click.Choice(PROFILES), help="Requirements to apply [production].")
-@click.option(
-    "--allow-host", "allow_hosts", multiple=True, help="Non-loopback host load may go to."
-)
-@click.option(
-    "--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a parameter."
-)
-@click.option("--report-dir", type=click.Path(file_okay=False), help="Output folder [reports].")
-@click.option("--mutant", help="Embedded app only: load a defective reference app.")
+@click_options("load")
 @click.option(
     "--locustfile",
     type=click.Path(exists=True, dir_okay=False),
     help="Your own locustfile instead of the reference API mix.",
-)
-@click.option(
-    "--harness-config", type=click.Path(dir_okay=False), help="Config file (harness.toml)."
 )
 def load(scenario: str, **options: Any) -> None:
     """Run one load SCENARIO and judge the performance targets on it.
@@ -272,15 +209,10 @@ def load(scenario: str, **options: Any) -> None:
     Exit 0 when the run is valid and every target holds, 1 otherwise. Reports:
     load_SCENARIO.html (locust), .json, .md (per endpoint) and .png in the report folder.
     """
-    from harness.load.command import passed, render, run_load
+    from harness.load.command import passed, render, run_load, verdict_line
 
-    cli_options = {
-        key: options[key]
-        for key in ("target_url", "load_profile", "load_workers", "profile", "allow_hosts")
-    }
-    cli_options.update(report_dir=options["report_dir"], mutant=options["mutant"])
     try:
-        cli_options["params"] = parse_param_assignments(options["params"])
+        cli_options = settings_from(options, "load")
         config_file = Path(options["harness_config"]) if options["harness_config"] else None
         config = load_config(cli=cli_options, config_file=config_file)
         locustfile = Path(options["locustfile"]) if options["locustfile"] else None
@@ -292,9 +224,8 @@ def load(scenario: str, **options: Any) -> None:
         fail(str(exc), EXIT_ERROR if broke else EXIT_USAGE)
     for line in render(outcome):
         click.echo(line)
-    ok = passed(outcome)
-    click.echo(f"verdict: {'PASS' if ok else 'FAIL'}")
-    sys.exit(EXIT_PASS if ok else EXIT_FAIL)
+    click.echo(verdict_line(outcome))
+    sys.exit(EXIT_PASS if passed(outcome) else EXIT_FAIL)
 
 
 @cli.command()

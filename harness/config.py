@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.errors import ConfigError
+from harness.report.waivers import Waiver, load_waivers
 from harness.spec import PROFILES, Catalogue, CatalogueError, load_catalogue
 
 STACKS = ("embedded", "url", "containers")
@@ -24,6 +25,7 @@ SETTINGS = (
     "image",
     "load_profile",
     "load_workers",
+    "waivers",
 )
 LOAD_PROFILES = ("quick", "full")
 ENV_PREFIX = "HARNESS_"
@@ -44,6 +46,8 @@ class HarnessConfig:
     load_profile: str = "quick"  # quick: each load scenario shortened to seconds; full: nightly
     load_workers: int = 0  # locust worker processes beside the master (0: one local process)
     params: Mapping[str, Any] = field(default_factory=dict)
+    # requirement id -> its waiver (harness.report.waivers), from the ``waivers`` file
+    waivers: Mapping[str, Waiver] = field(default_factory=dict)
     # where each setting and parameter came from: default, pyproject.toml, harness.toml, env, cli
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -217,6 +221,12 @@ def load_config(
         allow_hosts = [allow_hosts]
     resolved = {p.name: p.default_for(profile) for p in catalogue.parameters.values()}
     resolved.update(params)
+    waivers_file = settings.get("waivers")
+    waivers = (
+        load_waivers(project_dir / str(waivers_file), catalogue.requirements)
+        if waivers_file
+        else {}
+    )
     return HarnessConfig(
         stack=stack,
         profile=profile,
@@ -228,6 +238,7 @@ def load_config(
         load_profile=load_profile,
         load_workers=load_workers,
         params=resolved,
+        waivers=waivers,
         sources=sources,
     )
 

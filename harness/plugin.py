@@ -9,15 +9,10 @@ from typing import Any
 
 import pytest
 
-from harness.config import (
-    LOAD_PROFILES,
-    STACKS,
-    HarnessConfig,
-    load_config,
-    parse_param_assignments,
-)
-from harness.errors import HarnessError
-from harness.spec import PROFILES, Catalogue, CatalogueError, load_catalogue
+from harness.config import HarnessConfig, load_config
+from harness.errors import HarnessError, UnexpectedAnswer
+from harness.options import add_pytest_options, settings_from
+from harness.spec import Catalogue, CatalogueError, load_catalogue
 
 CONFIG_KEY = pytest.StashKey[HarnessConfig]()
 CATALOGUE_KEY = pytest.StashKey[Catalogue]()
@@ -29,56 +24,7 @@ WORKER_STACK = "harness_stack"  # key of the controller's stack description in w
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("harness", "production-readiness harness")
-    group.addoption("--target-url", help="base URL of the deployment under test")
-    group.addoption(
-        "--stack",
-        choices=STACKS,
-        help="embedded (default): start the reference app; containers: the reference stack "
-        "in throwaway containers",
-    )
-    group.addoption(
-        "--image",
-        help="run this backend image with throwaway PostgreSQL and Redis (containers stack)",
-    )
-    group.addoption("--profile", choices=PROFILES, help="which requirements apply (production)")
-    group.addoption(
-        "--allow-host",
-        action="append",
-        default=[],
-        dest="allow_hosts",
-        help="host that load and attack suites may target (loopback is always allowed)",
-    )
-    group.addoption("--harness-config", help="config file to use instead of ./harness.toml")
-    group.addoption(
-        "--param",
-        action="append",
-        default=[],
-        dest="harness_params",
-        metavar="NAME=VALUE",
-        help="override a requirement parameter, e.g. --param p95_ms=400",
-    )
-    group.addoption("--report-dir", help="where matrix.json and matrix.md go (reports)")
-    group.addoption("--mutant", help="embedded stack: start the reference app with this defect")
-    group.addoption(
-        "--load-profile",
-        choices=LOAD_PROFILES,
-        help="quick (default): load scenarios shortened to seconds, same shape; full: the "
-        "spec's durations (nightly)",
-    )
-    group.addoption(
-        "--load-workers",
-        type=int,
-        help="run load scenarios with a locust master and N worker processes",
-    )
-    group.addoption(
-        "--requirement",
-        action="append",
-        default=[],
-        dest="harness_requirements",
-        metavar="ID",
-        help="run only the checks of this requirement (repeatable)",
-    )
+    add_pytest_options(parser.getgroup("harness", "production-readiness harness"))
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -106,18 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
         opt = config.option
         config_file = getattr(opt, "harness_config", None)
         harness_config = load_config(
-            cli={
-                "target_url": getattr(opt, "target_url", None),
-                "stack": getattr(opt, "stack", None),
-                "profile": getattr(opt, "profile", None),
-                "allow_hosts": tuple(getattr(opt, "allow_hosts", None) or ()),
-                "report_dir": getattr(opt, "report_dir", None),
-                "mutant": getattr(opt, "mutant", None),
-                "image": getattr(opt, "image", None),
-                "load_profile": getattr(opt, "load_profile", None),
-                "load_workers": getattr(opt, "load_workers", None),
-                "params": parse_param_assignments(getattr(opt, "harness_params", None) or []),
-            },
+            cli=settings_from(vars(opt), "pytest"),
             project_dir=config.invocation_params.dir,
             config_file=Path(config_file) if config_file else None,
             catalogue=catalogue,
@@ -131,7 +66,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if not _is_worker(config):
         from harness.report import MatrixBuilder
 
-        builder = MatrixBuilder(catalogue, harness_config.profile, harness_config.params)
+        builder = MatrixBuilder(
+            catalogue,
+            harness_config.profile,
+            harness_config.params,
+            harness_config.waivers,
+            selected=getattr(config.option, "harness_requirements", None) or (),
+        )
         config.pluginmanager.register(_MatrixRecorder(config, builder), "harness-matrix")
         if harness_config.stack == "containers":
             from harness.stacks.session import StackSession
@@ -218,12 +159,30 @@ def pytest_runtest_makereport(
         props: dict[str, Any] = {"requirements": list(ids)}
         if evidence is not None and call.when == "call":
             props["evidence"] = evidence.to_json()
+            props["applied"] = evidence.applied_params
+            if evidence.scale is not None:
+                props["scaled"] = evidence.scale
+        if report.failed and call.excinfo is not None:
+            props.update(_classify(call.when, call.excinfo.value))
         info = item.config.stash.get(TARGET_INFO_KEY, None)
         if info is not None:
             props["target"] = info
         # xdist ships user properties to the controller: keep them plain JSON values
         report.user_properties.append(("harness", json.loads(json.dumps(props, default=str))))
     return report
+
+
+def _classify(phase: str, exc: BaseException) -> dict[str, str]:
+    """A failed phase is ``failed`` only when the check's own assertion (or ``pytest.fail``)
+    said so; a fixture error, a crash or an answer the check cannot judge is ``error``."""
+    if isinstance(exc, UnexpectedAnswer):
+        return {"outcome": "error", "message": str(exc)}
+    if phase == "call" and isinstance(exc, AssertionError | pytest.fail.Exception):
+        return {}
+    first = next((line for line in str(exc).splitlines() if line.strip()), "")
+    what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    where = "crashed" if phase == "call" else f"fixture error in {phase}"
+    return {"outcome": "error", "message": f"{where}: {what}"[:500]}
 
 
 class _StackHooks:
@@ -280,11 +239,11 @@ class _MatrixRecorder:
         if self.written is None:
             return
         matrix, paths = self.written
-        s = matrix["summary"]
-        terminalreporter.write_sep("-", "compliance matrix")
+        from harness.report.verdicts import counts_line
+
+        terminalreporter.write_sep("-", f"compliance matrix: {matrix['headline']}")
         terminalreporter.write_line(
-            f"{s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, "
-            f"{s['uncovered']} uncovered requirements; written to {paths[0]}"
+            f"{counts_line(matrix['summary'])} requirements; written to {paths[0]}"
         )
 
 
@@ -298,9 +257,26 @@ def harness_config(pytestconfig: pytest.Config) -> HarnessConfig:
 
 
 @pytest.fixture(scope="session")
-def params(harness_config: HarnessConfig) -> dict[str, Any]:
-    """Requirement parameters with the deployment's overrides applied."""
+def session_params(harness_config: HarnessConfig) -> dict[str, Any]:
+    """Requirement parameters with the deployment's overrides, for session-wide fixtures;
+    a check reads ``params``, which records what it applied."""
     return dict(harness_config.params)
+
+
+@pytest.fixture
+def params(request: pytest.FixtureRequest, harness_config: HarnessConfig, evidence: Any) -> Any:
+    """Requirement parameters with the deployment's overrides and, where the user set none,
+    the values the target states of itself (``Target.facts``, e.g. a shorter rate-limit
+    window); every value the check reads is recorded as applied in its matrix row."""
+    from harness.report.evidence import AppliedParams
+
+    values = dict(harness_config.params)
+    if "target" in request.fixturenames:  # facts describe the target the check talks to
+        from harness.targets.deployment import with_facts
+
+        facts = request.getfixturevalue("target").facts
+        values = with_facts(values, facts, harness_config.sources)
+    return AppliedParams(values, evidence)
 
 
 @pytest.fixture(scope="session")

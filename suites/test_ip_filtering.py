@@ -18,7 +18,6 @@ import pytest
 from harness.probes.http import client_for
 from harness.probes.ipfilter import address_outside, first_address
 from harness.targets import Capability
-from harness.targets.deployment import with_facts
 
 requirement = pytest.mark.requirement
 # outside the 127.0.0.10-250 that other checks' clients use (harness.probes.http)
@@ -27,10 +26,11 @@ OTHER = "127.0.0.252"
 
 
 @pytest.fixture
-def ip(params: dict[str, Any], target: Any, harness_config: Any) -> dict[str, Any]:
-    """The parameters, with the lists the target configured where the user set none."""
+def ip(params: dict[str, Any], target: Any) -> dict[str, Any]:
+    """The parameters, with the lists the target configured where the user set none (the
+    ``params`` fixture resolves them and records the values applied)."""
     target.require(Capability.CLIENT_ADDRESSES)
-    return with_facts(params, target.facts, harness_config.sources)
+    return params
 
 
 @pytest.fixture

@@ -4,7 +4,10 @@ Every scenario runs in locust's own processes (``harness.load.runner``); the qui
 profile (the default) shortens each to ``load_quick_duration_s`` with the same shape, the
 full profile (``--load-profile full``) runs the spec's durations and marks these checks
 ``nightly``. The targets are judged on exact, corrected percentiles (``harness.load.gate``).
-Reports go to the report directory: ``load_<scenario>.{html,json,md,png}``.
+Reports go to the report directory: ``load_<scenario>.{html,json,md,png}``. A check judged
+on a shortened run records it (``evidence.scaled``): its requirement is ``scaled``, not
+``passed``. A scenario that achieved less than 90 % of its planned rate is saturated and not
+passed, unless its requirement ``probes_saturation`` (stress, spike).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import httpx
 import pytest
 
 from harness.load.execute import LoadOutcome, credentials_for, execute
+from harness.load.gate import saturation, saturation_failure
 from harness.load.runner import LOCUSTFILE, locust_env
 from harness.load.scenarios import SCENARIOS, scenario_from_params
 from harness.stacks.processes import ManagedProcess, free_port, tail
@@ -64,14 +68,22 @@ class LoadSession:
 
 
 @pytest.fixture(scope="session")
-def load(target: Any, params: dict[str, Any], harness_config: Any) -> LoadSession:
+def load(target: Any, session_params: dict[str, Any], harness_config: Any) -> LoadSession:
     target.require(Capability.ATTACK)
     target.require(Capability.LOAD)
-    return LoadSession(target, params, harness_config)
+    return LoadSession(target, session_params, harness_config)
 
 
 def _note_outcome(evidence: Any, outcome: LoadOutcome) -> None:
     result = outcome.result
+    scenario = result.scenario
+    # what ran, which the quick profile shortens; a pass of a shortened run is only ``scaled``
+    evidence.applied(f"{scenario.name}_users", scenario.users)
+    evidence.applied(f"{scenario.name}_duration_s", round(scenario.duration_s, 1))
+    if scenario.shape == "ramp":
+        evidence.applied("spawn_rate", round(scenario.spawn_rate, 2))
+    if scenario.scaled:
+        evidence.scaled(scenario.duration_s, scenario.spec_duration_s)
     evidence.note("scenario", result.data["scenario"])
     evidence.note("requests", result.requests)
     evidence.note("failures by kind", result.failures())
@@ -107,6 +119,9 @@ def test_scenario_completes_with_a_valid_report(
     )
     if result.scenario.shape == "spike":
         _assert_jump(result.data, result.scenario, evidence)
+    evidence.note("saturation", saturation(result) or "none: achieved 90 % of planned or more")
+    failure = saturation_failure(result)
+    assert failure is None, f"{name}: {failure}"
 
 
 def _assert_jump(data: dict[str, Any], scenario: Any, evidence: Any) -> None:
@@ -235,6 +250,9 @@ def test_spec_headless_command_exits_0_and_writes_html(
     html = load.out_dir / "load_test.html"
     html.unlink(missing_ok=True)
     run_time = f"{round(baseline.duration_s)}s"
+    evidence.applied("baseline_duration_s", round(baseline.duration_s, 1))
+    if baseline.scaled:  # the spec's --run-time 10m, shortened
+        evidence.scaled(baseline.duration_s, baseline.spec_duration_s)
     argv = [
         *_spec_command(load),
         "--headless",

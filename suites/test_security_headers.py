@@ -50,14 +50,17 @@ def _client(url: str, surface: str, evidence: Any = None) -> httpx.Client:
 
 
 @pytest.fixture(scope="module")
-def ordinary(target: Any, params: dict[str, Any]) -> Observed:
+def ordinary(target: Any, session_params: dict[str, Any]) -> Observed:
     """JSON/HTML 200, redirect, 404, 405 and HEAD from every surface, fetched once."""
     observed: Observed = {}
     observed_missing.clear()
     for surface, url in _surfaces(target).items():
         with _client(url, surface) as client:
             kinds = response_kinds.ordinary_kinds(
-                client, params["api_probe_path"], _HTML[surface], params["health_path"]
+                client,
+                session_params["api_probe_path"],
+                _HTML[surface],
+                session_params["health_path"],
             )
         observed.update({(surface, kind): response for kind, response in kinds.responses.items()})
         observed_missing.update({f"{surface} {kind}": why for kind, why in kinds.missing.items()})

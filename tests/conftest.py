@@ -24,6 +24,7 @@ pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parent.parent
 SUITES = REPO / "suites"
 HARNESS = [sys.executable, "-m", "harness.cli"]
+MATRIX_SCHEMA = REPO / "fixtures" / "schemas" / "matrix.schema.json"
 
 
 @dataclass

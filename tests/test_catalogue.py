@@ -66,6 +66,7 @@ def test_valid_minimal_document_loads() -> None:
         ({"params": ["nope"]}, "unknown parameter 'nope'"),
         ({"title": ""}, "missing 'title'"),
         ({"colour": "red"}, "unknown keys"),
+        ({"probes_saturation": "yes"}, "'probes_saturation' must be true or false"),
     ],
 )
 def test_bad_entry_is_named(override: dict[str, Any], message: str) -> None:

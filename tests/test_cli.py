@@ -57,14 +57,29 @@ def test_bad_options_are_one_line(tmp_path: Path, args: list[str], message: str)
     assert message in _one_line(result.stderr)
 
 
-def test_gate_passes_on_embedded_app_and_writes_reports(tmp_path: Path) -> None:
-    result = harness("gate", "--report-dir", str(tmp_path / "out"), cwd=tmp_path)
+def test_gate_on_embedded_app_is_incomplete_and_says_why(tmp_path: Path) -> None:
+    """What `make gate` runs: nothing fails, but uncovered requirements and quick load runs
+    are not proven; --allow-incomplete exits 0 and the summary says how to prove them."""
+    out = tmp_path / "out"
+    result = harness("gate", "--allow-incomplete", "--report-dir", str(out), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "verdict: PASS" in result.stdout
-    assert "uncovered (no check yet):" in result.stdout
-    matrix = json.loads((tmp_path / "out" / "matrix.json").read_text())
-    assert matrix["summary"]["failed"] == 0
+    assert "verdict: INCOMPLETE" in result.stdout
+    assert "  uncovered (no check yet): " in result.stdout
+    assert "  scaled load scenarios (quick profile): " in result.stdout
+    assert "-> --load-profile full" in result.stdout
+    matrix = json.loads((out / "matrix.json").read_text())
+    assert matrix["headline"] == "INCOMPLETE"
+    assert matrix["summary"]["failed"] == matrix["summary"]["error"] == 0
     assert matrix["summary"]["passed"] >= 5
+    endurance = next(e for e in matrix["requirements"] if e["id"] == "LOAD-SCENARIO-ENDURANCE")
+    assert endurance["verdict"] == "scaled"
+    assert endurance["scaled"]["share"] == "12 s of 60 min"
+    # the embedded app's 10 s rate-limit window, applied instead of the declared 60 s
+    window = next(e for e in matrix["requirements"] if e["id"] == "SEC-RL-WINDOW-RESET")
+    assert (window["params"]["rate_limit_period_s"], window["applied"]["rate_limit_period_s"]) == (
+        60,
+        10,
+    )
     assert (tmp_path / "out" / "matrix.md").is_file()
 
 

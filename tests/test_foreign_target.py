@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from harness.probes import answers
-from harness.targets.processes import ManagedProcess, free_port
+from harness.stacks.processes import ManagedProcess, free_port
 from tests.conftest import REPO, clean_env, harness
 from tests.verdicts import exception_named
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,13 @@ import pytest
 
 from harness.config import load_config
 from harness.errors import ConfigError
-from harness.load.gate import TARGETS, exemption, judge
+from harness.load.gate import TARGETS, exemption, judge, saturation, saturation_failure
 from harness.load.hdr import Recording, outcome_of, percentile_ms
 from harness.load.report import write_reports
 from harness.load.results import LoadResult
 from harness.load.scenarios import SCENARIOS, Scenario, scenario_from_params
+from harness.report.evidence import Evidence
+from harness.spec import load_catalogue
 
 PARAMS: dict[str, Any] = dict(load_config(env={}).params)
 
@@ -239,6 +242,44 @@ def test_throughput_is_not_applicable_where_the_plan_is_below_it() -> None:
     verdict = judge("LOAD-THROUGHPUT", result, PARAMS, EXEMPT)
     assert not verdict.applicable
     assert "not applicable" in verdict.detail
+
+
+def test_quick_runs_are_scaled_and_say_how_much_ran() -> None:
+    quick = scenario_from_params("endurance", PARAMS, "quick")
+    full = scenario_from_params("endurance", PARAMS, "full")
+    assert quick.scaled
+    assert not full.scaled
+    assert quick.spec_duration_s == full.duration_s == 3600
+    evidence = Evidence()
+    evidence.scaled(quick.duration_s, quick.spec_duration_s)
+    assert evidence.scale is not None
+    assert evidence.scale["share"] == "12 s of 60 min"
+
+
+def _endurance(result: LoadResult) -> LoadResult:
+    """``result`` as a quick endurance run: 100 users planning 300 req/s."""
+    scenario = Scenario("endurance", 100, 12.0, 1000.0, profile="quick", spec_duration_s=3600)
+    return LoadResult.from_data({**result.data, "max_users": 100}, scenario)
+
+
+def test_a_saturated_endurance_run_is_not_passed() -> None:
+    saturated = _endurance(_result([20.0] * 2568))  # 214 of 300 planned req/s
+    assert not saturated.invalid_reasons()
+    failure = saturation_failure(saturated)
+    assert failure is not None
+    assert "achieved 214.0 req/s of 300.0 planned (71%, below 90%)" in failure
+    kept = _endurance(_result([20.0] * 3456))  # 288 req/s: 96 % of the plan
+    assert saturation(kept) is None
+    assert saturation_failure(kept) is None
+
+
+@pytest.mark.parametrize("name", ["stress", "spike"])
+def test_saturation_is_data_where_the_scenario_probes_it(name: str) -> None:
+    result = _endurance(_result([20.0] * 2568))
+    probing = LoadResult.from_data(result.data, replace(result.scenario, name=name))
+    assert saturation(probing) is not None
+    assert saturation_failure(probing) is None
+    assert load_catalogue()[f"LOAD-SCENARIO-{name.upper()}"].probes_saturation
 
 
 def test_reports_are_json_markdown_and_png(tmp_path: Path) -> None:

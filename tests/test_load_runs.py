@@ -76,7 +76,8 @@ def test_harness_load_judges_a_url_and_writes_reports(tmp_path: Path) -> None:
             cwd=tmp_path,
         )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "verdict: PASS" in result.stdout
+    assert "verdict: PASS (scaled: 5 s of 10 min)" in result.stdout  # only full is a pass
+    assert "scaled: ran 5 s of 10 min of the spec's duration" in result.stdout
     assert "LOAD-P95         passed" in result.stdout
     assert "429 responses count as errors" in result.stdout  # nothing says it is exempt
     assert "load: baseline (quick): 50 users" in result.stderr  # progress

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-MATRIX_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "schemas" / "matrix.schema.json"
+from tests.conftest import MATRIX_SCHEMA
 
 SUITE = """
 import pytest
@@ -38,7 +37,35 @@ def broken():
 @pytest.mark.requirement("MON-HEALTH-006")
 def test_setup_error(broken):
     pass
+
+@pytest.mark.requirement("MON-HEALTH-007")
+def test_partial_passes():
+    pass
+
+@pytest.mark.requirement("MON-HEALTH-007")
+def test_partial_skips():
+    pytest.skip("needs stack control (stopping and starting services)")
+
+@pytest.mark.requirement("SEC-HDR-XFO")
+def test_crashes():
+    {}["id"]
+
+@pytest.mark.requirement("SEC-HDR-XXSS")
+def test_unexpected_answer():
+    from harness.errors import UnexpectedAnswer
+
+    raise UnexpectedAnswer("GET /health", "a JSON object with 'status'", "text/html (200)")
+
+@pytest.mark.requirement("SEC-HDR-XXSS")
+def test_passes_beside_an_error():
+    pass
+
+@pytest.mark.requirement("CFG-HTTPS-TLS")
+def test_production_only():
+    pass
 """
+# SUITE's tests as pytest counts them: a crash and an unexpected answer are failed tests
+OUTCOMES = {"passed": 5, "failed": 3, "skipped": 2, "errors": 1}
 
 
 def _matrix(pytester: pytest.Pytester) -> dict[str, Any]:
@@ -53,18 +80,35 @@ def _verdicts(matrix: dict[str, Any]) -> dict[str, str]:
 def test_matrix_verdicts_and_evidence(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_suite=SUITE)
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2, failed=1, skipped=1, errors=1)
+    result.assert_outcomes(**OUTCOMES)
     result.stdout.fnmatch_lines(
-        ["2 passed, 2 failed, * skipped, * uncovered requirements; written to *"]
+        [
+            "*compliance matrix: FAIL*",
+            "3 passed, 1 partial, 1 failed, 3 error, 1 skipped, * uncovered requirements; "
+            "written to *",
+        ]
     )
     matrix = _matrix(pytester)
+    assert matrix["headline"] == "FAIL"
     verdicts = _verdicts(matrix)
     assert verdicts["MON-HEALTH-001"] == "passed"
     assert verdicts["MON-HEALTH-002"] == "failed"
     assert verdicts["MON-HEALTH-003"] == "skipped"
-    assert verdicts["MON-HEALTH-006"] == "failed"  # an erroring fixture is no pass
+    assert verdicts["MON-HEALTH-006"] == "error"  # an erroring fixture is no pass, nor a fail
     assert verdicts["MON-HEALTH-005"] == "uncovered"
+    assert verdicts["MON-HEALTH-007"] == "partial"  # one check passed, one skipped
+    assert verdicts["SEC-HDR-XFO"] == "error"  # a crash is not the check's verdict
+    assert verdicts["SEC-HDR-XXSS"] == "error"  # nor is an answer it cannot judge
     entries = {e["id"]: e for e in matrix["requirements"]}
+    assert entries["MON-HEALTH-006"]["checks"][0]["message"] == (
+        "fixture error in setup: RuntimeError: fixture exploded"
+    )
+    assert entries["SEC-HDR-XFO"]["checks"][0]["message"] == "crashed: KeyError: 'id'"
+    unexpected = next(c for c in entries["SEC-HDR-XXSS"]["checks"] if c["outcome"] == "error")
+    assert unexpected["message"] == (
+        "GET /health: expected a JSON object with 'status', got text/html (200)"
+    )
+    assert entries["MON-HEALTH-007"]["skip_reasons"][0].startswith("needs stack control")
     assert entries["MON-HEALTH-003"]["skip_reasons"] == ["needs stack control"]
     assert entries["MON-HEALTH-002"]["checks"][0]["message"].startswith("AssertionError: format")
     assert entries["MON-HEALTH-002"]["evidence"][0]["value"] == {"status": "wrong"}
@@ -78,12 +122,15 @@ def test_matrix_verdicts_and_evidence(pytester: pytest.Pytester) -> None:
 def test_one_matrix_under_xdist(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_suite=SUITE)
     result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2, failed=1, skipped=1, errors=1)
+    result.assert_outcomes(**OUTCOMES)
     matrix = _matrix(pytester)
     verdicts = _verdicts(matrix)
     assert verdicts["MON-HEALTH-001"] == "passed"
     assert verdicts["MON-HEALTH-002"] == "failed"
     assert verdicts["MON-HEALTH-003"] == "skipped"
+    assert verdicts["MON-HEALTH-007"] == "partial"
+    assert verdicts["SEC-HDR-XXSS"] == "error"  # classified in the worker, judged here
+    jsonschema.validate(matrix, json.loads(MATRIX_SCHEMA.read_text()))
     assert (
         len(next(e for e in matrix["requirements"] if e["id"] == "MON-HEALTH-001")["checks"]) == 2
     )
@@ -104,22 +151,31 @@ def test_unknown_requirement_id_is_a_usage_error(pytester: pytest.Pytester) -> N
     result.stderr.fnmatch_lines(["*unknown requirement id 'SEC-HDR-999999'*"])
 
 
-def test_profile_not_applicable_is_skipped(pytester: pytest.Pytester, tmp_path: Path) -> None:
+def test_profile_not_applicable_is_its_own_verdict(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(SUITE)
     result = pytester.runpytest("--profile", "development", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2, failed=1, skipped=1, errors=1)
+    # the production-only check is skipped without running
+    result.assert_outcomes(**{**OUTCOMES, "passed": 4, "skipped": 3})
     matrix = _matrix(pytester)
     assert matrix["profile"] == "development"
+    assert _verdicts(matrix)["CFG-HTTPS-TLS"] == "not_applicable"
     not_applicable = [e for e in matrix["requirements"] if not e["applicable"]]
+    assert len(not_applicable) == matrix["summary"]["not_applicable"] > 0
     for entry in not_applicable:
-        assert entry["verdict"] == "skipped"
+        assert entry["verdict"] == "not_applicable"
         assert entry["skip_reasons"] == ["not applicable to profile development"]
+    jsonschema.validate(matrix, json.loads(MATRIX_SCHEMA.read_text()))
 
 
 def test_requirement_option_selects_checks(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_suite=SUITE)
     result = pytester.runpytest("--requirement", "MON-HEALTH-001", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+    matrix = _matrix(pytester)
+    # the headline speaks of what was selected: the rest is deselected, not uncovered
+    assert matrix["headline"] == "PASS"
+    assert _verdicts(matrix)["MON-HEALTH-002"] == "deselected"
+    assert matrix["summary"]["deselected"] == matrix["summary"]["total"] - 1
     result = pytester.runpytest("--requirement", "NOPE-1")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
 
@@ -166,3 +222,62 @@ def test_capability_skip_reason_lands_in_matrix(pytester: pytest.Pytester) -> No
     entry = next(e for e in _matrix(pytester)["requirements"] if e["id"] == "MON-HEALTH-005")
     assert entry["verdict"] == "skipped"
     assert entry["skip_reasons"][0].startswith("needs stack control")
+
+
+APPLIED = """
+import pytest
+
+class Target:
+    facts = {"rate_limit_period_s": 10}
+
+@pytest.fixture(scope="session")
+def target():
+    return Target()
+
+@pytest.mark.requirement("SEC-RL-WINDOW-RESET")
+def test_window(params, target):
+    assert params.get("rate_limit_calls") == 100
+    assert params["rate_limit_period_s"] in (10, 30)
+
+@pytest.mark.requirement("CFG-CHECK-RATE-LIMIT")
+def test_no_target(params):
+    assert params["rate_limit_period_s"] in (60, 30)  # no target talked to: no facts
+"""
+
+
+def test_rows_record_the_parameters_applied(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_applied=APPLIED)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    matrix = _matrix(pytester)
+    row = next(e for e in matrix["requirements"] if e["id"] == "SEC-RL-WINDOW-RESET")
+    assert row["params"]["rate_limit_period_s"] == 60  # declared
+    assert row["applied"] == {"rate_limit_calls": 100, "rate_limit_period_s": 10}
+    assert (
+        "rate_limit_period_s 60 declared, 10 applied"
+        in (pytester.path / "reports" / "matrix.md").read_text()
+    )
+    jsonschema.validate(matrix, json.loads(MATRIX_SCHEMA.read_text()))
+    # a value the user set wins over the target's facts
+    pytester.runpytest("-p", "no:cacheprovider", "--param", "rate_limit_period_s=30")
+    row = next(e for e in _matrix(pytester)["requirements"] if e["id"] == "SEC-RL-WINDOW-RESET")
+    assert row["params"]["rate_limit_period_s"] == row["applied"]["rate_limit_period_s"] == 30
+
+
+def test_waivers_are_checked_before_any_check_runs(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite=SUITE)
+    pytester.path.joinpath("waivers.toml").write_text(
+        '[[waiver]]\nid = "MON-HEALTH-002"\nreason = "known"\nowner = "ops"\nexpires = 2001-01-01\n'
+    )
+    result = pytester.runpytest_subprocess("--waivers", "waivers.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if line.strip()]
+    assert len(errors) == 1
+    assert "waivers.toml: waiver 1 (MON-HEALTH-002): the waiver expired on 2001-01-01" in errors[0]
+    assert not (pytester.path / "reports").exists()
+    pytester.path.joinpath("waivers.toml").write_text(
+        '[[waiver]]\nid = "MON-HEALTH-002"\nreason = "known"\nowner = "ops"\nexpires = 2999-01-01\n'
+    )
+    pytester.runpytest("-p", "no:cacheprovider", "--waivers", "waivers.toml")
+    row = next(e for e in _matrix(pytester)["requirements"] if e["id"] == "MON-HEALTH-002")
+    assert row["verdict"] == "waived"
+    assert row["waiver"]["checks_verdict"] == "failed"

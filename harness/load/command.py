@@ -10,8 +10,10 @@ from pathlib import Path
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
 from harness.load.execute import LoadOutcome, credentials_for, execute
+from harness.load.gate import saturation, saturation_failure
 from harness.load.runner import LOCUSTFILE
 from harness.load.scenarios import scenario_from_params
+from harness.report.evidence import duration_text
 from harness.targets import Capability
 from harness.targets.base import REASONS, Target
 
@@ -83,6 +85,15 @@ def render(outcome: LoadOutcome) -> list[str]:
     invalid = result.invalid_reasons()
     if invalid:
         lines.append("INVALID run (not a pass): " + "; ".join(invalid))
+    saturated = saturation(result)
+    if saturated:
+        failure = saturation_failure(result)
+        lines.append(f"{failure} (not a pass)" if failure else f"{saturated}: what it probes")
+    if outcome.scenario.scaled:
+        lines.append(
+            f"scaled: ran {_share(outcome)} of the spec's duration; only --load-profile full "
+            "proves it"
+        )
     for rid, judgement in outcome.judgements.items():
         verdict = "n/a" if not judgement.applicable else "passed" if judgement.passed else "FAILED"
         lines.append(
@@ -96,6 +107,22 @@ def render(outcome: LoadOutcome) -> list[str]:
 
 
 def passed(outcome: LoadOutcome) -> bool:
+    if saturation_failure(outcome.result):
+        return False
     return not outcome.result.invalid_reasons() and all(
         j.passed or not j.applicable for j in outcome.judgements.values()
     )
+
+
+def verdict_line(outcome: LoadOutcome) -> str:
+    """``verdict: PASS``, ``verdict: PASS (scaled: 12 s of 10 min)`` or ``verdict: FAIL``."""
+    if not passed(outcome):
+        return "verdict: FAIL"
+    return (
+        f"verdict: PASS (scaled: {_share(outcome)})" if outcome.scenario.scaled else "verdict: PASS"
+    )
+
+
+def _share(outcome: LoadOutcome) -> str:
+    scenario = outcome.scenario
+    return f"{duration_text(scenario.duration_s)} of {duration_text(scenario.spec_duration_s)}"

@@ -11,6 +11,10 @@ from urllib.parse import urlsplit
 
 from harness.load.results import LoadResult
 
+# below this share of the planned rate a run is saturated: the deployment (or the generator)
+# did not serve the load the scenario stands for
+SATURATION_FLOOR = 0.9
+
 # requirement id -> (what, parameter, percentile or None)
 TARGETS: dict[str, tuple[str, str, float | None]] = {
     "LOAD-P50": ("P50 response time", "p50_ms", 50.0),
@@ -125,3 +129,26 @@ def judge(
         ok = False
         detail = f"invalid run, not judged: {'; '.join(invalid)} ({detail})"
     return Judgement(requirement, ok, measured, threshold, unit, margin, detail)
+
+
+def saturation(result: LoadResult) -> str | None:
+    """Why ``result`` is saturated (achieved below 90 % of the planned rate), else None."""
+    planned, achieved = result.planned_rps, result.achieved_rps
+    if planned <= 0 or achieved >= SATURATION_FLOOR * planned:
+        return None
+    return (
+        f"saturated: achieved {achieved:.1f} req/s of {planned:.1f} planned "
+        f"({achieved / planned:.0%}, below {SATURATION_FLOOR:.0%})"
+    )
+
+
+def saturation_failure(result: LoadResult) -> str | None:
+    """Why a saturated run is not a pass of its scenario; None when it is not saturated or
+    its requirement says saturation is what it probes (``probes_saturation``: stress, spike)."""
+    from harness.spec import load_catalogue
+
+    reason = saturation(result)
+    rid = f"LOAD-SCENARIO-{result.scenario.name.upper()}"
+    if reason is None or load_catalogue()[rid].probes_saturation:
+        return None
+    return f"{reason}: the deployment did not serve the load {result.scenario.name} stands for"

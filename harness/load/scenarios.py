@@ -33,6 +33,12 @@ class Scenario:
     base_users: int = 0
     lead_s: float = 0.0
     profile: str = "full"
+    spec_duration_s: float = 0.0  # the spec's duration; longer than duration_s when scaled
+
+    @property
+    def scaled(self) -> bool:
+        """Shortened by the quick profile: a pass of it proves nothing at the spec's duration."""
+        return self.duration_s < self.spec_duration_s
 
     @property
     def ramp_s(self) -> float:
@@ -80,7 +86,7 @@ def scenario_from_params(
     if load_profile not in LOAD_PROFILES:
         raise ValueError(f"unknown load profile {load_profile!r}; choose quick or full")
     users = int(params[f"{name}_users"])
-    duration = float(params[f"{name}_duration_s"])
+    duration = spec_duration = float(params[f"{name}_duration_s"])
     spawn_rate = float(params["spawn_rate"])
     user_rps = float(params.get("load_user_rps", DEFAULT_USER_RPS))
     shape: Shape = "spike" if name == "spike" else "ramp"
@@ -102,4 +108,5 @@ def scenario_from_params(
         base_users=base_users,
         lead_s=lead,
         profile=load_profile,
+        spec_duration_s=spec_duration,
     )

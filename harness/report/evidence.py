@@ -34,6 +34,8 @@ class Evidence:
     def __init__(self) -> None:
         self.items: list[dict[str, Any]] = []
         self.dropped = 0
+        self.applied_params: dict[str, Any] = {}
+        self.scale: dict[str, Any] | None = None
 
     def _add(self, item: dict[str, Any]) -> None:
         if len(self.items) >= MAX_ITEMS:
@@ -63,8 +65,48 @@ class Evidence:
             }
         )
 
+    def applied(self, name: str, value: Any) -> None:
+        """Record the value of parameter ``name`` the check actually applied."""
+        self.applied_params[name] = value
+
+    def scaled(self, ran_s: float, spec_s: float) -> None:
+        """The check judged a load run of ``ran_s`` seconds where the spec asks ``spec_s``: a
+        pass of it is ``scaled``, not ``passed``."""
+        self.scale = {
+            "ran_s": round(ran_s, 1),
+            "spec_s": spec_s,
+            "share": f"{duration_text(ran_s)} of {duration_text(spec_s)}",
+        }
+
     def to_json(self) -> list[dict[str, Any]]:
         items = list(self.items)
         if self.dropped:
             items.append({"kind": "note", "label": "truncated", "value": f"{self.dropped} more"})
         return items
+
+
+def duration_text(seconds: float) -> str:
+    """``12 s``, ``10 min``, ``1.5 h``: a duration as a person says it."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:g} min"
+    return f"{seconds / 3600:g} h"
+
+
+class AppliedParams(dict[str, Any]):
+    """The parameters one check reads: every value read is recorded in its evidence."""
+
+    def __init__(self, values: dict[str, Any], evidence: Evidence) -> None:
+        super().__init__(values)
+        self._evidence = evidence
+
+    def __getitem__(self, name: str) -> Any:
+        value = super().__getitem__(name)
+        self._evidence.applied(name, value)
+        return value
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name in self:
+            return self[name]
+        return default

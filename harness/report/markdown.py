@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-_ICONS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "uncovered": "----"}
+from harness.report.summary import differences
+from harness.report.verdicts import LABELS, VERDICTS
 
 
 def _cell(text: str) -> str:
@@ -13,14 +14,29 @@ def _cell(text: str) -> str:
 
 
 def _detail(entry: Mapping[str, Any]) -> str:
-    if entry["verdict"] == "failed":
-        messages = [c.get("message", "") for c in entry["checks"] if c["outcome"] != "passed"]
-        return "; ".join(m for m in messages if m)[:300]
-    if entry["verdict"] == "skipped":
-        return "; ".join(entry["skip_reasons"])
-    if entry["verdict"] == "uncovered":
-        return "no check yet"
-    return f"{len(entry['checks'])} check(s)"
+    verdict = entry["verdict"]
+    parts: list[str] = []
+    if verdict in ("failed", "error"):
+        messages = [c.get("message", "") for c in entry["checks"] if c["outcome"] == verdict]
+        parts.append("; ".join(m for m in messages if m)[:300])
+    elif verdict == "waived":
+        w = entry["waiver"]
+        parts.append(
+            f"{w['reason']} (owner {w['owner']}, expires {w['expires']}; "
+            f"its checks: {w['checks_verdict']})"
+        )
+    elif verdict == "scaled":
+        parts.append(f"ran {entry['scaled']['share']}; only --load-profile full proves it")
+    elif verdict in ("skipped", "partial", "not_applicable"):
+        parts.append("; ".join(entry["skip_reasons"]))
+    elif verdict == "uncovered":
+        parts.append("no check yet")
+    else:
+        parts.append(f"{len(entry['checks'])} check(s)")
+    applied = differences(entry)
+    if applied:
+        parts.append(applied)
+    return "; ".join(part for part in parts if part)
 
 
 def render_markdown(matrix: Mapping[str, Any]) -> str:
@@ -28,18 +44,17 @@ def render_markdown(matrix: Mapping[str, Any]) -> str:
     lines = [
         "# Compliance matrix",
         "",
-        f"Profile **{matrix['profile']}**, generated {matrix['generated_at']} by harness "
-        f"{matrix['harness_version']}.",
+        f"**{matrix['headline']}**: profile **{matrix['profile']}**, generated "
+        f"{matrix['generated_at']} by harness {matrix['harness_version']}.",
         "",
     ]
     for target in matrix["targets"]:
         lines.append(f"- target: {target.get('kind')} {target.get('url', '')}")
     lines += [
         "",
-        "| total | passed | failed | skipped | uncovered |",
-        "|---:|---:|---:|---:|---:|",
-        f"| {summary['total']} | {summary['passed']} | {summary['failed']} | "
-        f"{summary['skipped']} | {summary['uncovered']} |",
+        "| total | " + " | ".join(LABELS[v] for v in VERDICTS) + " |",
+        "|---:|" + "---:|" * len(VERDICTS),
+        f"| {summary['total']} | " + " | ".join(str(summary[v]) for v in VERDICTS) + " |",
         "",
     ]
     area = None
@@ -54,7 +69,7 @@ def render_markdown(matrix: Mapping[str, Any]) -> str:
                 "|---|---|---|---|",
             ]
         lines.append(
-            f"| {entry['id']} | {_ICONS[entry['verdict']]} | {_cell(entry['title'])} | "
+            f"| {entry['id']} | {LABELS[entry['verdict']]} | {_cell(entry['title'])} | "
             f"{_cell(_detail(entry))} |"
         )
     return "\n".join(lines) + "\n"

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.report.verdicts import VERDICTS, headline, requirement_verdict
+from harness.report.waivers import Waiver
 from harness.spec import Catalogue
 
-MATRIX_SCHEMA_VERSION = 1
+MATRIX_SCHEMA_VERSION = 2
 PROPERTY = "harness"  # key of the user property that carries requirement ids and evidence
-VERDICTS = ("passed", "failed", "skipped", "uncovered")
 # a check's outcome over its phases: the worst one wins
 _RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
 
@@ -27,6 +28,8 @@ class CheckResult:
     duration_s: float = 0.0
     message: str | None = None
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    applied: dict[str, Any] = field(default_factory=dict)
+    scaled: dict[str, Any] | None = None  # a load run the quick profile shortened
 
     def merge(self, phase: str, outcome: str, message: str | None, duration: float) -> None:
         if phase != "call" and outcome == "failed":
@@ -45,6 +48,10 @@ class CheckResult:
         if self.message:
             key = "skip_reason" if self.outcome == "skipped" else "message"
             data[key] = self.message
+        if self.applied:
+            data["applied"] = self.applied
+        if self.scaled is not None:
+            data["scaled"] = self.scaled
         return data
 
 
@@ -64,10 +71,19 @@ def report_message(report: Any) -> str | None:
 class MatrixBuilder:
     """Collects per-test reports (xdist workers' too) and folds them per requirement."""
 
-    def __init__(self, catalogue: Catalogue, profile: str, params: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        profile: str,
+        params: Mapping[str, Any],
+        waivers: Mapping[str, Waiver] | None = None,
+        selected: Collection[str] = (),
+    ) -> None:
         self.catalogue = catalogue
         self.profile = profile
         self.params = params
+        self.waivers = dict(waivers or {})
+        self.selected = frozenset(selected)  # empty: every requirement
         self.checks: dict[str, CheckResult] = {}
         self.targets: dict[str, dict[str, Any]] = {}
 
@@ -78,9 +94,15 @@ class MatrixBuilder:
         check = self.checks.setdefault(
             report.nodeid, CheckResult(report.nodeid, list(props["requirements"]))
         )
-        check.merge(report.when, report.outcome, report_message(report), report.duration)
+        # the plugin classified the phase (a crash or an unexpected answer is an error)
+        outcome = props.get("outcome") or report.outcome
+        message = props.get("message") or report_message(report)
+        check.merge(report.when, outcome, message, report.duration)
         if props.get("evidence"):
             check.evidence.extend(props["evidence"])
+        check.applied.update(props.get("applied") or {})
+        if props.get("scaled"):
+            check.scaled = props["scaled"]
         if props.get("target"):
             self.targets[json.dumps(props["target"], sort_keys=True)] = props["target"]
 
@@ -98,6 +120,7 @@ class MatrixBuilder:
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "harness_version": __version__,
             "profile": self.profile,
+            "headline": headline(summary),
             "targets": list(self.targets.values()) or ([dict(target)] if target else []),
             "summary": {"total": len(entries), **summary},
             "requirements": entries,
@@ -106,20 +129,24 @@ class MatrixBuilder:
     def _entry(self, rid: str, checks: list[CheckResult]) -> dict[str, Any]:
         req = self.catalogue[rid]
         applicable = req.applies_to(self.profile)
-        outcomes = {check.outcome for check in checks}
+        checks = sorted(checks, key=lambda c: c.nodeid)
+        outcomes = [check.outcome for check in checks]
+        scaled = [c.scaled for c in checks if c.scaled is not None and c.outcome == "passed"]
+        waiver = self.waivers.get(rid)
+        verdict = requirement_verdict(
+            outcomes,
+            applicable=applicable,
+            waived=waiver is not None,
+            scaled=bool(scaled),
+            selected=not self.selected or rid in self.selected,
+        )
         skip_reasons = sorted({c.message for c in checks if c.outcome == "skipped" and c.message})
         if not applicable:
-            verdict = "skipped"
             skip_reasons = [f"not applicable to profile {self.profile}"]
-        elif not checks:
-            verdict = "uncovered"
-        elif outcomes & {"failed", "error"}:
-            verdict = "failed"
-        elif "passed" in outcomes:
-            verdict = "passed"
-        else:
-            verdict = "skipped"
-        return {
+        applied: dict[str, Any] = {}
+        for check in checks:
+            applied.update(check.applied)
+        entry: dict[str, Any] = {
             "id": req.id,
             "title": req.title,
             "area": req.area,
@@ -128,12 +155,20 @@ class MatrixBuilder:
             "applicable": applicable,
             "verdict": verdict,
             "params": {name: self.params.get(name) for name in req.params},
-            "checks": [check.to_json() for check in sorted(checks, key=lambda c: c.nodeid)],
+            "applied": applied,
+            "checks": [check.to_json() for check in checks],
             "skip_reasons": skip_reasons,
             "evidence": [
                 {"check": check.nodeid, **item} for check in checks for item in check.evidence
             ],
         }
+        if scaled:
+            entry["scaled"] = scaled[0]
+        if waiver is not None:
+            # what the checks said, had the requirement not been waived
+            said = requirement_verdict(outcomes, applicable=True, waived=False, scaled=bool(scaled))
+            entry["waiver"] = {**waiver.to_json(), "checks_verdict": said}
+        return entry
 
 
 def write_reports(matrix: Mapping[str, Any], report_dir: Path) -> list[Path]:

@@ -40,7 +40,17 @@ _ID_RE = re.compile(
 )
 PARAM_TYPES = ("int", "float", "str", "bool", "list[str]")
 _PARAM_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-_REQUIREMENT_KEYS = {"id", "title", "area", "section", "profiles", "params", "claim", "notes"}
+_REQUIREMENT_KEYS = {
+    "id",
+    "title",
+    "area",
+    "section",
+    "profiles",
+    "params",
+    "claim",
+    "notes",
+    "probes_saturation",
+}
 _PARAMETER_KEYS = {"type", "default", "unit", "description", "profiles", "choices"}
 
 
@@ -86,6 +96,9 @@ class Requirement:
     params: tuple[str, ...] = ()
     claim: str = ""
     notes: str = ""
+    # a load scenario that is meant to push the target past what it serves (stress, spike):
+    # achieving less than the planned rate is what it measures, not a failure
+    probes_saturation: bool = False
 
     @property
     def prefix(self) -> str:
@@ -253,6 +266,9 @@ def _parse_requirement(index: int, raw: Any, parameters: Mapping[str, Parameter]
     for name in params:
         if name not in parameters:
             raise CatalogueError(f"{where}: unknown parameter {name!r}")
+    saturation = raw.get("probes_saturation", False)
+    if not isinstance(saturation, bool):
+        raise CatalogueError(f"{where}: 'probes_saturation' must be true or false")
     return Requirement(
         id=rid,
         title=raw["title"].strip(),
@@ -262,6 +278,7 @@ def _parse_requirement(index: int, raw: Any, parameters: Mapping[str, Parameter]
         params=tuple(params),
         claim=str(raw.get("claim", "")).strip(),
         notes=str(raw.get("notes", "")).strip(),
+        probes_saturation=saturation,
     )
 
 

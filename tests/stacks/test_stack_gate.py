@@ -37,7 +37,9 @@ def images(docker_client: Any) -> dict[str, str]:
 def test_gate_passes_on_the_reference_stack(
     images: dict[str, str], docker_client: Any, tmp_path: Path
 ) -> None:
-    result = run(harness_cmd("gate", "--stack", "containers", "--report-dir", str(tmp_path)))
+    # INCOMPLETE is expected (uncovered requirements, quick load runs): nothing may fail
+    argv = harness_cmd("gate", "--stack", "containers", "--allow-incomplete")
+    result = run([*argv, "--report-dir", str(tmp_path)])
     assert result.returncode == 0, result.stdout + result.stderr
     data = matrix(tmp_path)
     [target] = data["targets"]
@@ -170,7 +172,7 @@ def test_users_image_runs_with_throwaway_database_and_redis(
     result = run(
         harness_cmd(
             "gate", "--image", images["backend"], "--suites", str(SUITES / "test_health.py"),
-            "--report-dir", str(tmp_path),
+            "--report-dir", str(tmp_path), "--allow-incomplete",
         )
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

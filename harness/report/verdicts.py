@@ -1,0 +1,98 @@
+"""Verdict semantics: a check's outcome, a requirement's verdict, the gate's headline.
+
+A requirement is ``failed`` when any check failed, ``error`` when none failed but one could not
+judge, ``passed`` only when every check ran and passed at full scale, ``scaled`` when every
+check passed but a load scenario ran shortened, ``partial`` when some passed and others
+skipped, ``skipped`` when every check skipped; ``uncovered`` has no check, ``not_applicable``
+does not apply to the profile and ``waived`` carries a waiver; ``deselected`` was left out by
+the run's ``--requirement`` selection. The gate says PASS only when every applicable, selected
+requirement passed or is waived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+OUTCOMES = ("passed", "failed", "error", "skipped")
+VERDICTS = (
+    "passed",
+    "scaled",
+    "partial",
+    "failed",
+    "error",
+    "skipped",
+    "not_applicable",
+    "uncovered",
+    "waived",
+    "deselected",
+)
+# applicable, not failed, yet not proven: the gate says INCOMPLETE
+NOT_PROVEN = frozenset({"scaled", "partial", "skipped", "uncovered"})
+HEADLINES = ("PASS", "FAIL", "INCOMPLETE")
+# how a verdict reads to a person (Markdown, terminal)
+LABELS = {
+    "passed": "passed",
+    "scaled": "passed (scaled)",
+    "partial": "partial",
+    "failed": "FAILED",
+    "error": "ERROR",
+    "skipped": "skipped",
+    "not_applicable": "not applicable",
+    "uncovered": "uncovered",
+    "waived": "waived",
+    "deselected": "deselected",
+}
+
+
+def fold(outcomes: Iterable[str], scaled: bool = False) -> str:
+    """The verdict of an applicable requirement from its checks' outcomes; ``scaled`` when a
+    passing check ran a load scenario shortened by the quick profile."""
+    seen = set(outcomes)
+    if not seen:
+        return "uncovered"
+    if "failed" in seen:
+        return "failed"
+    if "error" in seen:
+        return "error"
+    if seen == {"passed"}:
+        return "scaled" if scaled else "passed"
+    if "passed" in seen:
+        return "partial"
+    return "skipped"
+
+
+def requirement_verdict(
+    outcomes: Iterable[str],
+    *,
+    applicable: bool,
+    waived: bool,
+    scaled: bool = False,
+    selected: bool = True,
+) -> str:
+    if not selected:
+        return "deselected"
+    if not applicable:
+        return "not_applicable"
+    if waived:
+        return "waived"
+    return fold(outcomes, scaled)
+
+
+def headline(counts: Mapping[str, int]) -> str:
+    """PASS, FAIL or INCOMPLETE from the summary's counts of verdicts."""
+    if counts.get("failed", 0) or counts.get("error", 0):
+        return "FAIL"
+    if any(counts.get(verdict, 0) for verdict in NOT_PROVEN):
+        return "INCOMPLETE"
+    return "PASS"
+
+
+def counts_line(summary: Mapping[str, Any]) -> str:
+    """``3 passed, 1 partial, 0 failed, ...``: passed and failed always, others when present."""
+    parts = [
+        f"{summary.get(verdict, 0)} {LABELS[verdict].lower()}"
+        for verdict in VERDICTS
+        if verdict in ("passed", "failed") or summary.get(verdict, 0)
+    ]
+    return ", ".join(parts)

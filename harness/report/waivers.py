@@ -1,0 +1,111 @@
+"""Waivers: requirements a team accepts as not kept, each with a reason, an owner and an expiry.
+
+The file is TOML, one table per waiver::
+
+    [[waiver]]
+    id = "SEC-HDR-HSTS"
+    reason = "TLS ends at the load balancer, which sets HSTS"
+    owner = "platform-team"
+    expires = 2027-03-01
+
+Every problem (unreadable file, an unknown id, a missing field, an expired waiver) is one
+``ConfigError`` line naming the file and the entry, raised before any check runs.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Container, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+
+FIELDS = ("id", "reason", "owner", "expires")
+
+
+@dataclass(frozen=True)
+class Waiver:
+    id: str
+    reason: str
+    owner: str
+    expires: date
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "reason": self.reason,
+            "owner": self.owner,
+            "expires": self.expires.isoformat(),
+        }
+
+
+def _expiry(value: Any, where: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(f"{where}: expires {value!r} is not a date (write expires = 2027-03-01)")
+
+
+def _waiver(raw: Any, where: str, known: Container[str], today: date) -> Waiver:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a [[waiver]] table")
+    missing = [name for name in FIELDS if name not in raw]
+    if missing:
+        raise ConfigError(
+            f"{where}: missing {', '.join(missing)} (a waiver needs {', '.join(FIELDS)})"
+        )
+    unknown = sorted(set(raw) - set(FIELDS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    for name in ("id", "reason", "owner"):
+        if not isinstance(raw[name], str) or not raw[name].strip():
+            raise ConfigError(f"{where}: {name} must be a non-empty string")
+    if raw["id"] not in known:
+        raise ConfigError(
+            f"{where}: unknown requirement id {raw['id']!r}; see `harness requirements`"
+        )
+    expires = _expiry(raw["expires"], where)
+    if expires < today:
+        raise ConfigError(
+            f"{where}: the waiver expired on {expires.isoformat()}; renew it or fix the requirement"
+        )
+    return Waiver(raw["id"], raw["reason"].strip(), raw["owner"].strip(), expires)
+
+
+def load_waivers(
+    path: Path, known: Container[str], today: date | None = None
+) -> Mapping[str, Waiver]:
+    """The waivers of ``path`` by requirement id; raises ConfigError with one line."""
+    today = today or date.today()
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such waivers file; check --waivers") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    unknown = sorted(set(data) - {"waiver"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; write [[waiver]] tables")
+    entries = data.get("waiver", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: 'waiver' must be an array of tables ([[waiver]])")
+    waivers: dict[str, Waiver] = {}
+    for index, raw in enumerate(entries, start=1):
+        label = raw.get("id") if isinstance(raw, dict) else None
+        where = f"{path}: waiver {index}" + (f" ({label})" if isinstance(label, str) else "")
+        waiver = _waiver(raw, where, known, today)
+        if waiver.id in waivers:
+            raise ConfigError(f"{where}: {waiver.id} is waived twice")
+        waivers[waiver.id] = waiver
+    return waivers
