@@ -130,7 +130,7 @@ def main() -> None:
             ),
         }
         try:
-            totals = {name: [0, 0, 0.0] for name in servers}
+            totals: dict[str, list[float]] = {name: [0, 0, 0.0] for name in servers}
             for _ in range(args.rounds):
                 for name, (_, url) in servers.items():
                     began = time.monotonic()
@@ -142,10 +142,10 @@ def main() -> None:
             for proc, _ in servers.values():
                 proc.terminate()
                 proc.wait(timeout=10)
-    rates = {name: done / elapsed for name, (done, _, elapsed) in totals.items()}
-    for name, (done, errors, elapsed) in totals.items():
+    rates = {name: count / elapsed for name, (count, _, elapsed) in totals.items()}
+    for name, (count, failed, elapsed) in totals.items():
         print(
-            f"{name:<17} {rates[name]:8.1f} req/s  ({done} requests, {errors} errors, "
+            f"{name:<17} {rates[name]:8.1f} req/s  ({count:.0f} requests, {failed:.0f} errors, "
             f"{elapsed:.1f} s)"
         )
     ratio = rates["with security"] / rates["without security"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,10 +14,16 @@ from harness.errors import HarnessError, UnexpectedAnswer
 from harness.options import add_pytest_options, settings_from
 from harness.spec import Catalogue, CatalogueError, load_catalogue
 
+if TYPE_CHECKING:  # the heavy machinery is imported lazily, by the fixtures that use it
+    import httpx
+
+    from harness.report.evidence import AppliedParams, Evidence
+    from harness.targets.base import Target
+
 CONFIG_KEY = pytest.StashKey[HarnessConfig]()
 CATALOGUE_KEY = pytest.StashKey[Catalogue]()
 REQUIREMENTS_KEY = pytest.StashKey[tuple[str, ...]]()
-EVIDENCE_KEY = pytest.StashKey[Any]()
+EVIDENCE_KEY = pytest.StashKey["Evidence"]()
 TARGET_INFO_KEY = pytest.StashKey[dict[str, Any]]()
 STACK_SESSION_KEY = pytest.StashKey[Any]()
 WORKER_STACK = "harness_stack"  # key of the controller's stack description in workerinput
@@ -264,7 +270,9 @@ def session_params(harness_config: HarnessConfig) -> dict[str, Any]:
 
 
 @pytest.fixture
-def params(request: pytest.FixtureRequest, harness_config: HarnessConfig, evidence: Any) -> Any:
+def params(
+    request: pytest.FixtureRequest, harness_config: HarnessConfig, evidence: Evidence
+) -> AppliedParams:
     """Requirement parameters with the deployment's overrides and, where the user set none,
     the values the target states of itself (``Target.facts``, e.g. a shorter rate-limit
     window); every value the check reads is recorded as applied in its matrix row."""
@@ -280,7 +288,7 @@ def params(request: pytest.FixtureRequest, harness_config: HarnessConfig, eviden
 
 
 @pytest.fixture(scope="session")
-def target(pytestconfig: pytest.Config, harness_config: HarnessConfig) -> Iterator[Any]:
+def target(pytestconfig: pytest.Config, harness_config: HarnessConfig) -> Iterator[Target]:
     """The system under test; started here when the harness runs it itself."""
     from harness.targets.factory import open_target
 
@@ -313,18 +321,18 @@ def _harness_stack_lock(request: pytest.FixtureRequest, harness_config: HarnessC
 
 
 @pytest.fixture
-def evidence(request: pytest.FixtureRequest) -> Any:
+def evidence(request: pytest.FixtureRequest) -> Evidence:
     """Record notes and HTTP exchanges into this check's matrix evidence."""
     from harness.report.evidence import Evidence
 
-    node = request.node
-    if EVIDENCE_KEY not in node.stash:
-        node.stash[EVIDENCE_KEY] = Evidence()
-    return node.stash[EVIDENCE_KEY]
+    stash: pytest.Stash = request.node.stash
+    if EVIDENCE_KEY not in stash:
+        stash[EVIDENCE_KEY] = Evidence()
+    return stash[EVIDENCE_KEY]
 
 
 @pytest.fixture
-def http(target: Any, evidence: Any) -> Iterator[Any]:
+def http(target: Target, evidence: Evidence) -> Iterator[httpx.Client]:
     """An httpx client bound to the target; every exchange lands in the evidence.
 
     On a target that sees client addresses each check sends from a loopback address of its

@@ -27,7 +27,9 @@ from harness.probes.audit import (
 )
 from harness.probes.http import client_for, next_loopback_address
 from harness.probes.ipfilter import first_address
-from harness.targets import Capability
+from harness.report.evidence import Evidence
+from harness.targets import Capability, Target
+from harness.targets.base import AuditLog
 
 requirement = pytest.mark.requirement
 pytestmark = pytest.mark.usefixtures("audit_log")
@@ -36,8 +38,10 @@ pytestmark = pytest.mark.usefixtures("audit_log")
 class Prober:
     """Sends requests from one source address, each with a fresh request id."""
 
-    def __init__(self, target: Any, params: dict[str, Any], evidence: Any, retry: bool) -> None:
-        self.target = target
+    def __init__(
+        self, target: Target, params: dict[str, Any], evidence: Evidence, retry: bool
+    ) -> None:
+        self.log = target.require(Capability.AUDIT_LOG)
         self.header = params["request_id_header"]
         self.source = next_loopback_address() if target.has(Capability.CLIENT_ADDRESSES) else None
         self.client = client_for(
@@ -53,16 +57,16 @@ class Prober:
         return request_id, response
 
     def records(self, *request_ids: str) -> dict[str, list[dict[str, Any]]]:
-        return wait_for_records(self.target.audit_records, request_ids or tuple(self.sent))
+        return wait_for_records(self.log.audit_records, request_ids or tuple(self.sent))
 
 
 @pytest.fixture
-def audit_log(target: Any) -> None:
-    target.require(Capability.AUDIT_LOG)
+def audit_log(target: Target) -> AuditLog:
+    return target.require(Capability.AUDIT_LOG)
 
 
 @pytest.fixture
-def prober(target: Any, params: dict[str, Any], evidence: Any) -> Iterator[Prober]:
+def prober(target: Target, params: dict[str, Any], evidence: Evidence) -> Iterator[Prober]:
     made = Prober(target, params, evidence, retry=True)
     yield made
     made.client.close()
@@ -79,18 +83,18 @@ def _login(prober: Prober, path: str, username: str, password: str) -> tuple[str
     return prober.send("POST", path, json={"username": username, "password": password})
 
 
-def _account(target: Any) -> tuple[str, str, bool]:
+def _account(target: Target) -> tuple[str, str, bool]:
     """A user name and password: a real account where the target can create one."""
     username, password = f"harness-{secrets.token_hex(4)}", secrets.token_urlsafe(18)
     if target.has(Capability.USERS):
-        target.create_user(username, password)
+        target.require(Capability.USERS).create_user(username, password)
         return username, password, True
     return username, password, False
 
 
 @requirement("SEC-AUD-EVERY-REQUEST")
 def test_every_request_has_exactly_one_record(
-    prober: Prober, params: dict[str, Any], evidence: Any
+    prober: Prober, params: dict[str, Any], evidence: Evidence
 ) -> None:
     path = params["api_probe_path"]
     prober.send("GET", path)
@@ -108,7 +112,7 @@ def test_every_request_has_exactly_one_record(
 
 @requirement("SEC-AUD-FIELDS")
 def test_record_fields_describe_the_request(
-    target: Any, prober: Prober, params: dict[str, Any], evidence: Any
+    target: Target, prober: Prober, params: dict[str, Any], evidence: Evidence
 ) -> None:
     path = params["api_probe_path"]
     request_id, response = prober.send("GET", path)
@@ -140,7 +144,7 @@ def test_record_fields_describe_the_request(
 
 @requirement("SEC-AUD-REQUEST-ID")
 def test_response_request_id_matches_the_record(
-    prober: Prober, params: dict[str, Any], evidence: Any
+    prober: Prober, params: dict[str, Any], evidence: Evidence
 ) -> None:
     header, path = params["request_id_header"], params["api_probe_path"]
     sent_id, echoed = prober.send("GET", path)
@@ -158,7 +162,9 @@ def test_response_request_id_matches_the_record(
 
 
 @requirement("SEC-AUD-REJECTED")
-def test_refused_requests_are_audited(target: Any, params: dict[str, Any], evidence: Any) -> None:
+def test_refused_requests_are_audited(
+    target: Target, params: dict[str, Any], evidence: Evidence
+) -> None:
     path = params["api_probe_path"]
     prober = Prober(target, params, evidence, retry=False)
     with prober.client:
@@ -179,7 +185,9 @@ def test_refused_requests_are_audited(target: Any, params: dict[str, Any], evide
 
 
 @requirement("SEC-AUD-SENSITIVE")
-def test_sensitive_paths_are_flagged(prober: Prober, params: dict[str, Any], evidence: Any) -> None:
+def test_sensitive_paths_are_flagged(
+    prober: Prober, params: dict[str, Any], evidence: Evidence
+) -> None:
     sensitive = {
         prober.send("GET", prefix.rstrip("/") + "/harness-probe")[0]: True
         for prefix in params["sensitive_paths"]
@@ -198,7 +206,7 @@ def test_sensitive_paths_are_flagged(prober: Prober, params: dict[str, Any], evi
 
 @requirement("SEC-AUD-FAILED-LOGIN")
 def test_failed_login_is_recorded(
-    target: Any, prober: Prober, params: dict[str, Any], evidence: Any
+    target: Target, prober: Prober, params: dict[str, Any], evidence: Evidence
 ) -> None:
     username, password, real = _account(target)
     wrong = "wrong-" + password
@@ -218,7 +226,7 @@ def test_failed_login_is_recorded(
 
 @requirement("SEC-AUD-NO-SECRETS")
 def test_no_record_holds_a_secret(
-    target: Any, prober: Prober, params: dict[str, Any], evidence: Any
+    target: Target, prober: Prober, params: dict[str, Any], evidence: Evidence
 ) -> None:
     username, password, real = _account(target)
     markers = {"password": password, "wrong password": f"harness-pw-{secrets.token_hex(8)}"}
@@ -239,6 +247,6 @@ def test_no_record_holds_a_secret(
     found = prober.records()
     evidence.note("records checked", sum(len(records) for records in found.values()))
     evidence.note("secrets sent", sorted(markers))
-    leaked = secrets_in(target.audit_records(), markers.values())
+    leaked = secrets_in(prober.log.audit_records(), markers.values())
     names = [name for name, value in markers.items() if value in leaked]
     assert not names, f"audit records contain the {', '.join(names)}"

@@ -17,13 +17,14 @@ import pytest
 from harness.probes import cors, response_kinds, tls
 from harness.probes.headers import Finding, check_hsts, values_of
 from harness.probes.http import client_for
-from harness.targets import Capability
+from harness.report.evidence import Evidence
+from harness.targets import Capability, Target
 
 requirement = pytest.mark.requirement
 _ADDRESS = "127.0.4.20"
 
 
-def _surfaces(target: Any) -> list[str]:
+def _surfaces(target: Target) -> list[str]:
     urls = [target.url]
     if target.has(Capability.FRONTEND):
         urls.append(target.service_url("frontend"))
@@ -32,17 +33,17 @@ def _surfaces(target: Any) -> list[str]:
     return urls
 
 
-def _client(url: str, evidence: Any) -> httpx.Client:
+def _client(url: str, evidence: Evidence) -> httpx.Client:
     address = response_kinds.local_address(url, _ADDRESS)
     return client_for(url, on_response=evidence.exchange, local_address=address)
 
 
-def _cors_surfaces(target: Any) -> list[str]:
+def _cors_surfaces(target: Target) -> list[str]:
     # the API is reached on the backend and, proxied, through the frontend; not over a redirect
     return [url for url in _surfaces(target)[:2]]
 
 
-def _judge(findings: list[tuple[str, Finding]], evidence: Any) -> None:
+def _judge(findings: list[tuple[str, Finding]], evidence: Evidence) -> None:
     __tracebackhide__ = True
     for where, finding in findings:
         evidence.note(where, finding.value if finding.ok else finding.reason)
@@ -64,7 +65,9 @@ def _items(response: httpx.Response) -> list[tuple[str, str]]:
 
 
 @requirement("CFG-CORS-STRICT")
-def test_foreign_origin_never_granted(target: Any, params: dict[str, Any], evidence: Any) -> None:
+def test_foreign_origin_never_granted(
+    target: Target, params: dict[str, Any], evidence: Evidence
+) -> None:
     origin, path = params["foreign_origin"], params["api_probe_path"]
     findings = []
     for url in _cors_surfaces(target):
@@ -77,7 +80,9 @@ def test_foreign_origin_never_granted(target: Any, params: dict[str, Any], evide
 
 
 @requirement("CFG-CORS-ALLOWED")
-def test_allowed_origin_echoed_exactly(target: Any, params: dict[str, Any], evidence: Any) -> None:
+def test_allowed_origin_echoed_exactly(
+    target: Target, params: dict[str, Any], evidence: Evidence
+) -> None:
     path = params["api_probe_path"]
     findings = []
     for url in _cors_surfaces(target):
@@ -91,7 +96,7 @@ def test_allowed_origin_echoed_exactly(target: Any, params: dict[str, Any], evid
 
 
 @requirement("CFG-CORS-PREFLIGHT")
-def test_preflight(target: Any, params: dict[str, Any], evidence: Any) -> None:
+def test_preflight(target: Target, params: dict[str, Any], evidence: Evidence) -> None:
     path, foreign = params["api_probe_path"], params["foreign_origin"]
     origin = params["allowed_cors_origins"][0]
     findings = []
@@ -110,7 +115,9 @@ def test_preflight(target: Any, params: dict[str, Any], evidence: Any) -> None:
 
 
 @requirement("CFG-CORS-RELAXED")
-def test_development_origins_allowed(target: Any, params: dict[str, Any], evidence: Any) -> None:
+def test_development_origins_allowed(
+    target: Target, params: dict[str, Any], evidence: Evidence
+) -> None:
     origins = params["allowed_cors_origins"]
     local = [o for o in origins if urlsplit(o).hostname in {"localhost", "127.0.0.1"}]
     assert local, f"allowed_cors_origins {origins} names no local development-server origin"
@@ -122,7 +129,7 @@ def test_development_origins_allowed(target: Any, params: dict[str, Any], eviden
     _judge(findings, evidence)
 
 
-def _https(target: Any) -> list[str]:
+def _https(target: Target) -> list[str]:
     urls = [url for url in _surfaces(target) if url.startswith("https://")]
     if not urls:
         pytest.skip("the target has no HTTPS endpoint")
@@ -130,7 +137,7 @@ def _https(target: Any) -> list[str]:
 
 
 @requirement("SEC-HDR-HSTS")
-def test_hsts_over_https(target: Any, params: dict[str, Any], evidence: Any) -> None:
+def test_hsts_over_https(target: Target, params: dict[str, Any], evidence: Evidence) -> None:
     findings = []
     for url in _https(target):
         with _client(url, evidence) as client:
@@ -146,7 +153,7 @@ def test_hsts_over_https(target: Any, params: dict[str, Any], evidence: Any) -> 
 
 
 @requirement("SEC-HDR-HSTS-HTTPS-ONLY")
-def test_no_hsts_over_http(target: Any, params: dict[str, Any], evidence: Any) -> None:
+def test_no_hsts_over_http(target: Target, params: dict[str, Any], evidence: Evidence) -> None:
     plain = [url for url in _surfaces(target) if url.startswith("http://")]
     if not plain:
         pytest.skip("the target has no plain-HTTP endpoint")
@@ -161,7 +168,7 @@ def test_no_hsts_over_http(target: Any, params: dict[str, Any], evidence: Any) -
     assert not failures, "HSTS over plain HTTP (RFC 6797 7.2 forbids it): " + "; ".join(failures)
 
 
-def _plain_entry(target: Any) -> str:
+def _plain_entry(target: Target) -> str:
     try:
         return str(target.service_url("frontend-http"))
     except KeyError:
@@ -173,7 +180,9 @@ def _plain_entry(target: Any) -> str:
 
 
 @requirement("CFG-HTTPS-REDIRECT")
-def test_http_redirects_to_https(target: Any, params: dict[str, Any], evidence: Any) -> None:
+def test_http_redirects_to_https(
+    target: Target, params: dict[str, Any], evidence: Evidence
+) -> None:
     entry = _plain_entry(target)
     path = params["api_probe_path"] + "?probe=1"
     try:
@@ -194,7 +203,7 @@ def test_http_redirects_to_https(target: Any, params: dict[str, Any], evidence: 
 
 
 @requirement("CFG-HTTPS-TLS")
-def test_tls_version(target: Any, params: dict[str, Any], evidence: Any) -> None:
+def test_tls_version(target: Target, params: dict[str, Any], evidence: Evidence) -> None:
     minimum = params["min_tls_version"]
     older = [v for v in tls.ORDER if tls.ORDER.index(v) < tls.ORDER.index(minimum)]
     failures = []

@@ -17,7 +17,9 @@ from harness.probes.health import (
     parse_timestamp,
     schema_errors,
 )
-from harness.targets import Capability
+from harness.report.evidence import Evidence
+from harness.targets import Capability, Target
+from harness.targets.base import ServiceControl
 
 requirement = pytest.mark.requirement
 
@@ -54,7 +56,7 @@ def test_backend_health_answers_200_json(http: httpx.Client, params: dict[str, A
 
 @requirement("MON-HEALTH-002")
 def test_health_body_has_spec_format(
-    http: httpx.Client, params: dict[str, Any], evidence: Any
+    http: httpx.Client, params: dict[str, Any], evidence: Evidence
 ) -> None:
     body = _json_body(http.get(params["health_path"]))
     errors = schema_errors(body)
@@ -64,7 +66,7 @@ def test_health_body_has_spec_format(
 
 @requirement("MON-HEALTH-003")
 def test_health_timestamp_is_iso8601_and_current(
-    http: httpx.Client, params: dict[str, Any], evidence: Any
+    http: httpx.Client, params: dict[str, Any], evidence: Evidence
 ) -> None:
     sent = datetime.now(UTC)
     body = _json_body(http.get(params["health_path"]))
@@ -89,7 +91,7 @@ def test_health_timestamp_is_iso8601_and_current(
 
 @requirement("MON-HEALTH-004")
 def test_health_version_is_semantic(
-    http: httpx.Client, params: dict[str, Any], evidence: Any
+    http: httpx.Client, params: dict[str, Any], evidence: Evidence
 ) -> None:
     body = _json_body(http.get(params["health_path"]))
     version = body.get("version") if isinstance(body, dict) else None
@@ -103,12 +105,16 @@ def test_health_version_is_semantic(
 
 
 def _check_outage(
-    target: Any, http: httpx.Client, params: dict[str, Any], evidence: Any, component: str
+    control: ServiceControl,
+    http: httpx.Client,
+    params: dict[str, Any],
+    evidence: Evidence,
+    component: str,
 ) -> None:
     path = params["health_path"]
     before = http.get(path)
     assert before.status_code == 200, f"/health is {before.status_code} before {component} stops"
-    with target.outage(component):
+    with control.outage(component):
         during = http.get(path)
         body = _json_body(during)
         evidence.note(f"while {component} is down", {"status": during.status_code, "body": body})
@@ -130,28 +136,30 @@ def _check_outage(
 @requirement("MON-HEALTH-005")
 @pytest.mark.disruptive
 def test_health_reports_database_outage(
-    target: Any, http: httpx.Client, params: dict[str, Any], evidence: Any
+    target: Target, http: httpx.Client, params: dict[str, Any], evidence: Evidence
 ) -> None:
-    target.require(Capability.CONTROL)
-    _check_outage(target, http, params, evidence, "database")
+    control = target.require(Capability.CONTROL)
+    _check_outage(control, http, params, evidence, "database")
 
 
 @requirement("MON-HEALTH-006")
 @pytest.mark.disruptive
 def test_health_reports_redis_outage(
-    target: Any, http: httpx.Client, params: dict[str, Any], evidence: Any
+    target: Target, http: httpx.Client, params: dict[str, Any], evidence: Evidence
 ) -> None:
     target.require(Capability.REDIS)
-    target.require(Capability.CONTROL)
-    _check_outage(target, http, params, evidence, "redis")
+    control = target.require(Capability.CONTROL)
+    _check_outage(control, http, params, evidence, "redis")
 
 
 @requirement("MON-HEALTH-007")
-def test_frontend_exposes_health(target: Any, params: dict[str, Any], evidence: Any) -> None:
-    target.require(Capability.FRONTEND)
+def test_frontend_exposes_health(
+    target: Target, params: dict[str, Any], evidence: Evidence
+) -> None:
+    frontend = target.require(Capability.FRONTEND)
     from harness.probes.http import client_for
 
-    with client_for(target.service_url("frontend"), on_response=evidence.exchange) as client:
+    with client_for(frontend, on_response=evidence.exchange) as client:
         response = client.get(params["health_path"])
     assert response.status_code == 200, f"frontend /health answered {response.status_code}"
     # an SPA fallback answers 200 with index.html for any path: that is not a health check

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,23 +13,30 @@ import pytest
 from harness.probes import frontend as fe
 from harness.probes import images as im
 from harness.probes.http import client_for
-from harness.targets import Capability
+from harness.report.evidence import Evidence
+from harness.targets import Capability, Target
+from harness.targets.base import ContainerAccess
 
 requirement = pytest.mark.requirement
 HEALTHY_TIMEOUT_S = 90.0
 
 
 @pytest.fixture
-def frontend(target: Any, evidence: Any) -> Any:
+def frontend(target: Target, evidence: Evidence) -> Iterator[httpx.Client]:
     """A client for the frontend (HTTPS where the target terminates TLS)."""
-    target.require(Capability.FRONTEND)
-    with client_for(target.service_url("frontend"), on_response=evidence.exchange) as client:
+    url = target.require(Capability.FRONTEND)
+    with client_for(url, on_response=evidence.exchange) as client:
         yield client
 
 
-def _image(target: Any, service: str, evidence: Any) -> dict[str, Any]:
-    target.require(Capability.CONTAINERS)
-    image: dict[str, Any] = target.inspect_image(service)
+@pytest.fixture
+def containers(target: Target) -> ContainerAccess:
+    """Exec into the services and inspect their images (a containers target only)."""
+    return target.require(Capability.CONTAINERS)
+
+
+def _image(containers: ContainerAccess, service: str, evidence: Evidence) -> dict[str, Any]:
+    image = containers.inspect_image(service)
     evidence.note(f"{service} image", {"id": image.get("Id"), "tags": image.get("RepoTags")})
     return image
 
@@ -43,12 +51,14 @@ def _image(target: Any, service: str, evidence: Any) -> dict[str, Any]:
         pytest.param("frontend", "DEP-FRONTEND-NONROOT", marks=requirement("DEP-FRONTEND-NONROOT")),
     ],
 )
-def test_image_runs_as_non_root(target: Any, evidence: Any, service: str, rid: str) -> None:
-    image = _image(target, service, evidence)
+def test_image_runs_as_non_root(
+    containers: ContainerAccess, evidence: Evidence, service: str, rid: str
+) -> None:
+    image = _image(containers, service, evidence)
     user = im.image_user(image)
     evidence.note("image USER", user or "(none: root)")
     assert not im.is_root_user(user), f"the {service} image runs as root (USER {user!r})"
-    code, status = target.exec(service, ["cat", "/proc/1/status"])
+    code, status = containers.exec(service, ["cat", "/proc/1/status"])
     uid = im.proc_status_uid(status)
     evidence.note("uid of PID 1", uid)
     assert code == 0, f"cannot read PID 1's status in {service}: {status[:200]}"
@@ -57,9 +67,9 @@ def test_image_runs_as_non_root(target: Any, evidence: Any, service: str, rid: s
 
 @requirement("DEP-BACKEND-HEALTHCHECK")
 def test_backend_image_healthcheck_turns_healthy(
-    target: Any, evidence: Any, params: dict[str, Any]
+    containers: ContainerAccess, evidence: Evidence, params: dict[str, Any]
 ) -> None:
-    test = im.healthcheck_test(_image(target, "backend", evidence))
+    test = im.healthcheck_test(_image(containers, "backend", evidence))
     evidence.note("HEALTHCHECK", test)
     assert test is not None, "the backend image defines no HEALTHCHECK"
     assert any(params["health_path"] in part for part in test), (
@@ -68,7 +78,7 @@ def test_backend_image_healthcheck_turns_healthy(
     deadline = time.monotonic() + HEALTHY_TIMEOUT_S
     status = None
     while time.monotonic() < deadline:
-        health = (target.inspect_container("backend").get("State") or {}).get("Health") or {}
+        health = (containers.inspect_container("backend").get("State") or {}).get("Health") or {}
         status = health.get("Status")
         if status == "healthy":
             break
@@ -78,20 +88,20 @@ def test_backend_image_healthcheck_turns_healthy(
 
 
 @requirement("DEP-BACKEND-NO-COMPILER")
-def test_backend_image_has_no_build_tools(target: Any, evidence: Any) -> None:
-    _image(target, "backend", evidence)
-    _, output = target.exec("backend", ["sh", "-c", im.FIND_BUILD_TOOLS])
+def test_backend_image_has_no_build_tools(containers: ContainerAccess, evidence: Evidence) -> None:
+    _image(containers, "backend", evidence)
+    _, output = containers.exec("backend", ["sh", "-c", im.FIND_BUILD_TOOLS])
     tools = im.found_paths(output)
     evidence.note("build tools found", tools)
     assert not tools, f"the final backend image contains build tools: {', '.join(tools)}"
 
 
 @requirement("DEP-BACKEND-NO-SECRETS")
-def test_backend_image_holds_no_secrets(target: Any, evidence: Any) -> None:
-    image = _image(target, "backend", evidence)
+def test_backend_image_holds_no_secrets(containers: ContainerAccess, evidence: Evidence) -> None:
+    image = _image(containers, "backend", evidence)
     in_env = im.secret_env(image)
-    in_history = im.secret_history(target.image_history("backend"))
-    _, output = target.exec("backend", ["sh", "-c", im.FIND_PRIVATE_KEYS])
+    in_history = im.secret_history(containers.image_history("backend"))
+    _, output = containers.exec("backend", ["sh", "-c", im.FIND_PRIVATE_KEYS])
     in_files = im.found_paths(output)
     evidence.note("secrets", {"env": in_env, "history": in_history, "files": in_files})
     assert not in_env, f"the image's environment sets secrets: {in_env}"
@@ -109,7 +119,7 @@ def _assets(frontend: httpx.Client) -> tuple[httpx.Response, list[str]]:
 
 
 @requirement("DEP-FRONTEND-GZIP")
-def test_frontend_gzips_text(frontend: httpx.Client, evidence: Any) -> None:
+def test_frontend_gzips_text(frontend: httpx.Client, evidence: Evidence) -> None:
     _, assets = _assets(frontend)
     for path in ["/", *assets]:
         plain = frontend.get(path, headers={"Accept-Encoding": "identity"}).content
@@ -123,7 +133,7 @@ def test_frontend_gzips_text(frontend: httpx.Client, evidence: Any) -> None:
 
 @requirement("DEP-FRONTEND-ASSET-CACHE")
 def test_static_assets_are_cached_and_the_shell_revalidated(
-    frontend: httpx.Client, evidence: Any, params: dict[str, Any]
+    frontend: httpx.Client, evidence: Evidence, params: dict[str, Any]
 ) -> None:
     page, assets = _assets(frontend)
     shell_cache = page.headers.get("cache-control")
@@ -144,7 +154,7 @@ def test_static_assets_are_cached_and_the_shell_revalidated(
 
 
 @requirement("DEP-FRONTEND-HEADERS")
-def test_frontend_headers_on_its_own_404(frontend: httpx.Client, evidence: Any) -> None:
+def test_frontend_headers_on_its_own_404(frontend: httpx.Client, evidence: Evidence) -> None:
     response = frontend.get(f"/assets/missing-{uuid.uuid4().hex}.js")
     assert response.status_code == 404, f"a missing asset answered {response.status_code}"
     missing = fe.missing_headers(dict(response.headers), fe.FRONTEND_SECURITY_HEADERS)
@@ -153,9 +163,10 @@ def test_frontend_headers_on_its_own_404(frontend: httpx.Client, evidence: Any) 
 
 @requirement("DEP-FRONTEND-HEADERS")
 @pytest.mark.disruptive
-def test_frontend_headers_on_5xx(target: Any, frontend: httpx.Client, evidence: Any) -> None:
-    target.require(Capability.CONTROL)
-    with target.outage("backend"):
+def test_frontend_headers_on_5xx(
+    target: Target, frontend: httpx.Client, evidence: Evidence
+) -> None:
+    with target.require(Capability.CONTROL).outage("backend"):
         response = frontend.get("/api/v1/formulas")
     assert response.status_code >= 500, (
         f"with the backend down /api answered {response.status_code}"

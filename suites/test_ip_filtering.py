@@ -15,9 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.config import HarnessConfig
 from harness.probes.http import client_for
 from harness.probes.ipfilter import address_outside, first_address
-from harness.targets import Capability
+from harness.report.evidence import Evidence
+from harness.targets import Capability, Target
 
 requirement = pytest.mark.requirement
 # outside the 127.0.0.10-250 that other checks' clients use (harness.probes.http)
@@ -26,7 +28,7 @@ OTHER = "127.0.0.252"
 
 
 @pytest.fixture
-def ip(params: dict[str, Any], target: Any) -> dict[str, Any]:
+def ip(params: dict[str, Any], target: Target) -> dict[str, Any]:
     """The parameters, with the lists the target configured where the user set none (the
     ``params`` fixture resolves them and records the values applied)."""
     target.require(Capability.CLIENT_ADDRESSES)
@@ -34,7 +36,7 @@ def ip(params: dict[str, Any], target: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def send(evidence: Any) -> Iterator[Any]:
+def send(evidence: Evidence) -> Iterator[Any]:
     """``send(base_url, source, path, headers)``: one GET from a loopback source address."""
     clients: list[httpx.Client] = []
 
@@ -57,7 +59,7 @@ def _denied_address(ip: dict[str, Any]) -> str:
 
 @requirement("SEC-IP-DENYLIST")
 def test_denylisted_address_gets_403(
-    target: Any, ip: dict[str, Any], send: Any, evidence: Any
+    target: Target, ip: dict[str, Any], send: Any, evidence: Evidence
 ) -> None:
     denied, path = _denied_address(ip), ip["api_probe_path"]
     refused = send(target.url, denied, path)
@@ -69,7 +71,7 @@ def test_denylisted_address_gets_403(
 
 @requirement("SEC-IP-XFF-UNTRUSTED")
 def test_spoofed_forwarded_for_does_not_bypass_denylist(
-    target: Any, ip: dict[str, Any], send: Any, evidence: Any
+    target: Target, ip: dict[str, Any], send: Any, evidence: Evidence
 ) -> None:
     denied = _denied_address(ip)
     assert first_address(ip["trusted_proxies"]) != denied, "the denied address is a proxy"
@@ -83,11 +85,10 @@ def test_spoofed_forwarded_for_does_not_bypass_denylist(
 
 @requirement("SEC-IP-XFF-TRUSTED")
 def test_denied_client_is_refused_through_the_proxy(
-    target: Any, ip: dict[str, Any], send: Any, evidence: Any
+    target: Target, ip: dict[str, Any], send: Any, evidence: Evidence
 ) -> None:
-    target.require(Capability.FRONTEND)
+    frontend = target.require(Capability.FRONTEND)
     denied, path = _denied_address(ip), ip["api_probe_path"]
-    frontend = target.service_url("frontend")
     refused = send(frontend, denied, path)
     served = send(frontend, ALLOWED, path)
     evidence.note(
@@ -102,14 +103,14 @@ def test_denied_client_is_refused_through_the_proxy(
 
 @requirement("SEC-IP-ALLOWLIST")
 def test_allowlist_mode_serves_only_listed_addresses(
-    target: Any, ip: dict[str, Any], send: Any, evidence: Any
+    target: Target, ip: dict[str, Any], send: Any, evidence: Evidence
 ) -> None:
-    target.require(Capability.VARIANTS)
+    variants = target.require(Capability.VARIANTS)
     allow = ip["ip_allowlist"] or [ALLOWED]
     listed = first_address(allow) or ALLOWED
     unlisted = address_outside(allow, [OTHER, "127.0.0.254"])
     # the harness's own start-up probe comes from 127.0.0.1
-    with target.variant(ip_allowlist=[*allow, "127.0.0.1"]) as variant:
+    with variants.variant(ip_allowlist=[*allow, "127.0.0.1"]) as variant:
         served = send(variant.url, listed, ip["api_probe_path"])
         refused = send(variant.url, unlisted, ip["api_probe_path"])
     evidence.note("allow list", allow)
@@ -122,13 +123,13 @@ def test_allowlist_mode_serves_only_listed_addresses(
 
 @requirement("SEC-IP-PER-ENVIRONMENT")
 def test_lists_follow_the_environment_settings(
-    target: Any, ip: dict[str, Any], send: Any, evidence: Any, harness_config: Any
+    target: Target, ip: dict[str, Any], send: Any, evidence: Evidence, harness_config: HarnessConfig
 ) -> None:
-    target.require(Capability.VARIANTS)
+    variants = target.require(Capability.VARIANTS)
     path, main_denied = ip["api_probe_path"], _denied_address(ip)
     other_profile = "development" if harness_config.profile == "production" else "production"
     before = send(target.url, OTHER, path).status_code
-    with target.variant(profile=other_profile, ip_denylist=[OTHER]) as variant:
+    with variants.variant(profile=other_profile, ip_denylist=[OTHER]) as variant:
         now_denied = send(variant.url, OTHER, path).status_code
         formerly_denied = send(variant.url, main_denied, path).status_code
     evidence.note(

@@ -22,12 +22,14 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.config import HarnessConfig
 from harness.load.execute import LoadOutcome, credentials_for, execute
 from harness.load.gate import saturation, saturation_failure
 from harness.load.runner import LOCUSTFILE, locust_env
 from harness.load.scenarios import SCENARIOS, scenario_from_params
+from harness.report.evidence import Evidence
 from harness.stacks.processes import ManagedProcess, free_port, tail
-from harness.targets import Capability
+from harness.targets import Capability, Target
 
 requirement = pytest.mark.requirement
 # one load at a time on this host: runs side by side would measure each other
@@ -40,7 +42,7 @@ UI_SWARM_S = 4.0
 class LoadSession:
     """The scenarios of this session, each run once and shared by the checks judging it."""
 
-    def __init__(self, target: Any, params: dict[str, Any], config: Any) -> None:
+    def __init__(self, target: Target, params: dict[str, Any], config: Any) -> None:
         self.target = target
         self.params = params
         self.config = config
@@ -68,13 +70,15 @@ class LoadSession:
 
 
 @pytest.fixture(scope="session")
-def load(target: Any, session_params: dict[str, Any], harness_config: Any) -> LoadSession:
+def load(
+    target: Target, session_params: dict[str, Any], harness_config: HarnessConfig
+) -> LoadSession:
     target.require(Capability.ATTACK)
     target.require(Capability.LOAD)
     return LoadSession(target, session_params, harness_config)
 
 
-def _note_outcome(evidence: Any, outcome: LoadOutcome) -> None:
+def _note_outcome(evidence: Evidence, outcome: LoadOutcome) -> None:
     result = outcome.result
     scenario = result.scenario
     # what ran, which the quick profile shortens; a pass of a shortened run is only ``scaled``
@@ -99,7 +103,7 @@ def _note_outcome(evidence: Any, outcome: LoadOutcome) -> None:
     "name", [pytest.param(n, marks=requirement(SCENARIO_IDS[n])) for n in SCENARIOS]
 )
 def test_scenario_completes_with_a_valid_report(
-    name: str, load: LoadSession, params: dict[str, Any], evidence: Any
+    name: str, load: LoadSession, params: dict[str, Any], evidence: Evidence
 ) -> None:
     """Valid: every planned user ran for the whole (scaled) duration, the generator never hit
     its CPU warning; and the deployment kept serving: errors below ``max_error_rate``."""
@@ -124,7 +128,7 @@ def test_scenario_completes_with_a_valid_report(
     assert failure is None, f"{name}: {failure}"
 
 
-def _assert_jump(data: dict[str, Any], scenario: Any, evidence: Any) -> None:
+def _assert_jump(data: dict[str, Any], scenario: Any, evidence: Evidence) -> None:
     """A spike reaches its users within 2.5 s of the jump (samples are a second apart), not
     at a ramp's pace."""
     samples: list[dict[str, float]] = data.get("samples", [])
@@ -151,7 +155,7 @@ def _assert_jump(data: dict[str, Any], scenario: Any, evidence: Any) -> None:
     ],
 )
 def test_performance_target(
-    rid: str, load: LoadSession, params: dict[str, Any], evidence: Any
+    rid: str, load: LoadSession, params: dict[str, Any], evidence: Evidence
 ) -> None:
     outcome = load.outcome(str(params["performance_gate_scenario"]))
     judgement = outcome.judgements[rid]
@@ -167,7 +171,7 @@ def test_performance_target(
 
 @requirement("LOAD-MIX")
 def test_load_mixes_reads_searches_writes_and_authenticated_calls(
-    load: LoadSession, params: dict[str, Any], evidence: Any
+    load: LoadSession, params: dict[str, Any], evidence: Evidence
 ) -> None:
     outcome = load.outcome(str(params["performance_gate_scenario"]))
     served = {e.name: e.count - e.errors(count_429=True) for e in outcome.result.endpoints}
@@ -190,7 +194,7 @@ def test_load_mixes_reads_searches_writes_and_authenticated_calls(
 # --- the spec's own commands ------------------------------------------------------------------
 @requirement("LOAD-RUN-UI")
 def test_spec_ui_command_serves_the_web_ui_and_drives_the_api(
-    load: LoadSession, params: dict[str, Any], tmp_path: Path, evidence: Any
+    load: LoadSession, params: dict[str, Any], tmp_path: Path, evidence: Evidence
 ) -> None:
     """``locust -f <locustfile> --host=URL``: the UI answers, and a swarm started from it sends
     requests that all succeed."""
@@ -221,7 +225,7 @@ def test_spec_ui_command_serves_the_web_ui_and_drives_the_api(
         httpx.get(ui + "/stop", timeout=10)
     finally:
         proc.stop()
-    total = next((s for s in stats["stats"] if s["name"] == "Aggregated"), {})
+    total: dict[str, Any] = next((s for s in stats["stats"] if s["name"] == "Aggregated"), {})
     evidence.note("requests", total.get("num_requests"))
     evidence.note("failures", total.get("num_failures"))
     evidence.note("errors", stats.get("errors"))
@@ -243,7 +247,7 @@ def _answers(url: str) -> bool:
 
 @requirement("LOAD-RUN-HEADLESS")
 def test_spec_headless_command_exits_0_and_writes_html(
-    load: LoadSession, params: dict[str, Any], evidence: Any
+    load: LoadSession, params: dict[str, Any], evidence: Evidence
 ) -> None:
     """The spec's baseline command as written; the quick profile shortens ``--run-time``."""
     baseline = scenario_from_params("baseline", params, load.config.load_profile)

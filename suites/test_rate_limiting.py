@@ -31,7 +31,8 @@ from harness.probes.ratelimit import (
     start_fresh_window,
     wait_for_reset,
 )
-from harness.targets import Capability
+from harness.report.evidence import Evidence
+from harness.targets import Capability, Target
 
 requirement = pytest.mark.requirement
 pytestmark = pytest.mark.disruptive  # exact counts need the shared address to ourselves
@@ -40,14 +41,14 @@ LOGIN_BODY = {"username": "ratelimit-probe", "password": "not-the-password"}
 
 
 @pytest.fixture
-def rl(params: dict[str, Any], target: Any) -> dict[str, Any]:
+def rl(params: dict[str, Any], target: Target) -> dict[str, Any]:
     """The parameters, with the target's stated periods where the user set none (the
     ``params`` fixture resolves them and records the values applied)."""
     return params
 
 
 @pytest.fixture
-def new_client(target: Any, rl: dict[str, Any]) -> Iterator[Callable[..., httpx.Client]]:
+def new_client(target: Target, rl: dict[str, Any]) -> Iterator[Callable[..., httpx.Client]]:
     """Clients from fresh loopback addresses (or plain clients without that capability);
     ``new_client(url, like=other)`` sends to ``url`` from ``other``'s address.
 
@@ -87,7 +88,9 @@ def _login(client: httpx.Client, path: str) -> Callable[[], httpx.Response]:
     return send
 
 
-def exhaust(send: Callable[[], httpx.Response], limit: int, period: float, evidence: Any) -> Burst:
+def exhaust(
+    send: Callable[[], httpx.Response], limit: int, period: float, evidence: Evidence
+) -> Burst:
     """From a fresh window, send exactly limit + 1 requests; asserts the boundary."""
     __tracebackhide__ = True
     counted = start_fresh_window(send, limit, cap_s=period + 2)
@@ -110,7 +113,7 @@ def exhaust(send: Callable[[], httpx.Response], limit: int, period: float, evide
 
 
 @requirement("SEC-RL-DEFAULT-LIMIT")
-def test_exactly_the_limit_passes(new_client: Any, rl: dict[str, Any], evidence: Any) -> None:
+def test_exactly_the_limit_passes(new_client: Any, rl: dict[str, Any], evidence: Evidence) -> None:
     exhaust(
         _get(new_client(), rl["api_probe_path"]),
         rl["rate_limit_calls"],
@@ -121,7 +124,7 @@ def test_exactly_the_limit_passes(new_client: Any, rl: dict[str, Any], evidence:
 
 @requirement("SEC-RL-429")
 def test_429_has_retry_after_and_limit_headers(
-    new_client: Any, rl: dict[str, Any], evidence: Any
+    new_client: Any, rl: dict[str, Any], evidence: Evidence
 ) -> None:
     limit, period = rl["rate_limit_calls"], rl["rate_limit_period_s"]
     result = exhaust(_get(new_client(), rl["api_probe_path"]), limit, period, evidence)
@@ -145,7 +148,7 @@ def test_429_has_retry_after_and_limit_headers(
 
 
 @requirement("SEC-RL-WINDOW-RESET")
-def test_window_resets(new_client: Any, rl: dict[str, Any], evidence: Any) -> None:
+def test_window_resets(new_client: Any, rl: dict[str, Any], evidence: Evidence) -> None:
     period = rl["rate_limit_period_s"]
     send = _get(new_client(), rl["api_probe_path"])
     result = exhaust(send, rl["rate_limit_calls"], period, evidence)
@@ -160,7 +163,7 @@ def test_window_resets(new_client: Any, rl: dict[str, Any], evidence: Any) -> No
 
 @requirement("SEC-RL-PER-IP")
 def test_client_addresses_have_separate_budgets(
-    target: Any, new_client: Any, rl: dict[str, Any], evidence: Any
+    target: Target, new_client: Any, rl: dict[str, Any], evidence: Evidence
 ) -> None:
     target.require(Capability.CLIENT_ADDRESSES)
     path = rl["api_probe_path"]
@@ -173,7 +176,7 @@ def test_client_addresses_have_separate_budgets(
 
 @requirement("SEC-RL-XFF")
 def test_forwarded_for_does_not_buy_a_fresh_budget(
-    new_client: Any, rl: dict[str, Any], evidence: Any
+    new_client: Any, rl: dict[str, Any], evidence: Evidence
 ) -> None:
     client = new_client()
     path = rl["api_probe_path"]
@@ -186,13 +189,17 @@ def test_forwarded_for_does_not_buy_a_fresh_budget(
 
 
 @requirement("SEC-RL-LOGIN")
-def test_login_has_its_stricter_limit(new_client: Any, rl: dict[str, Any], evidence: Any) -> None:
+def test_login_has_its_stricter_limit(
+    new_client: Any, rl: dict[str, Any], evidence: Evidence
+) -> None:
     send = _login(new_client(), rl["login_path"])
     exhaust(send, rl["login_rate_limit_calls"], rl["login_rate_limit_period_s"], evidence)
 
 
 @requirement("SEC-RL-PER-ENDPOINT")
-def test_endpoint_budget_is_separate(new_client: Any, rl: dict[str, Any], evidence: Any) -> None:
+def test_endpoint_budget_is_separate(
+    new_client: Any, rl: dict[str, Any], evidence: Evidence
+) -> None:
     client = new_client()
     login = _login(client, rl["login_path"])
     exhaust(login, rl["login_rate_limit_calls"], rl["login_rate_limit_period_s"], evidence)
@@ -203,10 +210,9 @@ def test_endpoint_budget_is_separate(new_client: Any, rl: dict[str, Any], eviden
 
 @requirement("SEC-RL-REDIS-SHARED")
 def test_replicas_share_one_budget(
-    target: Any, new_client: Any, rl: dict[str, Any], evidence: Any
+    target: Target, new_client: Any, rl: dict[str, Any], evidence: Evidence
 ) -> None:
-    target.require(Capability.REPLICAS)
-    first_url, second_url, *_ = target.replica_urls()
+    first_url, second_url, *_ = target.require(Capability.REPLICAS)
     limit, path = rl["rate_limit_calls"], rl["api_probe_path"]
     first = new_client(first_url)
     second = new_client(second_url, like=first)  # the same client address
@@ -235,12 +241,12 @@ def _status_or_silence(client: httpx.Client, path: str) -> int | str:
 
 @requirement("SEC-RL-REDIS-DOWN")
 def test_redis_outage_behaves_as_configured(
-    target: Any, new_client: Any, rl: dict[str, Any], evidence: Any
+    target: Target, new_client: Any, rl: dict[str, Any], evidence: Evidence
 ) -> None:
-    target.require(Capability.CONTROL)
+    control = target.require(Capability.CONTROL)
     target.require(Capability.REDIS)
     client, path, mode = new_client(), rl["api_probe_path"], rl["rate_limit_fail_mode"]
-    with target.outage("redis"):
+    with control.outage("redis"):
         during = [_status_or_silence(client, path) for _ in range(3)]
     evidence.note("statuses while Redis is down", during)
     if mode == "open":

@@ -25,7 +25,8 @@ import pytest
 from harness.probes import answers, payloads
 from harness.probes.http import client_for
 from harness.probes.rawhttp import RawHTTPError, RawResponse, send_raw
-from harness.targets import Capability
+from harness.report.evidence import Evidence
+from harness.targets import Capability, Target
 
 requirement = pytest.mark.requirement
 MIB = 1024 * 1024
@@ -44,13 +45,13 @@ _NOT_ACCEPTED = frozenset({413, *range(500, 600)})
 
 
 @pytest.fixture
-def corpus_target(target: Any) -> Any:
+def corpus_target(target: Target) -> Any:
     target.require(Capability.ATTACK)
     target.require(Capability.CLIENT_ADDRESSES)
     return target
 
 
-def _run(target: Any, records: list[payloads.Payload], block: int, probe: str) -> payloads.Tally:
+def _run(target: Target, records: list[payloads.Payload], block: int, probe: str) -> payloads.Tally:
     tally = payloads.Tally()
     for address, record in payloads.spread(records, block):
         wire = payloads.wire_request(record, probe)
@@ -66,7 +67,7 @@ def _run(target: Any, records: list[payloads.Payload], block: int, probe: str) -
     return tally
 
 
-def _check_recall(cls: str, target: Any, params: dict[str, Any], evidence: Any) -> None:
+def _check_recall(cls: str, target: Target, params: dict[str, Any], evidence: Evidence) -> None:
     __tracebackhide__ = True
     records = [r for r in payloads.must_block() if r.cls == cls]
     started = time.monotonic()
@@ -86,21 +87,21 @@ def _check_recall(cls: str, target: Any, params: dict[str, Any], evidence: Any) 
 
 @requirement("SEC-VAL-SQLI")
 def test_sql_injection_payloads_are_rejected(
-    corpus_target: Any, params: dict[str, Any], evidence: Any
+    corpus_target: Target, params: dict[str, Any], evidence: Evidence
 ) -> None:
     _check_recall("sqli", corpus_target, params, evidence)
 
 
 @requirement("SEC-VAL-XSS")
 def test_xss_payloads_are_rejected(
-    corpus_target: Any, params: dict[str, Any], evidence: Any
+    corpus_target: Target, params: dict[str, Any], evidence: Evidence
 ) -> None:
     _check_recall("xss", corpus_target, params, evidence)
 
 
 @requirement("SEC-VAL-TRAVERSAL")
 def test_path_traversal_payloads_are_rejected(
-    corpus_target: Any, params: dict[str, Any], evidence: Any
+    corpus_target: Target, params: dict[str, Any], evidence: Evidence
 ) -> None:
     _check_recall("traversal", corpus_target, params, evidence)
     source = payloads.loopback_addresses(_BLOCKS["traversal"], 254)[-1]
@@ -116,7 +117,7 @@ def test_path_traversal_payloads_are_rejected(
 
 @requirement("SEC-VAL-FALSE-POSITIVES")
 def test_benign_requests_are_served(
-    corpus_target: Any, params: dict[str, Any], evidence: Any
+    corpus_target: Target, params: dict[str, Any], evidence: Evidence
 ) -> None:
     records = payloads.must_allow()
     tally = _run(corpus_target, records, _BLOCKS["allow"], params["api_probe_path"])
@@ -137,7 +138,7 @@ def test_benign_requests_are_served(
 
 @pytest.fixture
 def post(
-    target: Any, params: dict[str, Any], evidence: Any, request: pytest.FixtureRequest
+    target: Target, params: dict[str, Any], evidence: Evidence, request: pytest.FixtureRequest
 ) -> Sender:
     """``post(body, **options)``: a raw POST to the API endpoint, from an address of the
     check's own where the target sees client addresses."""
@@ -205,7 +206,7 @@ def test_chunked_body_past_the_limit_is_413(post: Sender, params: dict[str, Any]
 
 @requirement("SEC-VAL-SIZE-NO-BUFFER")
 def test_declared_oversize_body_is_refused_before_it_is_sent(
-    post: Sender, params: dict[str, Any], evidence: Any
+    post: Sender, params: dict[str, Any], evidence: Evidence
 ) -> None:
     limit = params["max_body_bytes"]
     # Content-Length says 1 MiB over the limit; only 1 KiB follows. A server that waits for
@@ -247,7 +248,7 @@ _SQL_METACHARACTERS = (
 
 @requirement("INP-SQLI")
 def test_sql_metacharacters_round_trip_unchanged(
-    target: Any, params: dict[str, Any], evidence: Any
+    target: Target, params: dict[str, Any], evidence: Evidence
 ) -> None:
     source = "127.77.6.1" if target.has(Capability.CLIENT_ADDRESSES) else None
     probe = params["api_probe_path"]

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.config import HarnessConfig
 from harness.probes import csp, response_kinds
 from harness.probes.headers import (
     Finding,
@@ -24,7 +25,8 @@ from harness.probes.headers import (
     check_xss_protection,
 )
 from harness.probes.http import client_for
-from harness.targets import Capability
+from harness.report.evidence import Evidence
+from harness.targets import Capability, Target
 
 requirement = pytest.mark.requirement
 Headers = list[tuple[str, str]]
@@ -36,21 +38,21 @@ _HTML = {"backend": ("/docs",), "frontend": ("/",)}
 observed_missing: dict[str, str] = {}
 
 
-def _surfaces(target: Any) -> dict[str, str]:
+def _surfaces(target: Target) -> dict[str, str]:
     surfaces = {"backend": target.url}
     if target.has(Capability.FRONTEND):
         surfaces["frontend"] = target.service_url("frontend")
     return surfaces
 
 
-def _client(url: str, surface: str, evidence: Any = None) -> httpx.Client:
+def _client(url: str, surface: str, evidence: Evidence | None = None) -> httpx.Client:
     address = response_kinds.local_address(url, _ADDRESSES[surface])
     hook = evidence.exchange if evidence is not None else None
     return client_for(url, on_response=hook, local_address=address)
 
 
 @pytest.fixture(scope="module")
-def ordinary(target: Any, session_params: dict[str, Any]) -> Observed:
+def ordinary(target: Target, session_params: dict[str, Any]) -> Observed:
     """JSON/HTML 200, redirect, 404, 405 and HEAD from every surface, fetched once."""
     observed: Observed = {}
     observed_missing.clear()
@@ -72,7 +74,7 @@ def _headers(response: httpx.Response) -> Headers:
 
 
 def _judge(
-    observed: Observed, evidence: Any, check: Callable[[Headers], Finding], kinds: set[str]
+    observed: Observed, evidence: Evidence, check: Callable[[Headers], Finding], kinds: set[str]
 ) -> None:
     __tracebackhide__ = True
     failures = []
@@ -94,28 +96,30 @@ _SAMPLE = {"json-200", "html-200", "404"}
 
 
 @requirement("SEC-HDR-NOSNIFF")
-def test_nosniff(ordinary: Observed, evidence: Any) -> None:
+def test_nosniff(ordinary: Observed, evidence: Evidence) -> None:
     _judge(ordinary, evidence, check_nosniff, _SAMPLE)
 
 
 @requirement("SEC-HDR-XFO")
-def test_frame_options_deny(ordinary: Observed, evidence: Any) -> None:
+def test_frame_options_deny(ordinary: Observed, evidence: Evidence) -> None:
     _judge(ordinary, evidence, check_frame_options, _SAMPLE)
 
 
 @requirement("SEC-HDR-XXSS")
-def test_xss_protection_zero(ordinary: Observed, evidence: Any) -> None:
+def test_xss_protection_zero(ordinary: Observed, evidence: Evidence) -> None:
     _judge(ordinary, evidence, check_xss_protection, _SAMPLE)
 
 
 @requirement("SEC-HDR-REFERRER")
-def test_referrer_policy_private(ordinary: Observed, params: dict[str, Any], evidence: Any) -> None:
+def test_referrer_policy_private(
+    ordinary: Observed, params: dict[str, Any], evidence: Evidence
+) -> None:
     allowed = params["referrer_policies"]
     _judge(ordinary, evidence, lambda h: check_referrer_policy(h, allowed), _SAMPLE)
 
 
 @requirement("SEC-HDR-NO-DISCLOSURE")
-def test_no_server_disclosure(ordinary: Observed, evidence: Any) -> None:
+def test_no_server_disclosure(ordinary: Observed, evidence: Evidence) -> None:
     _judge(ordinary, evidence, check_disclosure, set(k for _, k in ordinary))
 
 
@@ -130,32 +134,34 @@ def _csp_check(check: Callable[[csp.Policy], Finding]) -> Callable[[Headers], Fi
 
 
 @requirement("SEC-HDR-CSP")
-def test_csp_is_one_parseable_policy(ordinary: Observed, evidence: Any) -> None:
+def test_csp_is_one_parseable_policy(ordinary: Observed, evidence: Evidence) -> None:
     _judge(ordinary, evidence, _csp_check(lambda p: Finding(True, "; ".join(p))), _SAMPLE)
 
 
 @requirement("SEC-HDR-CSP-SCRIPT")
-def test_csp_scripts_not_unsafe(ordinary: Observed, evidence: Any) -> None:
+def test_csp_scripts_not_unsafe(ordinary: Observed, evidence: Evidence) -> None:
     _judge(ordinary, evidence, _csp_check(csp.check_script), _SAMPLE)
 
 
 @requirement("SEC-HDR-CSP-FRAME-ANCESTORS")
-def test_csp_frame_ancestors_none(ordinary: Observed, evidence: Any) -> None:
+def test_csp_frame_ancestors_none(ordinary: Observed, evidence: Evidence) -> None:
     _judge(ordinary, evidence, _csp_check(csp.check_frame_ancestors), _SAMPLE)
 
 
 @requirement("SEC-HDR-CSP-OBJECT")
-def test_csp_object_src_none(ordinary: Observed, evidence: Any) -> None:
+def test_csp_object_src_none(ordinary: Observed, evidence: Evidence) -> None:
     _judge(ordinary, evidence, _csp_check(csp.check_object_src), _SAMPLE)
 
 
 @requirement("SEC-HDR-CSP-BASE-URI")
-def test_csp_base_uri_restricted(ordinary: Observed, evidence: Any) -> None:
+def test_csp_base_uri_restricted(ordinary: Observed, evidence: Evidence) -> None:
     _judge(ordinary, evidence, _csp_check(csp.check_base_uri), _SAMPLE)
 
 
 @requirement("SEC-HDR-COOKIE-SECURE", "SEC-HDR-COOKIE-FLAGS")
-def test_cookie_flags(ordinary: Observed, harness_config: Any, evidence: Any) -> None:
+def test_cookie_flags(
+    ordinary: Observed, harness_config: HarnessConfig, evidence: Evidence
+) -> None:
     cookies = [
         (surface, kind, value)
         for (surface, kind), response in ordinary.items()
@@ -181,13 +187,17 @@ _SIX: tuple[Callable[[Headers], Finding], ...] = (
 )
 
 
-def _wants_hsts(response: httpx.Response, harness_config: Any) -> bool:
+def _wants_hsts(response: httpx.Response, harness_config: HarnessConfig) -> bool:
     return response.url.scheme == "https" and harness_config.profile == "production"
 
 
 @requirement("SEC-HDR-EVERY-RESPONSE")
 def test_headers_on_every_kind_of_response(
-    target: Any, ordinary: Observed, params: dict[str, Any], harness_config: Any, evidence: Any
+    target: Target,
+    ordinary: Observed,
+    params: dict[str, Any],
+    harness_config: HarnessConfig,
+    evidence: Evidence,
 ) -> None:
     observed = dict(ordinary)
     missing: dict[str, str] = dict(observed_missing)

@@ -27,7 +27,7 @@ def test_settings_env_and_facts_merge(tmp_path: Path) -> None:
     assert env["SECURITY_AUDIT_LOG_PATH"] == str(tmp_path)
     with pytest.raises(KeyError, match="unknown deployment settings"):
         check_settings({"ip_blocklist": []})
-    params = {"ip_denylist": [], "trusted_proxies": []}
+    params: dict[str, list[str]] = {"ip_denylist": [], "trusted_proxies": []}
     facts = {"ip_denylist": ["127.0.0.9"], "trusted_proxies": ["127.0.0.1"], "other": 1}
     merged = with_facts(params, facts, {"params.trusted_proxies": "cli"})
     assert merged == {"ip_denylist": ["127.0.0.9"], "trusted_proxies": []}

@@ -119,6 +119,7 @@ def test_correction_adds_the_requests_a_stall_held_back() -> None:
     for _ in range(98):
         recording.record(10.0, interval_us=100_000, outcome=None)
     recording.record(1000.0, interval_us=100_000, outcome=None)  # a 1 s stall
+    assert recording.raw is not None
     assert recording.raw.get_total_count() == 99
     # the stall hid nine requests planned every 100 ms: 900, 800, ... 100 ms late
     assert recording.corrected.get_total_count() == 108

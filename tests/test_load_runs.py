@@ -46,7 +46,7 @@ def test_distributed_run_merges_every_workers_histograms(tmp_path: Path) -> None
     scenario = Scenario("smoke", users=6, duration_s=6, spawn_rate=100, user_rps=5)
     with synthetic_target("fast", tmp_path) as url:
         run = run_scenario(scenario, url, tmp_path / "out", workers=2)
-    data = run.result()
+    data: dict[str, Any] = run.result()
     assert data["workers"] == 2
     assert data["max_users"] == 6
     recorded = sum(item["count"] for item in data["endpoints"].values())

@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, Protocol, overload
 
 import httpx
 import pytest
@@ -68,8 +68,59 @@ REASONS: dict[Capability, str] = {
 DEPLOYMENT_SETTINGS = ("ip_denylist", "ip_allowlist", "trusted_proxies", "profile")
 
 
+class ServiceControl(Protocol):
+    """Capability.CONTROL: stop and start the deployment's services."""
+
+    def stop(self, service: str) -> None: ...
+    def start(self, service: str) -> None: ...
+    def outage(self, service: str) -> AbstractContextManager[None]: ...
+
+
+class AuditLog(Protocol):
+    """Capability.AUDIT_LOG: the deployment's audit records, parsed."""
+
+    def audit_records(self) -> list[dict[str, Any]]: ...
+
+
+class ContainerAccess(Protocol):
+    """Capability.CONTAINERS: exec into the services' containers and inspect their images."""
+
+    def exec(self, service: str, cmd: str | list[str]) -> tuple[int, str]: ...
+    def logs(self, service: str) -> str: ...
+    def inspect_image(self, service: str) -> dict[str, Any]: ...
+    def inspect_container(self, service: str) -> dict[str, Any]: ...
+    def image_history(self, service: str) -> list[dict[str, Any]]: ...
+
+
+class Variants(Protocol):
+    """Capability.VARIANTS: a temporary second instance of the app with other settings."""
+
+    def variant(self, **settings: Any) -> AbstractContextManager[Target]: ...
+
+
+class UserAccounts(Protocol):
+    """Capability.USERS: create accounts in the deployment (a test hook of the target)."""
+
+    def create_user(self, username: str, password: str) -> None: ...
+
+
+# capabilities that give the check nothing to call: they only say what is allowed or present
+FlagCapability = Literal[
+    Capability.HTTP,
+    Capability.REDIS,
+    Capability.ATTACK,
+    Capability.CLIENT_ADDRESSES,
+    Capability.LOAD,
+]
+
+
 class Target:
-    """A reachable deployment; subclasses add capabilities and control."""
+    """A reachable deployment; subclasses add capabilities and control.
+
+    Checks ask for what they need with ``require``, which skips the check (the reason lands in
+    the matrix) when the target cannot offer it, and otherwise returns the typed object the
+    check uses: ``ServiceControl`` for CONTROL, the frontend's URL for FRONTEND, the replicas'
+    URLs for REPLICAS, and so on."""
 
     kind = "abstract"
     # subclasses whose deployment sees the harness's socket address set this to True
@@ -95,13 +146,44 @@ class Target:
     def has(self, capability: Capability | str) -> bool:
         return Capability(capability) in self.capabilities
 
-    def require(self, capability: Capability | str) -> None:
-        """Skip the calling test, with the reason in the matrix, unless the capability exists."""
+    @overload
+    def require(self, capability: Literal[Capability.CONTROL]) -> ServiceControl: ...
+    @overload
+    def require(self, capability: Literal[Capability.AUDIT_LOG]) -> AuditLog: ...
+    @overload
+    def require(self, capability: Literal[Capability.CONTAINERS]) -> ContainerAccess: ...
+    @overload
+    def require(self, capability: Literal[Capability.VARIANTS]) -> Variants: ...
+    @overload
+    def require(self, capability: Literal[Capability.USERS]) -> UserAccounts: ...
+    @overload
+    def require(self, capability: Literal[Capability.FRONTEND]) -> str: ...
+    @overload
+    def require(self, capability: Literal[Capability.REPLICAS]) -> tuple[str, ...]: ...
+    @overload
+    def require(self, capability: FlagCapability) -> None: ...
+
+    def require(self, capability: Capability) -> object:
+        """Skip the calling test, with the reason in the matrix, unless the capability exists;
+        return what the check uses of it."""
         __tracebackhide__ = True
         cap = Capability(capability)
         if cap not in self.capabilities:
             have = ", ".join(sorted(self.capabilities))
             pytest.skip(f"{REASONS[cap]}; the {self.kind} target offers: {have}")
+        if cap is Capability.FRONTEND:
+            return self.service_url("frontend")
+        if cap is Capability.REPLICAS:
+            return self.replica_urls()
+        if cap in (
+            Capability.CONTROL,
+            Capability.AUDIT_LOG,
+            Capability.CONTAINERS,
+            Capability.VARIANTS,
+            Capability.USERS,
+        ):
+            return self  # the target implements the capability's protocol itself
+        return None
 
     def service_url(self, service: str) -> str:
         if service == "backend":

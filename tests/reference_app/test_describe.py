@@ -58,10 +58,12 @@ def test_image_config_is_the_rendered_template() -> None:
 
 def test_local_config_is_written_to_the_file(tmp_path: Path) -> None:
     conf, prefix = tmp_path / "nginx.conf", tmp_path / "prefix"
-    options = {"listen_port": 8081, "backend_url": "http://127.0.0.1:9000/x", "prefix": prefix}
-    reference.write_local_nginx_conf(conf, **options, tls_port=8443, tls_dir=tmp_path)
+    backend = "http://127.0.0.1:9000/x"
+    reference.write_local_nginx_conf(
+        conf, listen_port=8081, backend_url=backend, prefix=prefix, tls_port=8443, tls_dir=tmp_path
+    )
     assert conf.read_text(encoding="utf-8") == render_nginx_config(
-        **options, tls_port=8443, tls_dir=tmp_path
+        listen_port=8081, backend_url=backend, prefix=prefix, tls_port=8443, tls_dir=tmp_path
     )
     assert (prefix / "tmp" / "proxy").is_dir()  # nginx's temp dirs, made by the app
 

@@ -95,7 +95,8 @@ class _Broken(RateLimitMiddleware):
 
 def _broken_app(config: SecurityConfig) -> FastAPI:
     app = _app(config)
-    app.user_middleware[0] = app.user_middleware[0].__class__(_Broken, config=config)
+    # starlette's Middleware types its factory by ParamSpec, which a subclass cannot satisfy
+    app.user_middleware[0] = app.user_middleware[0].__class__(_Broken, config=config)  # type: ignore[call-arg, arg-type]
     return app
 
 

@@ -43,7 +43,7 @@ def _exec(container: Any, command: str) -> tuple[int, str]:
 def _wait_for_log(container: Any, pattern: str, timeout: float = 60.0) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        logs = container.logs().decode(errors="replace")
+        logs: str = container.logs().decode(errors="replace")
         if re.search(pattern, logs, re.S):
             return logs
         container.reload()
