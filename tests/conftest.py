@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -112,6 +113,16 @@ def harness(*args: str, cwd: Path, timeout: float = 300) -> subprocess.Completed
         timeout=timeout,
         check=False,
     )
+
+
+def production_env(workdir: Path, **extra: str) -> dict[str, str]:
+    """The reference app's environment for production, its database a file in ``workdir``."""
+    return clean_env() | {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'formulas.db'}",
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        **extra,
+    }
 
 
 @contextmanager

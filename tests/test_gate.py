@@ -4,7 +4,6 @@ waiver turns what it names into one, a bad waiver is one line before anything ru
 from __future__ import annotations
 
 import json
-import secrets
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.conftest import MATRIX_SCHEMA, REPO, clean_env, harness, served_app
+from tests.conftest import MATRIX_SCHEMA, REPO, clean_env, harness, production_env, served_app
 
 # what a plain-HTTP deployment cannot show: they skip, and a skip is no proof
 HTTPS_ONLY = ("SEC-HDR-HSTS", "CFG-HTTPS-REDIRECT", "CFG-HTTPS-TLS")
@@ -31,12 +30,7 @@ expires = {expires}
 def plain_http_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The reference app in production, plain HTTP only, as a user runs it."""
     workdir = tmp_path_factory.mktemp("plain-http")
-    env = clean_env() | {
-        "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'formulas.db'}",
-        "ENVIRONMENT": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-    }
-    with served_app(workdir, env) as url:
+    with served_app(workdir, production_env(workdir)) as url:
         yield url
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env, served_app
+from tests.conftest import clean_env, production_env, served_app
 
 REPO = Path(__file__).resolve().parent.parent
 # repository folder -> where the wheel puts it (pyproject.toml: package-dir)
@@ -129,12 +128,7 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The reference app started separately, as a user's deployment (always stopped)."""
     workdir = tmp_path_factory.mktemp("app")
-    env = clean_env() | {
-        "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'formulas.db'}",
-        "ENVIRONMENT": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "SECURITY_RATE_LIMIT_EXEMPT": "127.0.0.1",
-    }
+    env = production_env(workdir, SECURITY_RATE_LIMIT_EXEMPT="127.0.0.1")
     with served_app(workdir, env) as url:
         yield url
 
