@@ -50,7 +50,9 @@ def cause_of(reason: str) -> tuple[str, str]:
         if reason.startswith(prefix):
             return cause, remedy
     head = reason.split(";", maxsplit=1)[0].split(":", maxsplit=1)[0].strip()
-    return head[:80], "see the reason in matrix.md"
+    # a probe path the target does not have: the reason ends with the parameter to set
+    _, setting, fix = reason.rpartition("set --param ")
+    return head[:80], (setting + fix) if setting else "see the reason in matrix.md"
 
 
 def not_proven(entries: list[Mapping[str, Any]]) -> dict[tuple[str, str], list[str]]:
