@@ -32,10 +32,12 @@ from harness.probes import answers
 from harness.probes.http import client_for
 from harness.probes.ratelimit import (
     Burst,
-    announces_limit,
+    Route,
     burst,
+    no_limiter,
     parse_limit_headers,
     parse_retry_after,
+    spend,
     start_fresh_window,
     wait_for_reset,
     within_window,
@@ -50,26 +52,20 @@ LOGIN_BODY = {"username": "ratelimit-probe", "password": "not-the-password"}
 DEFAULT, LOGIN = "SEC-RL-DEFAULT-LIMIT", "SEC-RL-LOGIN"
 
 
-@dataclass(frozen=True)
-class Route:
-    """A probed route, what its requests are called, and the parameter that names it."""
+def _say_and_sleep(config: pytest.Config) -> Callable[[float], None]:
+    """A window wait, said aloud past pytest's capture: a silent minute looks like a hang."""
+    capture = config.pluginmanager.getplugin("capturemanager")
 
-    method: str
-    path: str
-    param: str
-    requests: str = "requests"
+    def wait(seconds: float) -> None:
+        line = f"\nrate limiting: waiting {seconds:.1f} s for a window to reset\n"
+        if capture is None:
+            sys.stderr.write(line)
+        else:
+            with capture.global_and_fixture_disabled():
+                sys.stderr.write(line)
+        time.sleep(seconds)
 
-    def absent(self, status: int) -> str:
-        return (
-            f"{self.method} {self.path} answered {status}: the target has no such route; "
-            f"set --param {self.param}=/your/route"
-        )
-
-
-def _sleep(seconds: float) -> None:
-    """A window wait, said aloud: a silent minute looks like a hung gate."""
-    sys.stderr.write(f"rate limiting: waiting {seconds:.1f} s for a window to reset\n")
-    time.sleep(seconds)
+    return wait
 
 
 @pytest.fixture(scope="session")
@@ -86,13 +82,20 @@ class Spender:
     target: Target
     evidence: Evidence
     unlimited: dict[tuple[str, str], str]
+    sleep: Callable[[float], None] = time.sleep
     cooldown: httpx.Response | None = None  # the last answer of a spent, limited budget
 
-    def no_limiter(self, reason: str, root: str, is_root: bool) -> NoReturn:
+    def unlimited_found(self, reason: str, root: str, is_root: bool) -> NoReturn:
         __tracebackhide__ = True
         if is_root:
             pytest.fail(reason, pytrace=False)
         self.evidence.blocked_by(root, reason)
+
+    def concluded(self, path: str, root: str) -> None:
+        """Blocked at once when an earlier check of this process found no limiter on ``path``."""
+        reason = self.unlimited.get((self.target.url, path))
+        if reason is not None:
+            self.evidence.blocked_by(root, reason)
 
     def exhaust(
         self,
@@ -109,29 +112,18 @@ class Spender:
         key = (self.target.url, route.path)
         if key in self.unlimited:
             self.evidence.note("concluded from an earlier check of this run", self.unlimited[key])
-            self.no_limiter(self.unlimited[key], root, is_root)
+            self.unlimited_found(self.unlimited[key], root, is_root)
         first = send()
         if first.status_code in answers.ABSENT:
             self.evidence.exchange(first)
             pytest.skip(route.absent(first.status_code))
         fresh = self.target.has(Capability.CLIENT_ADDRESSES)
-        counted = start_fresh_window(
-            send, limit, period + 2, _sleep, fresh_address=fresh, first=first
-        )
-        began = time.monotonic()
-        result = burst(send, limit + 1 - counted)
-        took = time.monotonic() - began
-        result.announced = result.announced or announces_limit(first.headers)
-        served = counted + result.served_before_limit
-        summary = {**result.summary(), "counted_before_burst": counted, "s": round(took, 2)}
-        self.evidence.note("burst", summary)
-        if result.unlimited:
-            reason = (
-                f"no rate limiter: {served} {route.requests} served, no 429 and no "
-                "RateLimit/X-RateLimit headers"
-            )
-            self.unlimited[key] = reason
-            self.no_limiter(reason, root, is_root)
+        spent = spend(send, first, route, limit, period, fresh_address=fresh, sleep=self.sleep)
+        self.evidence.note("burst", spent.summary())
+        if spent.no_limiter is not None:
+            self.unlimited[key] = spent.no_limiter
+            self.unlimited_found(spent.no_limiter, root, is_root)
+        result, took, served = spent.result, spent.took_s, spent.served
         self.cooldown = result.first_limited or result.last_served
         if took >= period:
             pytest.fail(
@@ -156,9 +148,12 @@ def rl(params: dict[str, Any], target: Target) -> dict[str, Any]:
 
 @pytest.fixture
 def spender(
-    target: Target, evidence: Evidence, unlimited_routes: dict[tuple[str, str], str]
+    pytestconfig: pytest.Config,
+    target: Target,
+    evidence: Evidence,
+    unlimited_routes: dict[tuple[str, str], str],
 ) -> Spender:
-    return Spender(target, evidence, unlimited_routes)
+    return Spender(target, evidence, unlimited_routes, _say_and_sleep(pytestconfig))
 
 
 @pytest.fixture
@@ -191,7 +186,7 @@ def new_client(
     spent = spender.cooldown
     if spent is not None and not target.has(Capability.CLIENT_ADDRESSES):
         period = max(rl["rate_limit_period_s"], rl["login_rate_limit_period_s"])
-        wait_for_reset(spent, cap_s=period + 0.5, sleep=_sleep)
+        wait_for_reset(spent, cap_s=period + 0.5, sleep=spender.sleep)
 
 
 def _api(rl: dict[str, Any]) -> Route:
@@ -274,7 +269,7 @@ def test_window_resets(
     send = _get(new_client(), route.path)
     result = spender.exhaust(send, route, rl["rate_limit_calls"], period, root=DEFAULT)
     assert result.first_limited is not None
-    waited = wait_for_reset(result.first_limited, cap_s=period + 2, sleep=_sleep)
+    waited = wait_for_reset(result.first_limited, cap_s=period + 2, sleep=spender.sleep)
     evidence.note("waited s", round(waited, 2))
     again = send()
     assert again.status_code != 429, (
@@ -338,10 +333,11 @@ def test_replicas_share_one_budget(
 ) -> None:
     first_url, second_url, *_ = target.require(Capability.REPLICAS)
     limit, path = rl["rate_limit_calls"], rl["api_probe_path"]
+    spender.concluded(path, DEFAULT)
     first = new_client(first_url)
     second = new_client(second_url, like=first)  # the same client address
     to_first = _get(first, path)
-    counted = start_fresh_window(to_first, limit, rl["rate_limit_period_s"] + 2, _sleep)
+    counted = start_fresh_window(to_first, limit, rl["rate_limit_period_s"] + 2, spender.sleep)
     half = burst(to_first, limit // 2 - counted)
     rest = burst(_get(second, path), limit - limit // 2 + 1)
     spender.cooldown = rest.first_limited or rest.last_served
@@ -349,6 +345,8 @@ def test_replicas_share_one_budget(
     evidence.note("first replica", half.summary())
     evidence.note("second replica", rest.summary())
     served = counted + half.served_before_limit + rest.served_before_limit
+    if half.unlimited and rest.unlimited:
+        evidence.blocked_by(DEFAULT, no_limiter(served))
     assert served == limit, (
         f"the two replicas served {served} requests of one client, the limit is {limit}: "
         "the budget is counted per replica"
@@ -374,9 +372,7 @@ def test_redis_outage_behaves_as_configured(
 ) -> None:
     control = target.require(Capability.CONTROL)
     target.require(Capability.REDIS)
-    unlimited = spender.unlimited.get((target.url, rl["api_probe_path"]))
-    if unlimited is not None:  # no limiter, so no storage outage of one to judge
-        evidence.blocked_by(DEFAULT, unlimited)
+    spender.concluded(rl["api_probe_path"], DEFAULT)  # no limiter: no outage of one to judge
     client, path, mode = new_client(), rl["api_probe_path"], rl["rate_limit_fail_mode"]
     with control.outage("redis"):
         during = [_status_or_silence(client, path) for _ in range(3)]

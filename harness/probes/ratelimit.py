@@ -224,3 +224,76 @@ def start_fresh_window(
         return 1
     wait_for_reset(response, cap_s, sleep)
     return 0
+
+
+@dataclass(frozen=True)
+class Route:
+    """A probed route, what its requests are called, and the parameter that names it."""
+
+    method: str
+    path: str
+    param: str
+    requests: str = "requests"
+
+    def absent(self, status: int) -> str:
+        return (
+            f"{self.method} {self.path} answered {status}: the target has no such route; "
+            f"set --param {self.param}=/your/route"
+        )
+
+
+def no_limiter(served: int, requests: str = "requests") -> str:
+    return (
+        f"no rate limiter: {served} {requests} served, no 429 and no RateLimit/X-RateLimit headers"
+    )
+
+
+@dataclass
+class Spent:
+    """A whole budget spent from a fresh window: ``counted`` requests before the burst (the
+    first, when it opened the window), then the burst, which took ``took_s``."""
+
+    route: Route
+    counted: int
+    result: Burst
+    took_s: float
+
+    @property
+    def served(self) -> int:
+        return self.counted + self.result.served_before_limit
+
+    @property
+    def no_limiter(self) -> str | None:
+        """Why nothing limits this client on this route, or ``None`` when something does."""
+        if not self.result.unlimited:
+            return None
+        return no_limiter(self.served, self.route.requests)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            **self.result.summary(),
+            "counted_before_burst": self.counted,
+            "s": round(self.took_s, 2),
+        }
+
+
+def spend(
+    send: Send,
+    first: httpx.Response,
+    route: Route,
+    limit: int,
+    period: float,
+    *,
+    fresh_address: bool,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Spent:
+    """After ``first`` (an answer of the route), send until limit + 1 requests of one fresh
+    window were sent; waits for the announced reset first when ``first`` did not open one."""
+    counted = start_fresh_window(
+        send, limit, period + 2, sleep, fresh_address=fresh_address, first=first
+    )
+    began = time.monotonic()
+    result = burst(send, limit + 1 - counted)
+    took = time.monotonic() - began
+    result.announced = result.announced or announces_limit(first.headers)
+    return Spent(route, counted, result, took)
