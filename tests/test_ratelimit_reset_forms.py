@@ -9,12 +9,14 @@ import httpx
 import pytest
 
 from harness.probes.ratelimit import (
+    Route,
     announces_limit,
     burst,
     counts_in_fresh_window,
     parse_limit_headers,
     parse_reset,
     parse_retry_after,
+    spend,
     within_window,
 )
 
@@ -56,6 +58,7 @@ def test_reset_forms(name: str, value: str, seconds: float | None, fits: bool | 
         assert reset is None
         return
     assert reset == pytest.approx(seconds)
+    assert reset is not None
     assert within_window(reset, WINDOW) is fits
 
 
@@ -80,6 +83,7 @@ def test_retry_after_forms(value: str, seconds: float | None, fits: bool | None)
         assert wait is None
         return
     assert wait == pytest.approx(seconds)
+    assert wait is not None
     assert within_window(wait, WINDOW) is fits
 
 
@@ -137,3 +141,40 @@ def test_first_request_counts_in_a_fresh_window(
 ) -> None:
     with _answers(status, headers) as c:
         assert counts_in_fresh_window(c.get("/"), 100, fresh_address) is counts
+
+
+API = Route("GET", "/api/v1/formulas", "api_probe_path")
+
+
+def test_spending_a_budget_on_no_limiter_says_so_without_waiting() -> None:
+    slept: list[float] = []
+    with _answers(200) as c:
+        spent = spend(
+            lambda: c.get("/"), c.get("/"), API, 100, 60, fresh_address=True, sleep=slept.append
+        )
+    assert slept == []
+    assert spent.result.sent == 100  # the first answer counted: 101 in all
+    assert spent.no_limiter == (
+        "no rate limiter: 101 requests served, no 429 and no RateLimit/X-RateLimit headers"
+    )
+
+
+def test_spending_a_budget_on_a_limiter_finds_no_absence() -> None:
+    used = iter(range(1, 1000))
+
+    def limiter(request: httpx.Request) -> httpx.Response:
+        n = next(used)
+        headers = {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": str(max(0, 5 - n))}
+        return httpx.Response(429 if n > 5 else 200, headers=headers)
+
+    with httpx.Client(transport=httpx.MockTransport(limiter), base_url="http://t") as c:
+        spent = spend(lambda: c.get("/"), c.get("/"), API, 5, 60, fresh_address=False)
+    assert spent.no_limiter is None
+    assert (spent.counted, spent.served, spent.result.statuses[-1]) == (1, 5, 429)
+
+
+def test_a_route_that_is_not_there_names_the_parameter_to_set() -> None:
+    assert Route("POST", "/api/v1/auth/login", "login_path").absent(404) == (
+        "POST /api/v1/auth/login answered 404: the target has no such route; "
+        "set --param login_path=/your/route"
+    )
