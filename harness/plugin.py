@@ -168,6 +168,8 @@ def pytest_runtest_makereport(
             props["applied"] = evidence.applied_params
             if evidence.scale is not None:
                 props["scaled"] = evidence.scale
+            if evidence.blocker is not None:
+                props.update(outcome="blocked", **evidence.blocker)
         if report.failed and call.excinfo is not None:
             props.update(_classify(call.when, call.excinfo.value))
         info = item.config.stash.get(TARGET_INFO_KEY, None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
@@ -36,6 +36,7 @@ class Evidence:
         self.dropped = 0
         self.applied_params: dict[str, Any] = {}
         self.scale: dict[str, Any] | None = None
+        self.blocker: dict[str, str] | None = None
 
     def _add(self, item: dict[str, Any]) -> None:
         if len(self.items) >= MAX_ITEMS:
@@ -77,6 +78,14 @@ class Evidence:
             "spec_s": spec_s,
             "share": f"{duration_text(ran_s)} of {duration_text(spec_s)}",
         }
+
+    def blocked_by(self, rid: str, reason: str) -> NoReturn:
+        """End the check as ``blocked``: it cannot be judged while requirement ``rid`` (its
+        root cause, judged by its own check) fails for ``reason``."""
+        import pytest
+
+        self.blocker = {"blocked_by": rid, "message": f"blocked by {rid}: {reason}"}
+        pytest.skip(self.blocker["message"])
 
     def to_json(self) -> list[dict[str, Any]]:
         items = list(self.items)

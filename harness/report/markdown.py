@@ -16,7 +16,7 @@ def _cell(text: str) -> str:
 def _detail(entry: Mapping[str, Any]) -> str:
     verdict = entry["verdict"]
     parts: list[str] = []
-    if verdict in ("failed", "error"):
+    if verdict in ("failed", "error", "blocked"):
         messages = [c.get("message", "") for c in entry["checks"] if c["outcome"] == verdict]
         parts.append("; ".join(m for m in messages if m)[:300])
     elif verdict == "waived":

@@ -17,7 +17,7 @@ from harness.spec import Catalogue
 MATRIX_SCHEMA_VERSION = 2
 PROPERTY = "harness"  # key of the user property that carries requirement ids and evidence
 # a check's outcome over its phases: the worst one wins
-_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
+_RANK = {"passed": 0, "skipped": 1, "blocked": 2, "failed": 3, "error": 4}
 
 
 @dataclass
@@ -30,6 +30,7 @@ class CheckResult:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     applied: dict[str, Any] = field(default_factory=dict)
     scaled: dict[str, Any] | None = None  # a load run the quick profile shortened
+    blocked_by: str | None = None  # the requirement whose failure keeps this check from judging
 
     def merge(self, phase: str, outcome: str, message: str | None, duration: float) -> None:
         if phase != "call" and outcome == "failed":
@@ -52,6 +53,8 @@ class CheckResult:
             data["applied"] = self.applied
         if self.scaled is not None:
             data["scaled"] = self.scaled
+        if self.blocked_by is not None:
+            data["blocked_by"] = self.blocked_by
         return data
 
 
@@ -103,6 +106,8 @@ class MatrixBuilder:
         check.applied.update(props.get("applied") or {})
         if props.get("scaled"):
             check.scaled = props["scaled"]
+        if props.get("blocked_by"):
+            check.blocked_by = props["blocked_by"]
         if props.get("target"):
             self.targets[json.dumps(props["target"], sort_keys=True)] = props["target"]
 
@@ -164,6 +169,8 @@ class MatrixBuilder:
         }
         if scaled:
             entry["scaled"] = scaled[0]
+        if verdict == "blocked":
+            entry["blocked_by"] = sorted({c.blocked_by for c in checks if c.blocked_by})
         if waiver is not None:
             # what the checks said, had the requirement not been waived
             said = requirement_verdict(outcomes, applicable=True, waived=False, scaled=bool(scaled))

@@ -50,7 +50,9 @@ def cause_of(reason: str) -> tuple[str, str]:
         if reason.startswith(prefix):
             return cause, remedy
     head = reason.split(";", maxsplit=1)[0].split(":", maxsplit=1)[0].strip()
-    return head[:80], "see the reason in matrix.md"
+    # a probe path the target does not have: the reason ends with the parameter to set
+    _, setting, fix = reason.rpartition("set --param ")
+    return head[:80], (setting + fix) if setting else "see the reason in matrix.md"
 
 
 def not_proven(entries: list[Mapping[str, Any]]) -> dict[tuple[str, str], list[str]]:
@@ -73,6 +75,15 @@ def not_proven(entries: list[Mapping[str, Any]]) -> dict[tuple[str, str], list[s
     return groups
 
 
+def blocked_by_cause(entries: list[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Blocked requirements under the root cause that blocks them, in catalogue order."""
+    causes: dict[str, list[str]] = {}
+    for entry in entries:
+        for cause in entry.get("blocked_by", ()) if entry["verdict"] == "blocked" else ():
+            causes.setdefault(cause, []).append(entry["id"])
+    return causes
+
+
 def render_summary(matrix: Mapping[str, Any], report_dir: Path) -> str:
     s = matrix["summary"]
     entries = matrix["requirements"]
@@ -82,6 +93,7 @@ def render_summary(matrix: Mapping[str, Any], report_dir: Path) -> str:
         f"  {counts_line(s)}",
     ]
     broken = [e for e in entries if e["verdict"] in ("failed", "error")]
+    blocked = blocked_by_cause(entries)
     for verdict in ("failed", "error"):
         of_kind = [e for e in broken if e["verdict"] == verdict]
         if of_kind:
@@ -90,6 +102,10 @@ def render_summary(matrix: Mapping[str, Any], report_dir: Path) -> str:
             reasons = [c.get("message", "") for c in entry["checks"] if c["outcome"] == verdict]
             lines.append(f"  {entry['id']}: {entry['title']}")
             lines += [f"      {reason}" for reason in reasons if reason][:3]
+            if entry["id"] in blocked:
+                lines.append(f"      blocks until fixed: {', '.join(blocked.pop(entry['id']))}")
+    # a root cause that did not fail itself (deselected, skipped): its dependants still show
+    lines += [f"blocked by {cause}: {', '.join(ids)}" for cause, ids in blocked.items()]
     waived = [e for e in entries if e["verdict"] == "waived"]
     if waived:
         lines.append("waived:")

@@ -3,10 +3,11 @@
 A requirement is ``failed`` when any check failed, ``error`` when none failed but one could not
 judge, ``passed`` only when every check ran and passed at full scale, ``scaled`` when every
 check passed but a load scenario ran shortened, ``partial`` when some passed and others
-skipped, ``skipped`` when every check skipped; ``uncovered`` has no check, ``not_applicable``
-does not apply to the profile and ``waived`` carries a waiver; ``deselected`` was left out by
-the run's ``--requirement`` selection. The gate says PASS only when every applicable, selected
-requirement passed or is waived.
+skipped, ``skipped`` when every check skipped, ``blocked`` when none failed but a check could
+not judge because another requirement (its root cause, ``blocked_by``) fails; ``uncovered``
+has no check, ``not_applicable`` does not apply to the profile and ``waived`` carries a
+waiver; ``deselected`` was left out by the run's ``--requirement`` selection. The gate says
+PASS only when every applicable, selected requirement passed or is waived.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-OUTCOMES = ("passed", "failed", "error", "skipped")
+OUTCOMES = ("passed", "failed", "error", "skipped", "blocked")
 VERDICTS = (
     "passed",
     "scaled",
     "partial",
     "failed",
     "error",
+    "blocked",
     "skipped",
     "not_applicable",
     "uncovered",
@@ -28,7 +30,7 @@ VERDICTS = (
     "deselected",
 )
 # applicable, not failed, yet not proven: the gate says INCOMPLETE
-NOT_PROVEN = frozenset({"scaled", "partial", "skipped", "uncovered"})
+NOT_PROVEN = frozenset({"scaled", "partial", "skipped", "uncovered", "blocked"})
 HEADLINES = ("PASS", "FAIL", "INCOMPLETE")
 # how a verdict reads to a person (Markdown, terminal)
 LABELS = {
@@ -37,6 +39,7 @@ LABELS = {
     "partial": "partial",
     "failed": "FAILED",
     "error": "ERROR",
+    "blocked": "blocked",
     "skipped": "skipped",
     "not_applicable": "not applicable",
     "uncovered": "uncovered",
@@ -51,10 +54,9 @@ def fold(outcomes: Iterable[str], scaled: bool = False) -> str:
     seen = set(outcomes)
     if not seen:
         return "uncovered"
-    if "failed" in seen:
-        return "failed"
-    if "error" in seen:
-        return "error"
+    for worst in ("failed", "error", "blocked"):
+        if worst in seen:
+            return worst
     if seen == {"passed"}:
         return "scaled" if scaled else "passed"
     if "passed" in seen:

@@ -34,6 +34,14 @@ class _NeverResets(RateLimitMiddleware):
         return name, RateLimitItemPerSecond(item.amount, item.get_expiry() * 1000)
 
 
+class _PerRoute(RateLimitMiddleware):
+    """One default budget per path, as route-decorator limiters keep them."""
+
+    def budget(self, path: str) -> tuple[str, RateLimitItemPerSecond]:
+        name, item = super().budget(path)
+        return (path if name == "default" else name), item
+
+
 class _GlobalBudget(RateLimitMiddleware):
     def client_key(self, scope: Scope) -> str:
         return "everyone"
@@ -92,6 +100,12 @@ _MUTANTS: list[tuple[str, tuple[str, ...], str, type[RateLimitMiddleware]]] = [
         ("SEC-RL-WINDOW-RESET",),
         "the window lasts 1000 times the period",
         _NeverResets,
+    ),
+    (
+        "ratelimit-per-route",
+        ("SEC-RL-DEFAULT-LIMIT",),
+        "counts the default budget per route, not per client",
+        _PerRoute,
     ),
     ("ratelimit-global-budget", ("SEC-RL-PER-IP",), "one budget for all clients", _GlobalBudget),
     (
