@@ -45,6 +45,7 @@ def test_malformed_harness_toml_names_file_and_problem(tmp_path: Path) -> None:
     [
         (["--param", "nope=1"], "unknown parameter 'nope'"),
         (["--param", "health_max_clock_skew_s=soon"], "not a valid float"),
+        (["--param", "api_probe_path=items"], "--param api_probe_path=/api/v1/formulas"),
         (["--mutant", "no-such-mutant"], "unknown mutant 'no-such-mutant'"),
         (["--target-url", "localhost:8000"], "is not an absolute http(s) URL"),
         (["--stack", "mainframe"], "Invalid value for '--stack'"),
