@@ -17,6 +17,7 @@ from harness.spec import Catalogue, CatalogueError, load_catalogue
 if TYPE_CHECKING:  # the heavy machinery is imported lazily, by the fixtures that use it
     import httpx
 
+    from harness.probes.discovery import Discovery
     from harness.report.evidence import AppliedParams, Evidence
     from harness.targets.base import Target
 
@@ -25,6 +26,7 @@ CATALOGUE_KEY = pytest.StashKey[Catalogue]()
 REQUIREMENTS_KEY = pytest.StashKey[tuple[str, ...]]()
 EVIDENCE_KEY = pytest.StashKey["Evidence"]()
 TARGET_INFO_KEY = pytest.StashKey[dict[str, Any]]()
+DISCOVERY_KEY = pytest.StashKey[dict[str, Any]]()
 STACK_SESSION_KEY = pytest.StashKey[Any]()
 WORKER_STACK = "harness_stack"  # key of the controller's stack description in workerinput
 
@@ -173,6 +175,9 @@ def pytest_runtest_makereport(
         info = item.config.stash.get(TARGET_INFO_KEY, None)
         if info is not None:
             props["target"] = info
+        found = item.config.stash.get(DISCOVERY_KEY, None)
+        if found is not None:
+            props["discovery"] = found
         # xdist ships user properties to the controller: keep them plain JSON values
         report.user_properties.append(("harness", json.loads(json.dumps(props, default=str))))
     return report
@@ -251,6 +256,12 @@ class _MatrixRecorder:
         terminalreporter.write_line(
             f"{counts_line(matrix['summary'])} requirements; written to {paths[0]}"
         )
+        if matrix.get("discovery"):
+            from harness.probes.discovery import lines
+
+            terminalreporter.write_line("discovered on the target:")
+            for line in lines(matrix["discovery"]):
+                terminalreporter.write_line(f"  {line}")
 
 
 # --- fixtures -------------------------------------------------------------------------------
@@ -302,6 +313,23 @@ def target(pytestconfig: pytest.Config, harness_config: HarnessConfig) -> Iterat
     with open_target(harness_config, stack=stack) as opened:
         pytestconfig.stash[TARGET_INFO_KEY] = opened.describe()
         yield opened
+
+
+@pytest.fixture(scope="session")
+def discovery(
+    pytestconfig: pytest.Config, target: Target, session_params: dict[str, Any]
+) -> Discovery:
+    """What the target offers (which probe paths exist, pages, cookies, HTTPS), asked once;
+    checks skip on a path the target does not have instead of judging its 404."""
+    from harness.probes.discovery import PATH_PARAMS, discover
+    from harness.probes.http import client_for
+    from harness.probes.response_kinds import local_address
+
+    paths = {name: session_params[name] for name in PATH_PARAMS if session_params.get(name)}
+    with client_for(target.url, local_address=local_address(target.url, "127.0.4.30")) as client:
+        found = discover(client, paths)
+    pytestconfig.stash[DISCOVERY_KEY] = found.to_json()
+    return found
 
 
 @pytest.fixture(autouse=True)
