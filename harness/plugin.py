@@ -48,6 +48,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "nightly: long-running check, run by the nightly job")
     config.addinivalue_line(
         "markers",
+        "needs_path(*params): the path parameters (api_probe_path, ...) the check probes; "
+        "skipped, naming the parameter to set, when the target has no such route",
+    )
+    config.addinivalue_line(
+        "markers",
         "load: runs load scenarios (with --load-profile full they also carry `nightly`)",
     )
     config.addinivalue_line(
@@ -330,6 +335,20 @@ def discovery(
         found = discover(client, paths)
     pytestconfig.stash[DISCOVERY_KEY] = found.to_json()
     return found
+
+
+@pytest.fixture(autouse=True)
+def _harness_needs_path(request: pytest.FixtureRequest) -> None:
+    """A check marked ``needs_path`` never judges a 404: it skips when discovery found none of
+    the route, and says which parameter to set."""
+    params = [p for marker in request.node.iter_markers("needs_path") for p in marker.args]
+    if not params:
+        return
+    found: Discovery = request.getfixturevalue("discovery")
+    for param in dict.fromkeys(params):
+        why = found.missing(param)
+        if why is not None:
+            pytest.skip(why)
 
 
 @pytest.fixture(autouse=True)

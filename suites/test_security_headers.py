@@ -14,6 +14,7 @@ import pytest
 
 from harness.config import HarnessConfig
 from harness.probes import csp, response_kinds
+from harness.probes.discovery import COOKIE_PAGES, Answer, Discovery
 from harness.probes.headers import (
     Finding,
     check_cookie,
@@ -51,18 +52,25 @@ def _client(url: str, surface: str, evidence: Evidence | None = None) -> httpx.C
     return client_for(url, on_response=hook, local_address=address)
 
 
+def _found(answer: Answer | None) -> tuple[str, ...]:
+    return (answer.path,) if answer is not None else ()
+
+
 @pytest.fixture(scope="module")
-def ordinary(target: Target, session_params: dict[str, Any]) -> Observed:
-    """JSON/HTML 200, redirect, 404, 405 and HEAD from every surface, fetched once."""
+def ordinary(target: Target, session_params: dict[str, Any], discovery: Discovery) -> Observed:
+    """JSON/HTML 200, redirect, 404, 405 and HEAD from every surface, fetched once; the page
+    and JSON route discovery found stand in where the configured paths give none."""
     observed: Observed = {}
     observed_missing.clear()
     for surface, url in _surfaces(target).items():
+        found = surface == "backend"  # discovery asked the target URL
         with _client(url, surface) as client:
             kinds = response_kinds.ordinary_kinds(
                 client,
                 session_params["api_probe_path"],
-                _HTML[surface],
+                _HTML[surface] + (_found(discovery.html_page) if found else ()),
                 session_params["health_path"],
+                _found(discovery.json_route) if found else (),
             )
         observed.update({(surface, kind): response for kind, response in kinds.responses.items()})
         observed_missing.update({f"{surface} {kind}": why for kind, why in kinds.missing.items()})
@@ -160,15 +168,22 @@ def test_csp_base_uri_restricted(ordinary: Observed, evidence: Evidence) -> None
 
 @requirement("SEC-HDR-COOKIE-SECURE", "SEC-HDR-COOKIE-FLAGS")
 def test_cookie_flags(
-    ordinary: Observed, harness_config: HarnessConfig, evidence: Evidence
+    ordinary: Observed, discovery: Discovery, harness_config: HarnessConfig, evidence: Evidence
 ) -> None:
     cookies = [
         (surface, kind, value)
         for (surface, kind), response in ordinary.items()
         for value in response.headers.get_list("set-cookie")
     ]
+    # login and admin pages set session and CSRF cookies where no API response does
+    cookies += [
+        ("backend", f"GET {page.path}", value)
+        for page in discovery.cookie_pages
+        for value in page.cookies
+    ]
     if not cookies:
-        pytest.skip("no probed response sets a cookie")
+        pages = ", ".join(COOKIE_PAGES)
+        pytest.skip(f"no probed response sets a cookie (asked the API, {pages})")
     secure = harness_config.profile == "production"
     failures = [
         f"{surface} {kind}: {finding.reason}"

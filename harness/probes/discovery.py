@@ -16,10 +16,11 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from harness.probes import tls
+from harness.probes.payloads import NO_ROUTE_STATUSES
 from harness.probes.response_kinds import is_loopback
 
 # statuses that say "no such resource here", whatever the framework
-ABSENT = frozenset({404, 405, 501})
+ABSENT = NO_ROUTE_STATUSES
 # a login route is often POST only: its GET answering 405 shows the route exists
 ABSENT_FOR_POST_ONLY = frozenset({404, 501})
 PATH_PARAMS = ("health_path", "api_probe_path", "login_path")
