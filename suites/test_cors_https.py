@@ -1,4 +1,5 @@
-"""Security Configuration by profile: CORS, HSTS, the HTTP -> HTTPS redirect and TLS versions.
+"""Security Configuration by profile: CORS, HSTS, the HTTP -> HTTPS redirect, TLS versions and
+the allowed hosts (a forged Host is not served as the real site).
 
 The redirect check compares scheme, host and path, not the port: behind a port mapping
 (Docker, a load balancer) the port a server names is rightly not the one the client used,
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from harness.probes import cors, response_kinds, tls
+from harness.probes import cors, hosts, response_kinds, tls
 from harness.probes.discovery import Discovery
 from harness.probes.headers import Finding, check_hsts, values_of
 from harness.probes.http import client_for
@@ -240,3 +241,36 @@ def test_tls_version(
             if old.version is not None:
                 failures.append(f"{url} accepted {old.version}")
     assert not failures, f"TLS below {minimum}: " + "; ".join(failures)
+
+
+def _served_path(discovery: Discovery, params: dict[str, Any]) -> str:
+    """A route that serves the real site: the API, else a page or JSON route discovery found."""
+    candidates = [params["api_probe_path"]] if discovery.exists("api_probe_path") else []
+    candidates += [a.path for a in (discovery.html_page, discovery.json_route) if a is not None]
+    if discovery.exists("health_path"):
+        candidates.append(params["health_path"])
+    if not candidates:
+        pytest.skip(
+            "no route of the target answered: nothing to compare a forged Host with; "
+            "set --param api_probe_path=/your/route"
+        )
+    return str(candidates[0])
+
+
+@requirement("CFG-ALLOWED-HOSTS")
+def test_forged_host_is_not_served(
+    target: Target, discovery: Discovery, params: dict[str, Any], evidence: Evidence
+) -> None:
+    path = _served_path(discovery, params)
+    forged_host = hosts.forged_host(params["allowed_hosts"])
+    with _client(target.url, evidence) as client:
+        real = client.get(path)
+        forged = client.get(path, headers={"Host": forged_host})
+    evidence.note("answers", {"real": real.status_code, f"Host: {forged_host}": forged.status_code})
+    if not 200 <= real.status_code < 300:
+        pytest.skip(f"GET {path} answered {real.status_code}: no real content to compare with")
+    served = hosts.served_as_real(real, forged)
+    assert served is None, (
+        f"GET {path} with Host: {forged_host} {served}: the deployment serves any Host "
+        "(set allowed_hosts / trusted-host validation)"
+    )
