@@ -329,10 +329,12 @@ def discovery(
     from harness.probes.discovery import PATH_PARAMS, discover
     from harness.probes.http import client_for
     from harness.probes.response_kinds import local_address
+    from harness.targets.base import Capability
 
     paths = {name: session_params[name] for name in PATH_PARAMS if session_params.get(name)}
+    surfaces = (target.service_url("frontend"),) if target.has(Capability.FRONTEND) else ()
     with client_for(target.url, local_address=local_address(target.url, "127.0.4.30")) as client:
-        found = discover(client, paths)
+        found = discover(client, paths, surfaces=surfaces)
     pytestconfig.stash[DISCOVERY_KEY] = found.to_json()
     return found
 

@@ -94,7 +94,7 @@ def test_the_record_and_its_lines() -> None:
     shown = lines(record)
     assert "api_probe_path /api/v1/formulas: 404 (MISSING)" in shown
     assert "pages setting cookies: /login (session)" in shown
-    assert "plain HTTP redirects to HTTPS: yes" in shown
+    assert "the plain-HTTP target URL redirects to HTTPS: yes" in shown
     assert any(line.startswith("HTTPS: not offered") for line in shown)
 
 
@@ -126,3 +126,11 @@ def test_a_request_that_gets_no_answer_is_status_zero() -> None:
         found = discover(c, {"health_path": "/health"}, handshake=_refused)
     assert found.paths["health_path"] == Answer("/health", 0)
     assert found.exists("health_path")  # no answer is not a 404: the checks say what happened
+
+
+def test_a_frontend_on_https_is_https_offered() -> None:
+    with _client({}) as client:
+        found = discover(client, PATHS, handshake=_refused, surfaces=("https://127.0.0.1:8443",))
+    assert found.https is True
+    assert found.https_note == "TLS at https://127.0.0.1:8443"
+    assert not found.serves_plain_http_only

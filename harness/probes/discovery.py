@@ -123,10 +123,9 @@ def lines(found: Mapping[str, Any]) -> list[str]:
     https = {True: "offered", False: "not offered", None: "cannot be seen from here"}
     note = f" ({found['https_note']})" if found.get("https_note") else ""
     out.append(f"HTTPS: {https[found.get('https')]}{note}")
-    if found.get("plain_http_redirects") is not None:
-        out.append(
-            f"plain HTTP redirects to HTTPS: {'yes' if found['plain_http_redirects'] else 'no'}"
-        )
+    redirects = found.get("plain_http_redirects")
+    if redirects is not None:
+        out.append(f"the plain-HTTP target URL redirects to HTTPS: {'yes' if redirects else 'no'}")
     return out
 
 
@@ -149,9 +148,11 @@ def discover(
     paths: Mapping[str, str],
     *,
     handshake: Handshake | None = None,
+    surfaces: tuple[str, ...] = (),
 ) -> Discovery:
     """Ask the target for each path of ``paths`` (parameter -> path), a page, a JSON route and
-    the common cookie-setting pages: about a dozen GETs."""
+    the common cookie-setting pages: about a dozen GETs. ``surfaces`` are further base URLs of
+    the same deployment the target knows of (its frontend): one on HTTPS is HTTPS offered."""
     base = str(client.base_url).rstrip("/")
     found = Discovery(base_url=base)
     seen: dict[str, Answer] = {}
@@ -175,7 +176,11 @@ def discover(
     pages = dict.fromkeys((*COOKIE_PAGES, paths.get("login_path", "/login")))
     found.cookie_pages = [a for a in map(get, pages) if a.cookies and a.exists()]
     found.plain_redirect = _redirects_to_https(root) if base.startswith("http://") else None
-    found.https, found.https_note = https_offer(base, handshake or _quick_handshake)
+    secure = [url for url in surfaces if url.startswith("https://")]
+    if secure:
+        found.https, found.https_note = True, f"TLS at {secure[0]}"
+    else:
+        found.https, found.https_note = https_offer(base, handshake or _quick_handshake)
     return found
 
 
