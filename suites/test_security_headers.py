@@ -208,27 +208,48 @@ def _wants_hsts(response: httpx.Response, harness_config: HarnessConfig) -> bool
     return response.url.scheme == "https" and harness_config.profile == "production"
 
 
+def _server_error(
+    client: httpx.Client,
+    surface: str,
+    path: str | None,
+    observed: Observed,
+    missing: dict[str, str],
+) -> None:
+    if not path:
+        missing[f"{surface} 500"] = "error_probe_path is not set: no 500 can be provoked"
+        return
+    response = client.get(path)
+    if response.status_code >= 500:
+        observed[(surface, str(response.status_code))] = response
+    else:  # kept under its own status elsewhere; this is no 500
+        missing[f"{surface} 500"] = f"GET {path} (error_probe_path) answered {response.status_code}"
+
+
 @requirement("SEC-HDR-EVERY-RESPONSE")
 def test_headers_on_every_kind_of_response(
     target: Target,
     ordinary: Observed,
+    *,
+    discovery: Discovery,
     params: dict[str, Any],
     harness_config: HarnessConfig,
     evidence: Evidence,
 ) -> None:
     observed = dict(ordinary)
     missing: dict[str, str] = dict(observed_missing)
+    # the 413 and 429 are answers of the API route: a target without it cannot give them
+    no_api = discovery.missing("api_probe_path")
     for surface, url in _surfaces(target).items():
         with _client(url, surface, evidence) as client:
-            too_big = response_kinds.oversize(
-                client, params["api_probe_path"], params["max_body_bytes"]
-            )
-            observed[(surface, f"oversize-{too_big.status_code}")] = too_big
-            if params["error_probe_path"]:
-                observed[(surface, "500")] = client.get(params["error_probe_path"])
+            if no_api is None:
+                too_big = response_kinds.oversize(
+                    client, params["api_probe_path"], params["max_body_bytes"]
+                )
+                observed[(surface, f"oversize-{too_big.status_code}")] = too_big
             else:
-                missing[f"{surface} 500"] = "error_probe_path is not set: no 500 can be provoked"
-    limited = response_kinds.rate_limited(
+                missing[f"{surface} oversize"] = no_api
+            _server_error(client, surface, params["error_probe_path"], observed, missing)
+    limited = no_api or response_kinds.rate_limited(
         target.url, params["api_probe_path"], params["rate_limit_calls"],
         ("127.0.4.10", "127.0.4.11"), evidence.exchange,
     )  # fmt: skip
