@@ -211,3 +211,24 @@ def test_a_server_error_is_a_failed_assertion_not_an_error(
     assert exception_named(message) is None, message
     assert "answered 500" in message
     assert not UNEXPECTED.search(message), message
+
+
+def test_a_login_page_cookie_without_secure_fails_the_cookie_checks(
+    foreign_url: str, tmp_path: Path
+) -> None:
+    selection = ("--requirement=SEC-HDR-COOKIE-SECURE", "--requirement=SEC-HDR-COOKIE-FLAGS")
+    code, output, matrix = _gate(foreign_url, tmp_path, *selection)
+    assert code == 1, f"exit {code}:\n{output[-3000:]}"
+    for rid in ("SEC-HDR-COOKIE-SECURE", "SEC-HDR-COOKIE-FLAGS"):
+        assert _verdict(matrix, rid) == "failed"
+    message = _message(_only_check(matrix, "SEC-HDR-COOKIE-SECURE"))
+    assert "backend GET /admin/login/: cookie 'csrftoken': no Secure, no HttpOnly" in message
+    assert matrix["discovery"]["cookie_pages"] == [
+        {
+            "path": "/admin/login/",
+            "status": 200,
+            "media_type": "text/html",
+            "cookies": ["csrftoken"],
+        }
+    ]
+    assert "pages setting cookies: /admin/login/ (csrftoken)" in output
