@@ -8,7 +8,14 @@ import httpx
 import pytest
 
 from harness.probes import tls
-from harness.probes.discovery import Answer, Discovery, discover, https_offer, lines
+from harness.probes.discovery import (
+    Answer,
+    Discovery,
+    Handshake,
+    discover,
+    https_offer,
+    lines,
+)
 
 PATHS = {"health_path": "/health", "api_probe_path": "/api/v1/formulas", "login_path": "/login"}
 HTML = {"content-type": "text/html; charset=utf-8"}
@@ -113,8 +120,8 @@ def _timeout(url: str) -> tls.Handshake:
         ("http://shop.example", lambda url: tls.Handshake("TLSv1.3"), True),
     ],
 )
-def test_https_offer(base: str, handshake: object, expected: bool | None) -> None:
-    offered, note = https_offer(base, handshake)  # type: ignore[arg-type]
+def test_https_offer(base: str, handshake: Handshake, expected: bool | None) -> None:
+    offered, note = https_offer(base, handshake)
     assert offered is expected, note
 
 

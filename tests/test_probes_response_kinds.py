@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 
 from harness.probes.response_kinds import ordinary_kinds
@@ -10,8 +12,8 @@ HTML = {"content-type": "text/html"}
 JSON = {"content-type": "application/json"}
 
 
-def _client(handle: object) -> httpx.Client:
-    return httpx.Client(base_url="http://t", transport=httpx.MockTransport(handle))  # type: ignore[arg-type]
+def _client(handle: Callable[[httpx.Request], httpx.Response]) -> httpx.Client:
+    return httpx.Client(base_url="http://t", transport=httpx.MockTransport(handle))
 
 
 def _django_like(request: httpx.Request) -> httpx.Response:
