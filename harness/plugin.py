@@ -17,6 +17,7 @@ from harness.spec import Catalogue, CatalogueError, load_catalogue
 if TYPE_CHECKING:  # the heavy machinery is imported lazily, by the fixtures that use it
     import httpx
 
+    from harness.probes.discovery import Discovery
     from harness.report.evidence import AppliedParams, Evidence
     from harness.targets.base import Target
 
@@ -25,6 +26,7 @@ CATALOGUE_KEY = pytest.StashKey[Catalogue]()
 REQUIREMENTS_KEY = pytest.StashKey[tuple[str, ...]]()
 EVIDENCE_KEY = pytest.StashKey["Evidence"]()
 TARGET_INFO_KEY = pytest.StashKey[dict[str, Any]]()
+DISCOVERY_KEY = pytest.StashKey[dict[str, Any]]()
 STACK_SESSION_KEY = pytest.StashKey[Any]()
 WORKER_STACK = "harness_stack"  # key of the controller's stack description in workerinput
 
@@ -44,6 +46,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "this check verifies",
     )
     config.addinivalue_line("markers", "nightly: long-running check, run by the nightly job")
+    config.addinivalue_line(
+        "markers",
+        "needs_path(*params): the path parameters (api_probe_path, ...) the check probes; "
+        "skipped, naming the parameter to set, when the target has no such route",
+    )
     config.addinivalue_line(
         "markers",
         "load: runs load scenarios (with --load-profile full they also carry `nightly`)",
@@ -175,6 +182,9 @@ def pytest_runtest_makereport(
         info = item.config.stash.get(TARGET_INFO_KEY, None)
         if info is not None:
             props["target"] = info
+        found = item.config.stash.get(DISCOVERY_KEY, None)
+        if found is not None:
+            props["discovery"] = found
         # xdist ships user properties to the controller: keep them plain JSON values
         report.user_properties.append(("harness", json.loads(json.dumps(props, default=str))))
     return report
@@ -253,6 +263,12 @@ class _MatrixRecorder:
         terminalreporter.write_line(
             f"{counts_line(matrix['summary'])} requirements; written to {paths[0]}"
         )
+        if matrix.get("discovery"):
+            from harness.probes.discovery import lines
+
+            terminalreporter.write_line("discovered on the target:")
+            for line in lines(matrix["discovery"]):
+                terminalreporter.write_line(f"  {line}")
 
 
 # --- fixtures -------------------------------------------------------------------------------
@@ -304,6 +320,39 @@ def target(pytestconfig: pytest.Config, harness_config: HarnessConfig) -> Iterat
     with open_target(harness_config, stack=stack) as opened:
         pytestconfig.stash[TARGET_INFO_KEY] = opened.describe()
         yield opened
+
+
+@pytest.fixture(scope="session")
+def discovery(
+    pytestconfig: pytest.Config, target: Target, session_params: dict[str, Any]
+) -> Discovery:
+    """What the target offers (which probe paths exist, pages, cookies, HTTPS), asked once;
+    checks skip on a path the target does not have instead of judging its 404."""
+    from harness.probes.discovery import PATH_PARAMS, discover
+    from harness.probes.http import client_for
+    from harness.probes.response_kinds import local_address
+    from harness.targets.base import Capability
+
+    paths = {name: session_params[name] for name in PATH_PARAMS if session_params.get(name)}
+    surfaces = (target.service_url("frontend"),) if target.has(Capability.FRONTEND) else ()
+    with client_for(target.url, local_address=local_address(target.url, "127.0.4.30")) as client:
+        found = discover(client, paths, surfaces=surfaces)
+    pytestconfig.stash[DISCOVERY_KEY] = found.to_json()
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _harness_needs_path(request: pytest.FixtureRequest) -> None:
+    """A check marked ``needs_path`` never judges a 404: it skips when discovery found none of
+    the route, and says which parameter to set."""
+    params = [p for marker in request.node.iter_markers("needs_path") for p in marker.args]
+    if not params:
+        return
+    found: Discovery = request.getfixturevalue("discovery")
+    for param in dict.fromkeys(params):
+        why = found.missing(param)
+        if why is not None:
+            pytest.skip(why)
 
 
 @pytest.fixture(autouse=True)

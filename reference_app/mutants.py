@@ -32,6 +32,7 @@ _MUTANT_MODULES = (
     "reference_app.core.middleware.headers_mutants",
     "reference_app.core.middleware.ratelimit_mutants",
     "reference_app.core.middleware.ipfilter_mutants",
+    "reference_app.core.middleware.hosts_mutants",
     "reference_app.core.middleware.audit_mutants",
     "reference_app.core.middleware.validation_mutants",
     "reference_app.api.load_mutants",

@@ -32,6 +32,7 @@ from harness.targets import Capability, Target
 from harness.targets.base import AuditLog
 
 requirement = pytest.mark.requirement
+needs_path = pytest.mark.needs_path
 pytestmark = pytest.mark.usefixtures("audit_log")
 
 
@@ -93,6 +94,7 @@ def _account(target: Target) -> tuple[str, str, bool]:
 
 
 @requirement("SEC-AUD-EVERY-REQUEST")
+@needs_path("api_probe_path")
 def test_every_request_has_exactly_one_record(
     prober: Prober, params: dict[str, Any], evidence: Evidence
 ) -> None:
@@ -111,6 +113,7 @@ def test_every_request_has_exactly_one_record(
 
 
 @requirement("SEC-AUD-FIELDS")
+@needs_path("api_probe_path")
 def test_record_fields_describe_the_request(
     target: Target, prober: Prober, params: dict[str, Any], evidence: Evidence
 ) -> None:
@@ -143,6 +146,7 @@ def test_record_fields_describe_the_request(
 
 
 @requirement("SEC-AUD-REQUEST-ID")
+@needs_path("api_probe_path")
 def test_response_request_id_matches_the_record(
     prober: Prober, params: dict[str, Any], evidence: Evidence
 ) -> None:
@@ -162,6 +166,7 @@ def test_response_request_id_matches_the_record(
 
 
 @requirement("SEC-AUD-REJECTED")
+@needs_path("api_probe_path")
 def test_refused_requests_are_audited(
     target: Target, params: dict[str, Any], evidence: Evidence
 ) -> None:
@@ -185,6 +190,7 @@ def test_refused_requests_are_audited(
 
 
 @requirement("SEC-AUD-SENSITIVE")
+@needs_path("api_probe_path")
 def test_sensitive_paths_are_flagged(
     prober: Prober, params: dict[str, Any], evidence: Evidence
 ) -> None:
@@ -205,6 +211,7 @@ def test_sensitive_paths_are_flagged(
 
 
 @requirement("SEC-AUD-FAILED-LOGIN")
+@needs_path("login_path")
 def test_failed_login_is_recorded(
     target: Target, prober: Prober, params: dict[str, Any], evidence: Evidence
 ) -> None:
@@ -225,6 +232,7 @@ def test_failed_login_is_recorded(
 
 
 @requirement("SEC-AUD-NO-SECRETS")
+@needs_path("login_path", "api_probe_path")
 def test_no_record_holds_a_secret(
     target: Target, prober: Prober, params: dict[str, Any], evidence: Evidence
 ) -> None:

@@ -1,4 +1,5 @@
-"""Security Configuration by profile: CORS, HSTS, the HTTP -> HTTPS redirect and TLS versions.
+"""Security Configuration by profile: CORS, HSTS, the HTTP -> HTTPS redirect, TLS versions and
+the allowed hosts (a forged Host is not served as the real site).
 
 The redirect check compares scheme, host and path, not the port: behind a port mapping
 (Docker, a load balancer) the port a server names is rightly not the one the client used,
@@ -8,19 +9,21 @@ so the port is recorded in the evidence only.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from harness.probes import cors, response_kinds, tls
+from harness.probes import cors, hosts, response_kinds, tls
+from harness.probes.discovery import Discovery
 from harness.probes.headers import Finding, check_hsts, values_of
 from harness.probes.http import client_for
 from harness.report.evidence import Evidence
 from harness.targets import Capability, Target
 
 requirement = pytest.mark.requirement
+needs_path = pytest.mark.needs_path
 _ADDRESS = "127.0.4.20"
 
 
@@ -65,6 +68,7 @@ def _items(response: httpx.Response) -> list[tuple[str, str]]:
 
 
 @requirement("CFG-CORS-STRICT")
+@needs_path("api_probe_path")
 def test_foreign_origin_never_granted(
     target: Target, params: dict[str, Any], evidence: Evidence
 ) -> None:
@@ -80,6 +84,7 @@ def test_foreign_origin_never_granted(
 
 
 @requirement("CFG-CORS-ALLOWED")
+@needs_path("api_probe_path")
 def test_allowed_origin_echoed_exactly(
     target: Target, params: dict[str, Any], evidence: Evidence
 ) -> None:
@@ -96,6 +101,7 @@ def test_allowed_origin_echoed_exactly(
 
 
 @requirement("CFG-CORS-PREFLIGHT")
+@needs_path("api_probe_path")
 def test_preflight(target: Target, params: dict[str, Any], evidence: Evidence) -> None:
     path, foreign = params["api_probe_path"], params["foreign_origin"]
     origin = params["allowed_cors_origins"][0]
@@ -115,6 +121,7 @@ def test_preflight(target: Target, params: dict[str, Any], evidence: Evidence) -
 
 
 @requirement("CFG-CORS-RELAXED")
+@needs_path("api_probe_path")
 def test_development_origins_allowed(
     target: Target, params: dict[str, Any], evidence: Evidence
 ) -> None:
@@ -129,17 +136,31 @@ def test_development_origins_allowed(
     _judge(findings, evidence)
 
 
-def _https(target: Target) -> list[str]:
+PLAIN_ONLY = "production target answers on plain HTTP and offers no HTTPS"
+
+
+def _no_https(discovery: Discovery, what: str) -> NoReturn:
+    """A plain-HTTP target with no TLS anywhere on its host fails the HTTPS claims; where
+    HTTPS may sit in front of it out of sight (a proxy elsewhere) nothing can be proven."""
+    __tracebackhide__ = True
+    if discovery.serves_plain_http_only:
+        pytest.fail(f"{PLAIN_ONLY} ({discovery.https_note})")
+    pytest.skip(what)
+
+
+def _https(target: Target, discovery: Discovery) -> list[str]:
     urls = [url for url in _surfaces(target) if url.startswith("https://")]
     if not urls:
-        pytest.skip("the target has no HTTPS endpoint")
+        _no_https(discovery, f"the target has no HTTPS endpoint; {discovery.https_note}")
     return urls
 
 
 @requirement("SEC-HDR-HSTS")
-def test_hsts_over_https(target: Target, params: dict[str, Any], evidence: Evidence) -> None:
+def test_hsts_over_https(
+    target: Target, discovery: Discovery, params: dict[str, Any], evidence: Evidence
+) -> None:
     findings = []
-    for url in _https(target):
+    for url in _https(target, discovery):
         with _client(url, evidence) as client:
             for path in ("/", params["health_path"]):
                 response = client.get(path)
@@ -168,7 +189,7 @@ def test_no_hsts_over_http(target: Target, params: dict[str, Any], evidence: Evi
     assert not failures, "HSTS over plain HTTP (RFC 6797 7.2 forbids it): " + "; ".join(failures)
 
 
-def _plain_entry(target: Target) -> str:
+def _plain_entry(target: Target, discovery: Discovery) -> str:
     try:
         return str(target.service_url("frontend-http"))
     except KeyError:
@@ -176,14 +197,14 @@ def _plain_entry(target: Target) -> str:
     parts = urlsplit(target.url)
     if parts.scheme == "https":
         return f"http://{parts.hostname}"
-    pytest.skip("the target has no plain-HTTP entry that fronts an HTTPS endpoint")
+    _no_https(discovery, "the target has no plain-HTTP entry that fronts an HTTPS endpoint")
 
 
 @requirement("CFG-HTTPS-REDIRECT")
 def test_http_redirects_to_https(
-    target: Target, params: dict[str, Any], evidence: Evidence
+    target: Target, discovery: Discovery, params: dict[str, Any], evidence: Evidence
 ) -> None:
-    entry = _plain_entry(target)
+    entry = _plain_entry(target, discovery)
     path = params["api_probe_path"] + "?probe=1"
     try:
         with _client(entry, evidence) as client:
@@ -203,11 +224,13 @@ def test_http_redirects_to_https(
 
 
 @requirement("CFG-HTTPS-TLS")
-def test_tls_version(target: Target, params: dict[str, Any], evidence: Evidence) -> None:
+def test_tls_version(
+    target: Target, discovery: Discovery, params: dict[str, Any], evidence: Evidence
+) -> None:
     minimum = params["min_tls_version"]
     older = [v for v in tls.ORDER if tls.ORDER.index(v) < tls.ORDER.index(minimum)]
     failures = []
-    for url in _https(target):
+    for url in _https(target, discovery):
         modern = tls.handshake(url)
         evidence.note(f"{url} negotiated", modern.version or modern.error)
         if not tls.at_least(modern.version, minimum):
@@ -218,3 +241,36 @@ def test_tls_version(target: Target, params: dict[str, Any], evidence: Evidence)
             if old.version is not None:
                 failures.append(f"{url} accepted {old.version}")
     assert not failures, f"TLS below {minimum}: " + "; ".join(failures)
+
+
+def _served_path(discovery: Discovery, params: dict[str, Any]) -> str:
+    """A route that serves the real site: the API, else a page or JSON route discovery found."""
+    candidates = [params["api_probe_path"]] if discovery.exists("api_probe_path") else []
+    candidates += [a.path for a in (discovery.html_page, discovery.json_route) if a is not None]
+    if discovery.exists("health_path"):
+        candidates.append(params["health_path"])
+    if not candidates:
+        pytest.skip(
+            "no route of the target answered: nothing to compare a forged Host with; "
+            "set --param api_probe_path=/your/route"
+        )
+    return str(candidates[0])
+
+
+@requirement("CFG-ALLOWED-HOSTS")
+def test_forged_host_is_not_served(
+    target: Target, discovery: Discovery, params: dict[str, Any], evidence: Evidence
+) -> None:
+    path = _served_path(discovery, params)
+    forged_host = hosts.forged_host(params["allowed_hosts"])
+    with _client(target.url, evidence) as client:
+        real = client.get(path)
+        forged = client.get(path, headers={"Host": forged_host})
+    evidence.note("answers", {"real": real.status_code, f"Host: {forged_host}": forged.status_code})
+    if not 200 <= real.status_code < 300:
+        pytest.skip(f"GET {path} answered {real.status_code}: no real content to compare with")
+    served = hosts.served_as_real(real, forged)
+    assert served is None, (
+        f"GET {path} with Host: {forged_host} {served}: the deployment serves any Host "
+        "(set allowed_hosts / trusted-host validation)"
+    )

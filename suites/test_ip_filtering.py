@@ -22,6 +22,7 @@ from harness.report.evidence import Evidence
 from harness.targets import Capability, Target
 
 requirement = pytest.mark.requirement
+needs_path = pytest.mark.needs_path
 # outside the 127.0.0.10-250 that other checks' clients use (harness.probes.http)
 ALLOWED = "127.0.0.251"
 OTHER = "127.0.0.252"
@@ -58,6 +59,7 @@ def _denied_address(ip: dict[str, Any]) -> str:
 
 
 @requirement("SEC-IP-DENYLIST")
+@needs_path("api_probe_path")
 def test_denylisted_address_gets_403(
     target: Target, ip: dict[str, Any], send: Any, evidence: Evidence
 ) -> None:
@@ -70,6 +72,7 @@ def test_denylisted_address_gets_403(
 
 
 @requirement("SEC-IP-XFF-UNTRUSTED")
+@needs_path("api_probe_path")
 def test_spoofed_forwarded_for_does_not_bypass_denylist(
     target: Target, ip: dict[str, Any], send: Any, evidence: Evidence
 ) -> None:
@@ -84,6 +87,7 @@ def test_spoofed_forwarded_for_does_not_bypass_denylist(
 
 
 @requirement("SEC-IP-XFF-TRUSTED")
+@needs_path("api_probe_path")
 def test_denied_client_is_refused_through_the_proxy(
     target: Target, ip: dict[str, Any], send: Any, evidence: Evidence
 ) -> None:
@@ -102,6 +106,7 @@ def test_denied_client_is_refused_through_the_proxy(
 
 
 @requirement("SEC-IP-ALLOWLIST")
+@needs_path("api_probe_path")
 def test_allowlist_mode_serves_only_listed_addresses(
     target: Target, ip: dict[str, Any], send: Any, evidence: Evidence
 ) -> None:
@@ -122,6 +127,7 @@ def test_allowlist_mode_serves_only_listed_addresses(
 
 
 @requirement("SEC-IP-PER-ENVIRONMENT")
+@needs_path("api_probe_path")
 def test_lists_follow_the_environment_settings(
     target: Target, ip: dict[str, Any], send: Any, evidence: Evidence, harness_config: HarnessConfig
 ) -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from harness.config import HarnessConfig
 from harness.probes import csp, response_kinds
+from harness.probes.discovery import COOKIE_PAGES, Answer, Discovery
 from harness.probes.headers import (
     Finding,
     check_cookie,
@@ -51,18 +52,25 @@ def _client(url: str, surface: str, evidence: Evidence | None = None) -> httpx.C
     return client_for(url, on_response=hook, local_address=address)
 
 
+def _found(answer: Answer | None) -> tuple[str, ...]:
+    return (answer.path,) if answer is not None else ()
+
+
 @pytest.fixture(scope="module")
-def ordinary(target: Target, session_params: dict[str, Any]) -> Observed:
-    """JSON/HTML 200, redirect, 404, 405 and HEAD from every surface, fetched once."""
+def ordinary(target: Target, session_params: dict[str, Any], discovery: Discovery) -> Observed:
+    """JSON/HTML 200, redirect, 404, 405 and HEAD from every surface, fetched once; the page
+    and JSON route discovery found stand in where the configured paths give none."""
     observed: Observed = {}
     observed_missing.clear()
     for surface, url in _surfaces(target).items():
+        found = surface == "backend"  # discovery asked the target URL
         with _client(url, surface) as client:
             kinds = response_kinds.ordinary_kinds(
                 client,
                 session_params["api_probe_path"],
-                _HTML[surface],
+                _HTML[surface] + (_found(discovery.html_page) if found else ()),
                 session_params["health_path"],
+                _found(discovery.json_route) if found else (),
             )
         observed.update({(surface, kind): response for kind, response in kinds.responses.items()})
         observed_missing.update({f"{surface} {kind}": why for kind, why in kinds.missing.items()})
@@ -160,15 +168,24 @@ def test_csp_base_uri_restricted(ordinary: Observed, evidence: Evidence) -> None
 
 @requirement("SEC-HDR-COOKIE-SECURE", "SEC-HDR-COOKIE-FLAGS")
 def test_cookie_flags(
-    ordinary: Observed, harness_config: HarnessConfig, evidence: Evidence
+    ordinary: Observed, discovery: Discovery, harness_config: HarnessConfig, evidence: Evidence
 ) -> None:
     cookies = [
         (surface, kind, value)
         for (surface, kind), response in ordinary.items()
         for value in response.headers.get_list("set-cookie")
     ]
+    # login and admin pages set session and CSRF cookies where no API response does
+    cookies += [
+        ("backend", f"GET {page.path}", value)
+        for page in discovery.cookie_pages
+        for value in page.cookies
+    ]
     if not cookies:
-        pytest.skip("no probed response sets a cookie")
+        pytest.skip(
+            f"no probed response sets a cookie (the API and {len(COOKIE_PAGES)} login/admin "
+            "pages asked)"
+        )
     secure = harness_config.profile == "production"
     failures = [
         f"{surface} {kind}: {finding.reason}"
@@ -191,27 +208,48 @@ def _wants_hsts(response: httpx.Response, harness_config: HarnessConfig) -> bool
     return response.url.scheme == "https" and harness_config.profile == "production"
 
 
+def _server_error(
+    client: httpx.Client,
+    surface: str,
+    path: str | None,
+    observed: Observed,
+    missing: dict[str, str],
+) -> None:
+    if not path:
+        missing[f"{surface} 500"] = "error_probe_path is not set: no 500 can be provoked"
+        return
+    response = client.get(path)
+    if response.status_code >= 500:
+        observed[(surface, str(response.status_code))] = response
+    else:  # kept under its own status elsewhere; this is no 500
+        missing[f"{surface} 500"] = f"GET {path} (error_probe_path) answered {response.status_code}"
+
+
 @requirement("SEC-HDR-EVERY-RESPONSE")
 def test_headers_on_every_kind_of_response(
     target: Target,
     ordinary: Observed,
+    *,
+    discovery: Discovery,
     params: dict[str, Any],
     harness_config: HarnessConfig,
     evidence: Evidence,
 ) -> None:
     observed = dict(ordinary)
     missing: dict[str, str] = dict(observed_missing)
+    # the 413 and 429 are answers of the API route: a target without it cannot give them
+    no_api = discovery.missing("api_probe_path")
     for surface, url in _surfaces(target).items():
         with _client(url, surface, evidence) as client:
-            too_big = response_kinds.oversize(
-                client, params["api_probe_path"], params["max_body_bytes"]
-            )
-            observed[(surface, f"oversize-{too_big.status_code}")] = too_big
-            if params["error_probe_path"]:
-                observed[(surface, "500")] = client.get(params["error_probe_path"])
+            if no_api is None:
+                too_big = response_kinds.oversize(
+                    client, params["api_probe_path"], params["max_body_bytes"]
+                )
+                observed[(surface, f"oversize-{too_big.status_code}")] = too_big
             else:
-                missing[f"{surface} 500"] = "error_probe_path is not set: no 500 can be provoked"
-    limited = response_kinds.rate_limited(
+                missing[f"{surface} oversize"] = no_api
+            _server_error(client, surface, params["error_probe_path"], observed, missing)
+    limited = no_api or response_kinds.rate_limited(
         target.url, params["api_probe_path"], params["rate_limit_calls"],
         ("127.0.4.10", "127.0.4.11"), evidence.exchange,
     )  # fmt: skip

@@ -9,6 +9,7 @@ answer in a shape the checks do not expect. Served by uvicorn for tests/test_for
 | ``/api/v1/formulas`` | GET: a JSON object without ``items``; POST: 201 without ``id`` |
 | ``/notes`` | GET and POST: HTML (201 for POST) where an API would answer JSON |
 | ``/broken`` | 500 with a plain-text body, whatever the method |
+| ``/admin/login/`` | a login page setting ``csrftoken`` without Secure and HttpOnly (as Django) |
 | anything else | 404 with an HTML body (there is no login API) |
 """
 
@@ -51,6 +52,12 @@ async def broken(request: Request) -> Response:
     return PlainTextResponse("Internal Server Error", status_code=500)
 
 
+async def admin_login(request: Request) -> Response:
+    page = HTMLResponse(PAGE)
+    page.headers.append("set-cookie", "csrftoken=4f1c2a; Path=/; SameSite=Lax")
+    return page
+
+
 async def not_found(request: Request, exc: Exception) -> Response:
     return HTMLResponse("<h1>404 Not Found</h1>", status_code=404)
 
@@ -63,6 +70,7 @@ app = Starlette(
         Route("/api/v1/formulas", formulas, methods=ANY),
         Route("/notes", notes, methods=ANY),
         Route("/broken", broken, methods=ANY),
+        Route("/admin/login/", admin_login),
     ],
     exception_handlers={404: not_found},
 )

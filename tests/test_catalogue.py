@@ -117,3 +117,53 @@ def test_yaml_is_plain_data() -> None:
     text = load_catalogue().path.read_text()
     assert "!!" not in text
     assert isinstance(yaml.safe_load(text), dict)
+
+
+PATH_VALUES = [
+    ("/api/items", "/api/items"),
+    (" /health ", "/health"),
+    ("/", "/"),
+]
+
+
+@pytest.mark.parametrize(("given", "expected"), PATH_VALUES)
+def test_path_parameter_takes_a_request_path(given: str, expected: str) -> None:
+    api = load_catalogue().parameters["api_probe_path"]
+    assert api.coerce(given, source="--param") == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        ("items", "has no leading slash"),
+        ("http://shop.example/items", "names a scheme or host"),
+        ("//shop.example/items", "names a scheme or host"),
+        ("", "has no leading slash"),
+    ],
+)
+def test_path_parameter_refuses_what_is_not_a_path(given: str, problem: str) -> None:
+    api = load_catalogue().parameters["api_probe_path"]
+    with pytest.raises(CatalogueError) as caught:
+        api.coerce(given, source="--param")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("parameter 'api_probe_path' from --param: ")
+    assert problem in message
+    assert message.endswith("e.g. --param api_probe_path=/api/v1/formulas")
+
+
+def test_path_lists_check_every_item() -> None:
+    sensitive = load_catalogue().parameters["sensitive_paths"]
+    assert sensitive.coerce("/a, /b", source="env") == ["/a", "/b"]
+    with pytest.raises(CatalogueError, match="'b' has no leading slash"):
+        sensitive.coerce("/a,b", source="env")
+
+
+def test_every_request_path_parameter_is_typed_as_a_path() -> None:
+    parameters = load_catalogue().parameters
+    paths = {name for name, p in parameters.items() if p.type in {"path", "list[path]"}}
+    assert {"health_path", "api_probe_path", "login_path", "error_probe_path"} <= paths
+    # a default that is a request path must be typed so a user's override is checked too
+    for name, parameter in parameters.items():
+        if isinstance(parameter.default, str) and parameter.default.startswith("/api"):
+            assert name in paths, name

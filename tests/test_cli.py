@@ -45,6 +45,7 @@ def test_malformed_harness_toml_names_file_and_problem(tmp_path: Path) -> None:
     [
         (["--param", "nope=1"], "unknown parameter 'nope'"),
         (["--param", "health_max_clock_skew_s=soon"], "not a valid float"),
+        (["--param", "api_probe_path=items"], "--param api_probe_path=/api/v1/formulas"),
         (["--mutant", "no-such-mutant"], "unknown mutant 'no-such-mutant'"),
         (["--target-url", "localhost:8000"], "is not an absolute http(s) URL"),
         (["--stack", "mainframe"], "Invalid value for '--stack'"),
@@ -177,9 +178,12 @@ def test_suites_run_against_a_separately_started_app(tmp_path: Path) -> None:
             timeout=300,
             check=False,
         )
-    assert result.returncode == 0, result.stdout + result.stderr
     matrix = json.loads((tmp_path / "r" / "matrix.json").read_text())
     entries = {e["id"]: e for e in matrix["requirements"]}
+    # production on plain HTTP with no TLS on its host: the HTTPS claims fail, nothing else
+    failed = {rid for rid, e in entries.items() if e["verdict"] in {"failed", "error"}}
+    assert failed == {"SEC-HDR-HSTS", "CFG-HTTPS-REDIRECT", "CFG-HTTPS-TLS"}, result.stdout
+    assert result.returncode == 1, result.stdout + result.stderr
     assert entries["MON-HEALTH-001"]["verdict"] == "passed"
     assert entries["LOAD-MIX"]["verdict"] == "passed"  # with the account given by env
     assert entries["MON-HEALTH-005"]["verdict"] == "skipped"  # no stack control over a URL

@@ -138,7 +138,6 @@ def test_the_whole_gate_speaks_in_its_own_words(foreign_url: str, tmp_path: Path
 # api_probe_path -> what INP-SQLI must say about it
 CANNOT_JUDGE = [
     ("/items", "POST /items", f"a formula created from {FORMULAS_HINT}", "405 text/plain"),
-    ("/missing", "POST /missing", f"a formula created from {FORMULAS_HINT}", "404 text/html"),
     ("/notes", "POST /notes", "a JSON object with 'id'", "201 text/html '<p>saved</p>'"),
 ]
 
@@ -164,6 +163,51 @@ def test_an_api_of_another_shape_cannot_be_judged(
         assert "cannot be judged" in found["got"], message
 
 
+# parameter -> a path the foreign app does not have
+MISSING = {"api_probe_path": "/missing", "health_path": "/healthz"}
+# checks of content behind those paths: skipped, naming the parameter to set
+ON_MISSING_PATHS = {
+    "INP-SQLI": "api_probe_path",
+    "SEC-VAL-FALSE-POSITIVES": "api_probe_path",
+    "CFG-CORS-STRICT": "api_probe_path",
+    "MON-HEALTH-002": "health_path",
+    "MON-HEALTH-003": "health_path",
+    "MON-HEALTH-004": "health_path",
+}
+
+
+def test_checks_of_missing_paths_are_skipped_naming_the_parameter(
+    foreign_url: str, tmp_path: Path
+) -> None:
+    selection = [f"--requirement={rid}" for rid in (*ON_MISSING_PATHS, "MON-HEALTH-001")]
+    params = [f"--param={name}={path}" for name, path in MISSING.items()]
+    code, output, matrix = _gate(foreign_url, tmp_path, *selection, *params)
+    assert code == 1, f"exit {code}:\n{output[-3000:]}"
+    for rid, param in ON_MISSING_PATHS.items():
+        check = _only_check(matrix, rid)
+        assert check["outcome"] == "skipped", check
+        assert _message(check) == (
+            f"{MISSING[param]} answered 404: the target has no such route; "
+            f"set --param {param}=/your/route"
+        )
+    # that the endpoint exists is the claim of MON-HEALTH-001: without it, it fails
+    assert _only_check(matrix, "MON-HEALTH-001")["outcome"] == "failed"
+    assert matrix["discovery"]["paths"]["health_path"] == {
+        "path": "/healthz", "status": 404, "media_type": "text/html", "exists": False,
+    }  # fmt: skip
+    assert "health_path /healthz: 404 (MISSING)" in output
+    assert "HTML page: /" in output
+
+
+def test_a_forged_host_served_as_the_real_site_fails(foreign_url: str, tmp_path: Path) -> None:
+    code, output, matrix = _gate(foreign_url, tmp_path, "--requirement=CFG-ALLOWED-HOSTS")
+    assert code == 1, f"exit {code}:\n{output[-3000:]}"
+    check = _only_check(matrix, "CFG-ALLOWED-HOSTS")
+    assert check["outcome"] == "failed", check
+    expected = "GET /api/v1/formulas with Host: evil.example answered 200 with the real site's"
+    assert expected in _message(check), check
+
+
 def test_a_server_error_is_a_failed_assertion_not_an_error(
     foreign_url: str, tmp_path: Path
 ) -> None:
@@ -176,3 +220,24 @@ def test_a_server_error_is_a_failed_assertion_not_an_error(
     assert exception_named(message) is None, message
     assert "answered 500" in message
     assert not UNEXPECTED.search(message), message
+
+
+def test_a_login_page_cookie_without_secure_fails_the_cookie_checks(
+    foreign_url: str, tmp_path: Path
+) -> None:
+    selection = ("--requirement=SEC-HDR-COOKIE-SECURE", "--requirement=SEC-HDR-COOKIE-FLAGS")
+    code, output, matrix = _gate(foreign_url, tmp_path, *selection)
+    assert code == 1, f"exit {code}:\n{output[-3000:]}"
+    for rid in ("SEC-HDR-COOKIE-SECURE", "SEC-HDR-COOKIE-FLAGS"):
+        assert _verdict(matrix, rid) == "failed"
+    message = _message(_only_check(matrix, "SEC-HDR-COOKIE-SECURE"))
+    assert "backend GET /admin/login/: cookie 'csrftoken': no Secure, no HttpOnly" in message
+    assert matrix["discovery"]["cookie_pages"] == [
+        {
+            "path": "/admin/login/",
+            "status": 200,
+            "media_type": "text/html",
+            "cookies": ["csrftoken"],
+        }
+    ]
+    assert "pages setting cookies: /admin/login/ (csrftoken)" in output

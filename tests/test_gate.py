@@ -1,5 +1,6 @@
-"""The strict gate as a user meets it: a plain-HTTP production deployment is never a PASS, a
-waiver turns what it names into one, a bad waiver is one line before anything runs."""
+"""The strict gate as a user meets it: a plain-HTTP production deployment with no HTTPS fails
+the HTTPS claims, a waiver turns what it names into a pass, a bad waiver is one line before
+anything runs."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ import pytest
 
 from tests.conftest import MATRIX_SCHEMA, REPO, clean_env, harness, production_env, served_app
 
-# what a plain-HTTP deployment cannot show: they skip, and a skip is no proof
+# what a production deployment on plain HTTP with no TLS on its host breaks
 HTTPS_ONLY = ("SEC-HDR-HSTS", "CFG-HTTPS-REDIRECT", "CFG-HTTPS-TLS")
+PLAIN_ONLY = "production target answers on plain HTTP and offers no HTTPS"
 WAIVER = """
 [[waiver]]
 id = "{rid}"
@@ -52,22 +54,23 @@ def _one_line(stderr: str) -> str:
     return lines[0]
 
 
-def test_plain_http_production_target_is_incomplete_not_a_pass(
+def test_plain_http_production_target_without_https_fails(
     plain_http_app: str, tmp_path: Path
 ) -> None:
     result = _gate(plain_http_app, tmp_path)
-    assert result.returncode == 4, result.stdout + result.stderr
-    assert "verdict: INCOMPLETE" in result.stdout
-    assert "no HTTPS endpoint: 2 -> an https:// --target-url" in result.stdout
-    assert "no plain-HTTP entry: 1 -> --stack containers" in result.stdout
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "verdict: FAIL" in result.stdout
     matrix = json.loads((tmp_path / "r" / "matrix.json").read_text())
     jsonschema.validate(matrix, json.loads(MATRIX_SCHEMA.read_text()))
-    assert {e["id"]: e["verdict"] for e in matrix["requirements"] if e["checks"]} == {
-        rid: "skipped" for rid in HTTPS_ONLY
-    }
+    judged = {e["id"]: e for e in matrix["requirements"] if e["checks"]}
+    assert {rid: e["verdict"] for rid, e in judged.items()} == {rid: "failed" for rid in HTTPS_ONLY}
+    for entry in judged.values():
+        message = entry["checks"][0]["message"]
+        assert PLAIN_ONLY in message, message
+    assert matrix["discovery"]["https"] is False
+    assert "HTTPS: not offered" in result.stdout
     allowed = _gate(plain_http_app, tmp_path, "--allow-incomplete")
-    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
-    assert "verdict: INCOMPLETE" in allowed.stdout  # still said, only the exit code differs
+    assert allowed.returncode == 1, allowed.stdout + allowed.stderr  # a failure is no gap
 
 
 def test_a_valid_waiver_makes_it_pass_and_shows_the_reason(
@@ -82,7 +85,7 @@ def test_a_valid_waiver_makes_it_pass_and_shows_the_reason(
     assert matrix["headline"] == "PASS"
     assert (
         "SEC-HDR-HSTS: TLS ends at the load balancer in front of SEC-HDR-HSTS "
-        "(owner platform-team, expires 2999-12-31; its checks: skipped)"
+        "(owner platform-team, expires 2999-12-31; its checks: failed)"
     ) in result.stdout
 
 
@@ -98,9 +101,12 @@ def test_waivers_from_the_environment_count_too(plain_http_app: str, tmp_path: P
         timeout=300,
         check=False,
     )
-    assert result.returncode == 4, result.stdout + result.stderr
-    assert "no HTTPS endpoint: 1 -> an https:// --target-url" in result.stdout
-    assert "    CFG-HTTPS-TLS" in result.stdout
+    assert result.returncode == 1, result.stdout + result.stderr
+    matrix = json.loads((tmp_path / "reports" / "matrix.json").read_text())
+    verdicts = {e["id"]: e["verdict"] for e in matrix["requirements"] if e["checks"]}
+    assert verdicts == {"SEC-HDR-HSTS": "waived", "CFG-HTTPS-REDIRECT": "waived",
+                        "CFG-HTTPS-TLS": "failed"}  # fmt: skip
+    assert "CFG-HTTPS-TLS" in result.stdout
 
 
 @pytest.mark.parametrize(

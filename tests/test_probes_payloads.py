@@ -115,3 +115,15 @@ def test_tally_rates_per_class_and_location_with_edge_cases_aside() -> None:
     assert tally.edge_rejected == ["e"]
     assert tally.errors == {"f": "timeout"}
     assert Tally().rate() == 0.0
+
+
+def test_must_allow_requests_answered_by_no_route_are_not_counted_as_served() -> None:
+    tally = Tally()
+    for index, status in enumerate((404, 405, 501)):
+        tally.add(_record(id=f"missing{index}", expect="allow"), status)
+    tally.add(_record(id="served", expect="allow"), 200)
+    tally.add(_record(id="blocked", expect="allow"), 403)
+    tally.add(_record(id="attack"), 404)  # a must-block 404 is still a miss, not "no route"
+    assert tally.unreached == ["missing0 (404)", "missing1 (405)", "missing2 (501)"]
+    assert tally.counted() == 3
+    assert tally.wrong == ["blocked (403)", "attack (404)"]

@@ -125,6 +125,7 @@ def counted(records: Iterable[Payload]) -> Iterator[Payload]:
 # what a security layer answers when it rejects a request as an attack; 404/405 from routing,
 # 413, 422 from the app's own validation and 429 from a rate limiter are not that
 REJECT_STATUSES = frozenset({400, 403})
+NO_ROUTE_STATUSES = frozenset({404, 405, 501})
 # the rate limit allows 100 requests per 60 s per client address: stay well below it
 REQUESTS_PER_ADDRESS = 80
 
@@ -178,10 +179,16 @@ class Tally:
     edge_rejected: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     wrong: list[str] = field(default_factory=list)  # misses (block) or false positives (allow)
+    # must-allow requests answered as if there were no route: served by nothing, so they
+    # prove nothing about false positives and are not counted
+    unreached: list[str] = field(default_factory=list)
 
     def add(self, record: Payload, status: int | None, error: str = "") -> None:
         if status is None:
             self.errors[record.id] = error
+            return
+        if record.expect == "allow" and status in NO_ROUTE_STATUSES:
+            self.unreached.append(f"{record.id} ({status})")
             return
         rejected = is_rejected(status)
         if record.edge_case:

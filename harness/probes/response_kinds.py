@@ -48,15 +48,18 @@ def _media_type(response: httpx.Response) -> str:
 
 
 def ordinary_kinds(
-    client: httpx.Client, api_path: str, html_paths: tuple[str, ...], head_path: str
+    client: httpx.Client,
+    api_path: str,
+    html_paths: tuple[str, ...],
+    head_path: str,
+    json_paths: tuple[str, ...] = (),
 ) -> Kinds:
-    """JSON and HTML 200, a redirect, 404, 405 and HEAD: a handful of requests."""
+    """JSON and HTML 200, a redirect, 404, 405 and HEAD: a handful of requests.
+
+    ``json_paths`` are further routes known to answer JSON (found by discovery), tried when
+    the API path does not: a target without the reference API still shows its JSON-200."""
     kinds = Kinds()
-    json_ok = client.get(api_path)
-    if json_ok.status_code == 200 and _media_type(json_ok) == "application/json":
-        kinds.responses["json-200"] = json_ok
-    else:
-        kinds.missing["json-200"] = f"GET {api_path} answered {json_ok.status_code}"
+    _json_200(client, (api_path, *json_paths), kinds)
     for path in html_paths:
         html = client.get(path)
         if html.status_code == 200 and _media_type(html) == "text/html":
@@ -80,12 +83,33 @@ def ordinary_kinds(
             break
     else:
         kinds.missing["404"] = "no probed path answered 404"
-    not_allowed = client.request("TRACE", api_path)
-    if not_allowed.status_code != 405:
-        not_allowed = client.delete(api_path)
-    kinds.responses[str(not_allowed.status_code)] = not_allowed
+    _not_allowed(client, api_path, kinds)
     kinds.responses["head"] = client.head(head_path)
     return kinds
+
+
+def _json_200(client: httpx.Client, paths: tuple[str, ...], kinds: Kinds) -> None:
+    tried = []
+    for path in dict.fromkeys(paths):
+        json_ok = client.get(path)
+        if json_ok.status_code == 200 and _media_type(json_ok) == "application/json":
+            kinds.responses["json-200"] = json_ok
+            return
+        tried.append(f"GET {path} answered {json_ok.status_code}")
+    kinds.missing["json-200"] = "; ".join(tried)
+
+
+def _not_allowed(client: httpx.Client, api_path: str, kinds: Kinds) -> None:
+    answered = []
+    for method in ("TRACE", "DELETE"):
+        response = client.request(method, api_path)
+        if response.status_code == 405:
+            kinds.responses["405"] = response
+            return
+        answered.append(f"{method} {api_path} answered {response.status_code}")
+        # kept under its own status, never in place of a sample of that status already taken
+        kinds.responses.setdefault(str(response.status_code), response)
+    kinds.missing["405"] = "; ".join(answered)
 
 
 def oversize(client: httpx.Client, api_path: str, max_body_bytes: int) -> httpx.Response:

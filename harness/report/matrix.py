@@ -89,6 +89,7 @@ class MatrixBuilder:
         self.selected = frozenset(selected)  # empty: every requirement
         self.checks: dict[str, CheckResult] = {}
         self.targets: dict[str, dict[str, Any]] = {}
+        self.discovery: dict[str, Any] | None = None  # the first worker's that discovered
 
     def add(self, report: Any) -> None:
         props = dict(report.user_properties).get(PROPERTY)
@@ -110,6 +111,8 @@ class MatrixBuilder:
             check.blocked_by = props["blocked_by"]
         if props.get("target"):
             self.targets[json.dumps(props["target"], sort_keys=True)] = props["target"]
+        if props.get("discovery") and self.discovery is None:
+            self.discovery = props["discovery"]
 
     def build(self, target: Mapping[str, Any] | None = None) -> dict[str, Any]:
         by_requirement: dict[str, list[CheckResult]] = {}
@@ -129,6 +132,7 @@ class MatrixBuilder:
             "targets": list(self.targets.values()) or ([dict(target)] if target else []),
             "summary": {"total": len(entries), **summary},
             "requirements": entries,
+            "discovery": self.discovery,
         }
 
     def _entry(self, rid: str, checks: list[CheckResult]) -> dict[str, Any]:

@@ -38,7 +38,9 @@ _ID_RE = re.compile(
     + "|".join(sorted(map(re.escape, ID_PREFIXES), key=len, reverse=True))
     + r")-[A-Z0-9]+(?:-[A-Z0-9]+)*$"
 )
-PARAM_TYPES = ("int", "float", "str", "bool", "list[str]")
+PARAM_TYPES = ("int", "float", "str", "bool", "list[str]", "path", "list[path]")
+# paths on the target (not files): a request path with a leading slash, no scheme or host
+PATH_TYPES = frozenset({"path", "list[path]"})
 _PARAM_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _REQUIREMENT_KEYS = {
     "id",
@@ -58,6 +60,15 @@ class CatalogueError(ValueError):
     """The catalogue file is malformed; the message names the entry and the problem."""
 
 
+class PathValueError(ValueError):
+    """A ``path`` value that is not a path of the target (no leading slash, a scheme or host)."""
+
+    def __init__(self, value: str, problem: str) -> None:
+        super().__init__(f"{value!r} {problem}")
+        self.value = value
+        self.problem = problem
+
+
 @dataclass(frozen=True)
 class Parameter:
     """A tunable value of one or more requirements, with the spec's default."""
@@ -75,7 +86,16 @@ class Parameter:
 
     def coerce(self, value: Any, *, source: str) -> Any:
         """Convert ``value`` (from TOML, env or CLI) to this parameter's type."""
-        result = coerce_value(self.type, value, where=f"parameter {self.name!r} from {source}")
+        where = f"parameter {self.name!r} from {source}"
+        try:
+            result = coerce_value(self.type, value, where=where)
+        except CatalogueError as exc:
+            if self.type not in PATH_TYPES:
+                raise
+            example = self.default if isinstance(self.default, str) else "/your/route"
+            raise CatalogueError(
+                f"{exc}; give a path of the target, e.g. --param {self.name}={example}"
+            ) from None
         if self.choices is not None and result not in self.choices:
             allowed = ", ".join(map(str, self.choices))
             raise CatalogueError(
@@ -169,12 +189,29 @@ def _to_str_list(value: Any) -> list[str]:
     raise ValueError
 
 
+def _to_path(value: Any) -> str:
+    """A path on the target, as a request line carries it: ``/api/items``, never ``items`` or
+    ``http://host/items`` (those would be joined to the base URL in surprising ways)."""
+    text = _to_str(value).strip()
+    if "://" in text or text.startswith("//"):
+        raise PathValueError(text, "names a scheme or host, not a path")
+    if not text.startswith("/"):
+        raise PathValueError(text, "has no leading slash")
+    return text
+
+
+def _to_path_list(value: Any) -> list[str]:
+    return [_to_path(item) for item in _to_str_list(value)]
+
+
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "int": _to_int,
     "float": _to_float,
     "str": _to_str,
     "bool": _to_bool,
     "list[str]": _to_str_list,
+    "path": _to_path,
+    "list[path]": _to_path_list,
 }
 
 
@@ -187,6 +224,8 @@ def coerce_value(type_name: str, value: Any, *, where: str) -> Any:
         )
     try:
         return converter(value)
+    except PathValueError as exc:
+        raise CatalogueError(f"{where}: {exc}") from None
     except (TypeError, ValueError):
         raise CatalogueError(f"{where}: {value!r} is not a valid {type_name}") from None
 

@@ -47,7 +47,11 @@ class SecuritySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SECURITY_", extra="ignore")
 
     https_required: bool | None = None
-    allowed_hosts: CommaList = Field(default_factory=lambda: ["*"])
+    # the names the reference deployment is reached by (loopback, its compose services and
+    # the test client); a real deployment sets SECURITY_ALLOWED_HOSTS to its domain names
+    allowed_hosts: CommaList = Field(
+        default_factory=lambda: ["localhost", "backend", "frontend", "testserver"]
+    )
     cors_origins: CommaList | None = None
     rate_limit_calls: int | None = None
     rate_limit_period: int = 60

@@ -1,7 +1,7 @@
 """``setup_security_middleware(app, config)``: the spec's security middleware, pure ASGI.
 
 Order, outermost first: audit log (sees every final status), security headers (on every
-response, errors included), IP filter, rate limit, request validation (size limit and
+response, errors included), trusted hosts, IP filter, rate limit, request validation (size limit and
 injection detection), then the app. Each layer lives in ``reference_app.core.middleware``.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from reference_app.core.middleware import audit, headers, ipfilter, ratelimit, validation
+from reference_app.core.middleware import audit, headers, hosts, ipfilter, ratelimit, validation
 from reference_app.core.security_config import SecurityConfig, security_config
 
 # the spec's example passes these keys; anything else of SecurityConfig may be passed too
@@ -46,6 +46,7 @@ def setup_security_middleware(
     validation.install(app, config)
     ratelimit.install(app, config)
     ipfilter.install(app, config)
+    hosts.install(app, config)  # inside headers and audit: a refused Host is audited too
     headers.install(app, config)
     audit.install(app, config)
     return config
