@@ -160,15 +160,22 @@ def _run_pytest(args: list[str], log: Path | None) -> tuple[int, RunWatch]:
     """Run pytest in this process; its terminal output goes to ``log`` when one is given."""
     import pytest
 
-    watch = RunWatch()
-    try:
-        if log is None:
+    if log is None:
+        watch = RunWatch()
+        try:
             return int(pytest.main(args, plugins=[watch])), watch
-        log.parent.mkdir(parents=True, exist_ok=True)
+        except KeyboardInterrupt:
+            return 2, watch
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()  # what the console said so far comes before what the run says
+    watch = RunWatch.on_stdout()
+    try:
         with log.open("w", encoding="utf-8") as stream, contextlib.redirect_stdout(stream):
             return int(pytest.main(args, plugins=[watch])), watch
     except KeyboardInterrupt:
         return 2, watch
+    finally:
+        watch.close()
 
 
 @cli.group()

@@ -216,8 +216,10 @@ class _StackHooks:
         self.stack_session.close()  # also when the session never fully started
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from harness.report.console import say
+
         for line in self.stack_session.summary():
-            terminalreporter.write_line(line)
+            say(terminalreporter.config, line)  # on the gate's console, not only in its log
 
 
 class _MatrixRecorder:

@@ -3,11 +3,13 @@ hand-made matrices, and which requirements a run's selection left out."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from harness.report.console import RunWatch
 from harness.report.markdown import render_markdown
 from harness.report.matrix import MatrixBuilder
 from harness.report.selection import ids_in_files
@@ -148,3 +150,34 @@ def test_ids_in_ignored_files_are_read_from_their_source(tmp_path: Path) -> None
     (suite / "notes.txt").write_text('"MON-HEALTH-002"')
     found = ids_in_files([suite, tmp_path / "missing.py"], CATALOGUE.requirements)
     assert found == {"MON-HEALTH-001", "LOAD-SCENARIO-SMOKE"}
+
+
+def test_say_reaches_the_terminal_from_inside_a_check(pytester: pytest.Pytester) -> None:
+    """Under plain pytest a line said from a check is on the terminal, not captured."""
+    pytester.makepyfile(
+        """
+        from harness.report.console import say
+
+        def test_a(pytestconfig):
+            say(pytestconfig, "waiting 10 s for the rate-limit window")
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*waiting 10 s for the rate-limit window*"])
+
+
+def test_say_writes_to_the_gate_console_when_there_is_one(pytester: pytest.Pytester) -> None:
+    console = io.StringIO()
+    pytester.makepyfile(
+        """
+        from harness.report.console import say
+
+        def test_a(pytestconfig):
+            say(pytestconfig, "discovered: /health answers 200 JSON")
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", plugins=[RunWatch(console=console)])
+    result.assert_outcomes(passed=1)
+    assert console.getvalue() == "discovered: /health answers 200 JSON\n"
+    assert "discovered" not in result.stdout.str()

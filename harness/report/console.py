@@ -1,24 +1,43 @@
-"""What ``harness gate`` learns from a pytest run whose own output went to pytest.log: the suite
-files that could not be collected and how many warnings were raised, so the console says so."""
+"""The gate's console while pytest's own output goes to pytest.log: the lines meant for the
+person running it (``say``), the suite files that could not be collected and how many warnings
+were raised, so the console says so."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
+
+import pytest
 
 # the message pytest gives when a plugin's package was imported before assertion rewriting
 # could be set up for it (the gate imports anyio through httpx to check the target first)
 ANYIO_REWRITE = "Module already imported so cannot be rewritten; anyio"
+CONSOLE_KEY = pytest.StashKey["RunWatch"]()
 
 
 @dataclass
 class RunWatch:
-    """A pytest plugin object the gate passes to ``pytest.main``."""
+    """A pytest plugin object the gate passes to ``pytest.main``; ``console`` is the terminal
+    when pytest's own output goes to a log."""
 
+    console: IO[str] | None = None
     collection_errors: list[str] = field(default_factory=list)
     warnings: int = 0
 
-    def pytest_collectreport(self, report: Any) -> None:
+    @classmethod
+    def on_stdout(cls) -> RunWatch:
+        """Writes to this process's stdout as it is now, even while pytest captures fd 1."""
+        return cls(console=os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8"))
+
+    def close(self) -> None:
+        if self.console is not None:
+            self.console.close()
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[CONSOLE_KEY] = self
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             lines = [line for line in str(report.longreprtext).splitlines() if line.strip()]
             # pytest ends a collection error with the exception line: the most telling one
@@ -27,3 +46,21 @@ class RunWatch:
 
     def pytest_warning_recorded(self, warning_message: Any, when: str, nodeid: str) -> None:
         self.warnings += 1
+
+
+def say(config: pytest.Config, line: str) -> None:
+    """One line for the person running the checks: on ``harness gate``'s console even though
+    pytest's output goes to pytest.log; on pytest's terminal otherwise."""
+    watch = config.stash.get(CONSOLE_KEY, None)
+    if watch is not None and watch.console is not None:
+        watch.console.write(line + "\n")
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return
+    if capture is None:
+        reporter.write_line(line)
+        return
+    with capture.global_and_fixture_disabled():  # also from inside a check or fixture
+        reporter.write_line(line)
