@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from pathlib import Path
@@ -15,7 +14,6 @@ from harness.config import load_config
 from harness.errors import HarnessError, LoadRunError, TargetStartError
 from harness.load.scenarios import SCENARIOS
 from harness.options import click_options, pytest_args_from, settings_from
-from harness.report.console import ANYIO_REWRITE, RunWatch
 from harness.resources import suites_dir
 from harness.spec import PROFILES, CatalogueError, load_catalogue
 
@@ -98,7 +96,9 @@ def gate(**options: Any) -> None:
     )
     click.echo(f"harness gate: checking {target} (profile {config.profile})", err=True)
     log = None if verbose else config.report_dir / "pytest.log"
-    code, run = _run_pytest(args, log)
+    from harness.report.console import run_pytest
+
+    code, run = run_pytest(args, log)
     if run.collection_errors:
         first = run.collection_errors[0]
         more = (
@@ -129,6 +129,8 @@ def gate(**options: Any) -> None:
 
 
 def _pytest_args(options: dict[str, Any], report_dir: Path, verbose: bool) -> list[str]:
+    from harness.report.console import ANYIO_REWRITE
+
     suites = Path(options["suites"]) if options["suites"] else suites_dir()
     if not suites.exists():
         fail(f"no suites at {suites}; pass --suites DIR")
@@ -154,28 +156,6 @@ def _pytest_args(options: dict[str, Any], report_dir: Path, verbose: bool) -> li
         # load checks share one xdist worker: two loads at once would measure each other
         args += ["-n", options["workers"], "--dist", "loadgroup"]
     return args + list(options["pytest_args"])
-
-
-def _run_pytest(args: list[str], log: Path | None) -> tuple[int, RunWatch]:
-    """Run pytest in this process; its terminal output goes to ``log`` when one is given."""
-    import pytest
-
-    if log is None:
-        watch = RunWatch()
-        try:
-            return int(pytest.main(args, plugins=[watch])), watch
-        except KeyboardInterrupt:
-            return 2, watch
-    log.parent.mkdir(parents=True, exist_ok=True)
-    sys.stdout.flush()  # what the console said so far comes before what the run says
-    watch = RunWatch.on_stdout()
-    try:
-        with log.open("w", encoding="utf-8") as stream, contextlib.redirect_stdout(stream):
-            return int(pytest.main(args, plugins=[watch])), watch
-    except KeyboardInterrupt:
-        return 2, watch
-    finally:
-        watch.close()
 
 
 @cli.group()

@@ -181,3 +181,14 @@ def test_say_writes_to_the_gate_console_when_there_is_one(pytester: pytest.Pytes
     result.assert_outcomes(passed=1)
     assert console.getvalue() == "discovered: /health answers 200 JSON\n"
     assert "discovered" not in result.stdout.str()
+
+
+def test_a_suite_that_cannot_be_collected_is_named_with_its_error(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_bad="import no_such_module_for_the_gate\n")
+    watch = RunWatch()
+    pytester.runpytest("-p", "no:cacheprovider", plugins=[watch])
+    assert watch.collection_errors == [
+        "test_bad.py: ModuleNotFoundError: No module named 'no_such_module_for_the_gate'"
+    ]

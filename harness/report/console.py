@@ -4,8 +4,11 @@ were raised, so the console says so."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
 import pytest
@@ -41,7 +44,7 @@ class RunWatch:
         if report.failed:
             lines = [line for line in str(report.longreprtext).splitlines() if line.strip()]
             # pytest ends a collection error with the exception line: the most telling one
-            last = lines[-1].strip() if lines else "collection failed"
+            last = lines[-1].strip().removeprefix("E ").strip() if lines else "failed"
             self.collection_errors.append(f"{report.nodeid or '.'}: {last[:200]}")
 
     def pytest_warning_recorded(self, warning_message: Any, when: str, nodeid: str) -> None:
@@ -64,3 +67,23 @@ def say(config: pytest.Config, line: str) -> None:
         return
     with capture.global_and_fixture_disabled():  # also from inside a check or fixture
         reporter.write_line(line)
+
+
+def run_pytest(args: list[str], log: Path | None) -> tuple[int, RunWatch]:
+    """Run pytest in this process; its terminal output goes to ``log`` when one is given."""
+    if log is None:
+        watch = RunWatch()
+        try:
+            return int(pytest.main(args, plugins=[watch])), watch
+        except KeyboardInterrupt:
+            return 2, watch
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()  # what the console said so far comes before what the run says
+    watch = RunWatch.on_stdout()
+    try:
+        with log.open("w", encoding="utf-8") as stream, contextlib.redirect_stdout(stream):
+            return int(pytest.main(args, plugins=[watch])), watch
+    except KeyboardInterrupt:
+        return 2, watch
+    finally:
+        watch.close()
