@@ -86,8 +86,9 @@ def plain(message: str) -> str:
     return _FRAME.sub("", message.strip(), count=1)
 
 
-def reason(entry: Mapping[str, Any]) -> str:
-    """Why a requirement has its verdict, in the check's own words (every message, joined)."""
+def reason(entry: Mapping[str, Any], applied: bool = True) -> str:
+    """Why a requirement has its verdict, in the check's own words (every message, joined);
+    with ``applied``, also the applied parameters that differ from the declared ones."""
     verdict = entry["verdict"]
     parts: list[str] = []
     if verdict == "blocked" and entry.get("blocked_by"):
@@ -117,7 +118,8 @@ def reason(entry: Mapping[str, Any]) -> str:
     else:
         count = len(entry["checks"])
         parts.append(f"{count} check{'s' if count != 1 else ''}")
-    parts.append(differences(entry))
+    if applied:
+        parts.append(differences(entry))
     return "; ".join(part for part in parts if part)
 
 
@@ -144,7 +146,8 @@ def requirement_lines(entries: list[Mapping[str, Any]]) -> list[str]:
     return [
         f"  {e['id']:<{id_width}}  {LABELS.get(e['verdict'], e['verdict']):<{label_width}}  "
         # a waiver's owner and expiry are the user's own words and matter whole
-        f"{reason(e) if e['verdict'] == 'waived' else shorten(reason(e))}".rstrip()
+        # the differing parameters have their own block below the lines
+        f"{reason(e, False) if e['verdict'] == 'waived' else shorten(reason(e, False))}".rstrip()
         for e in shown
     ]
 
