@@ -88,7 +88,7 @@ def gate(**options: Any) -> None:
     except (HarnessError, CatalogueError) as exc:
         fail(str(exc))
     verbose = bool(options["verbose"])
-    args = _pytest_args(options, config.report_dir, verbose)
+    args = _pytest_args(options, config.report_dir)
     target = config.target_url or (
         f"image {config.image} in containers"
         if config.image
@@ -128,7 +128,7 @@ def gate(**options: Any) -> None:
     sys.exit(EXIT_FAIL if headline == "FAIL" else EXIT_PASS)
 
 
-def _pytest_args(options: dict[str, Any], report_dir: Path, verbose: bool) -> list[str]:
+def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
     from harness.report.console import ANYIO_REWRITE
 
     suites = Path(options["suites"]) if options["suites"] else suites_dir()
@@ -145,7 +145,7 @@ def _pytest_args(options: dict[str, Any], report_dir: Path, verbose: bool) -> li
         "-W",
         f"ignore:{ANYIO_REWRITE}:pytest.PytestAssertRewriteWarning",
         # the console shows pytest's normal output with -v; the log keeps everything
-        *(["--tb=short"] if verbose else ["-v", "--tb=long", "--color=no"]),
+        *(["--tb=short"] if options.get("verbose") else ["-v", "--tb=long", "--color=no"]),
         f"--rootdir={suites.parent if suites.is_dir() else suites.parent.parent}",
     ]
     args += pytest_args_from(options, skip=("report_dir",))
