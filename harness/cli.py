@@ -52,13 +52,21 @@ def main(argv: list[str] | None = None) -> None:
 @click.option("-k", "keyword", help="Only checks matching this pytest -k expression.")
 @click.option("-n", "workers", help="Parallel workers (pytest-xdist), e.g. auto.")
 @click.option("--suites", type=click.Path(exists=True), help="Suites folder or file [suites/].")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="pytest's own output on the console instead of in REPORT_DIR/pytest.log.",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def gate(**options: Any) -> None:
     """Run every compliance suite, write reports/; exit 0 only if every applicable requirement
     passed or is waived (PASS), 1 if one failed or errored (FAIL), 4 if nothing failed but
     something was not proven (INCOMPLETE; 0 with --allow-incomplete).
 
-    Arguments after -- go to pytest unchanged, e.g. harness gate -- -x --tb=long.
+    The console shows one line per requirement that ran; pytest's own output (tracebacks,
+    assertion details) goes to pytest.log in the report folder, or to the console with -v.
+    Arguments after -- go to pytest unchanged, e.g. harness gate -- -x.
     """
     try:
         cli = settings_from(options, "gate")
@@ -79,6 +87,7 @@ def gate(**options: Any) -> None:
             check_mutant(config.mutant)
     except (HarnessError, CatalogueError) as exc:
         fail(str(exc))
+    verbose = bool(options["verbose"])
     args = _pytest_args(options, config.report_dir)
     target = config.target_url or (
         f"image {config.image} in containers"
@@ -86,18 +95,33 @@ def gate(**options: Any) -> None:
         else f"the {config.stack} reference {'stack' if config.stack == 'containers' else 'app'}"
     )
     click.echo(f"harness gate: checking {target} (profile {config.profile})", err=True)
-    code = _run_pytest(args)
+    log = None if verbose else config.report_dir / "pytest.log"
+    from harness.report.console import run_pytest
+
+    code, run = run_pytest(args, log)
+    if run.collection_errors:
+        first = run.collection_errors[0]
+        more = (
+            f" (and {len(run.collection_errors) - 1} more)"
+            if len(run.collection_errors) > 1
+            else ""
+        )
+        fail(f"could not collect {first}{more}; see {log or 'the output above'}", EXIT_ERROR)
     if code in (2,):
         fail("interrupted; everything the harness started was stopped", EXIT_INTERRUPTED)
-    if code in (3, 4):
-        sys.exit(EXIT_USAGE if code == 4 else EXIT_ERROR)
+    if code == 3:
+        fail(f"the run broke inside pytest; see {log or 'the output above'}", EXIT_ERROR)
+    if code == 4:
+        sys.exit(EXIT_USAGE)  # pytest said why on stderr, in one line
     matrix_path = config.report_dir / "matrix.json"
     if not matrix_path.is_file():
         fail(f"no checks ran, so no matrix was written to {matrix_path}", EXIT_ERROR)
     matrix = json.loads(matrix_path.read_text(encoding="utf-8"))
     from harness.report.summary import render_summary
 
-    click.echo(render_summary(matrix, config.report_dir))
+    click.echo(render_summary(matrix, config.report_dir, log))
+    if run.warnings:
+        click.echo(f"warnings: {run.warnings}, listed in {log or 'the output above'}")
     headline = matrix["headline"]
     if headline == "INCOMPLETE":
         sys.exit(EXIT_PASS if options["allow_incomplete"] else EXIT_INCOMPLETE)
@@ -105,6 +129,8 @@ def gate(**options: Any) -> None:
 
 
 def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
+    from harness.report.console import ANYIO_REWRITE
+
     suites = Path(options["suites"]) if options["suites"] else suites_dir()
     if not suites.exists():
         fail(f"no suites at {suites}; pass --suites DIR")
@@ -114,8 +140,12 @@ def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
         "no:locust",
         "-p",
         "no:cacheprovider",
-        "-q",
-        "--tb=short",
+        # the gate's own reachability check imports anyio (through httpx) before pytest
+        # starts, so pytest cannot rewrite the anyio plugin's asserts; nothing here needs that
+        "-W",
+        f"ignore:{ANYIO_REWRITE}:pytest.PytestAssertRewriteWarning",
+        # the console shows pytest's normal output with -v; the log keeps everything
+        *(["--tb=short"] if options.get("verbose") else ["-v", "--tb=long", "--color=no"]),
         f"--rootdir={suites.parent if suites.is_dir() else suites.parent.parent}",
     ]
     args += pytest_args_from(options, skip=("report_dir",))
@@ -126,15 +156,6 @@ def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
         # load checks share one xdist worker: two loads at once would measure each other
         args += ["-n", options["workers"], "--dist", "loadgroup"]
     return args + list(options["pytest_args"])
-
-
-def _run_pytest(args: list[str]) -> int:
-    import pytest
-
-    try:
-        return int(pytest.main(args))
-    except KeyboardInterrupt:
-        return 2
 
 
 @cli.group()

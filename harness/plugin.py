@@ -228,8 +228,10 @@ class _StackHooks:
         self.stack_session.close()  # also when the session never fully started
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from harness.report.console import say
+
         for line in self.stack_session.summary():
-            terminalreporter.write_line(line)
+            say(terminalreporter.config, line)  # on the gate's console, not only in its log
 
 
 class _MatrixRecorder:
@@ -243,11 +245,20 @@ class _MatrixRecorder:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.builder.add(report)
 
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        from harness.report.selection import marked_ids
+
+        self.builder.left_out |= marked_ids(items)
+
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.builder.checks:
             return  # a run without compliance checks (e.g. unit tests) writes no matrix
         from harness.report import write_reports
+        from harness.report.selection import ids_in_files, ignored_paths
 
+        base = self.config.invocation_params.dir
+        ignored = ignored_paths(self.config.option, base)
+        self.builder.left_out |= ids_in_files(ignored, self.builder.catalogue.requirements)
         harness_config = self.config.stash[CONFIG_KEY]
         fallback = {"kind": harness_config.stack, "url": harness_config.target_url}
         matrix = self.builder.build(target=fallback)
@@ -265,10 +276,11 @@ class _MatrixRecorder:
         )
         if matrix.get("discovery"):
             from harness.probes.discovery import lines
+            from harness.report.console import say
 
-            terminalreporter.write_line("discovered on the target:")
+            say(self.config, "discovered on the target:")
             for line in lines(matrix["discovery"]):
-                terminalreporter.write_line(f"  {line}")
+                say(self.config, f"  {line}")
 
 
 # --- fixtures -------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from harness.probes.ratelimit import (
     wait_for_reset,
     within_window,
 )
+from harness.report.console import say
 from harness.report.evidence import Evidence
 from harness.targets import Capability, Target
 
@@ -53,16 +53,10 @@ DEFAULT, LOGIN = "SEC-RL-DEFAULT-LIMIT", "SEC-RL-LOGIN"
 
 
 def _say_and_sleep(config: pytest.Config) -> Callable[[float], None]:
-    """A window wait, said aloud past pytest's capture: a silent minute looks like a hang."""
-    capture = config.pluginmanager.getplugin("capturemanager")
+    """A window wait, said aloud on the console: a silent minute looks like a hang."""
 
     def wait(seconds: float) -> None:
-        line = f"\nrate limiting: waiting {seconds:.1f} s for a window to reset\n"
-        if capture is None:
-            sys.stderr.write(line)
-        else:
-            with capture.global_and_fixture_disabled():
-                sys.stderr.write(line)
+        say(config, f"rate limiting: waiting {seconds:.1f} s for a window to reset")
         time.sleep(seconds)
 
     return wait

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import subprocess
 import sys
@@ -58,6 +59,54 @@ def test_bad_options_are_one_line(tmp_path: Path, args: list[str], message: str)
     assert message in _one_line(result.stderr)
 
 
+# what pytest prints for a failed check, which belongs in pytest.log and not on the console
+DUMPS = ("Traceback", "RawResponse(", "\nE   ", "warnings summary", "Module already imported")
+# the console's budget: one line per requirement whose checks ran, and at most this many more
+# (the target line, counts, causes, applied parameters, report paths, the verdict)
+BUDGET_EXTRA = 30
+
+
+def assert_readable(result: subprocess.CompletedProcess[str], out: Path) -> None:
+    """The console of a gate run: no pytest dumps, one line per requirement that ran, within
+    its line budget; pytest's own output is in out/pytest.log."""
+    console = result.stdout + result.stderr
+    for dump in DUMPS:
+        assert dump not in console, f"{dump!r} on the console:\n{console}"
+    matrix = json.loads((out / "matrix.json").read_text())
+    listed = ("not_applicable", "deselected", "uncovered")
+    ran = [e["id"] for e in matrix["requirements"] if e["verdict"] not in listed]
+    # a requirement's line is indented by two; wrapped id lists under it by six
+    rows = [line.split()[0] for line in result.stdout.splitlines() if re.match(r"  \S", line)]
+    assert sorted(rid for rid in rows if rid in ran) == sorted(ran)  # each once
+    lines = console.splitlines()
+    assert len(lines) <= len(ran) + BUDGET_EXTRA, f"{len(lines)} lines:\n{console}"
+    assert f"pytest's output (tracebacks, assertion details): {out / 'pytest.log'}" in console
+    assert "test session starts" in (out / "pytest.log").read_text()
+
+
+def test_gate_console_is_one_line_per_requirement_and_the_dumps_go_to_the_log(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    ids = ("SEC-VAL-SIZE-CHUNKED", "SEC-VAL-SIZE-LIMIT", "MON-HEALTH-001")
+    selection = [f"--requirement={rid}" for rid in ids]
+    mutant = "validation-size-needs-content-length"
+    result = harness("gate", "--mutant", mutant, *selection, f"--report-dir={out}", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert_readable(result, out)
+    first = result.stdout.split("\n  ")[1]
+    assert first.split()[:2] == ["SEC-VAL-SIZE-CHUNKED", "FAILED"]  # failures first
+    assert "a chunked body of 10485761 bytes (no Content-Length) was answered" in first
+    assert len(first) < 150  # cut at a word; the whole message is in matrix.md
+    assert first.endswith(" ...")
+    assert len(result.stdout.splitlines()) <= 15
+    log = (out / "pytest.log").read_text()
+    assert "RawResponse(" in log  # the assertion's details, kept where they can be read
+    verbose = harness("gate", "-v", "--mutant", mutant, *selection, cwd=tmp_path)
+    assert verbose.returncode == 1
+    assert "\nE   " in verbose.stdout  # -v: pytest's own output is back on the console
+
+
 def test_gate_on_embedded_app_is_incomplete_and_says_why(tmp_path: Path) -> None:
     """What `make gate` runs: nothing fails, but uncovered requirements and quick load runs
     are not proven; --allow-incomplete exits 0 and the summary says how to prove them."""
@@ -82,6 +131,7 @@ def test_gate_on_embedded_app_is_incomplete_and_says_why(tmp_path: Path) -> None
         10,
     )
     assert (tmp_path / "out" / "matrix.md").is_file()
+    assert_readable(result, out)
 
 
 def test_gate_fails_on_a_mutant_and_names_the_requirement(tmp_path: Path) -> None:
@@ -94,7 +144,8 @@ def test_gate_fails_on_a_mutant_and_names_the_requirement(tmp_path: Path) -> Non
         cwd=tmp_path,
     )
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "MON-HEALTH-004" in result.stdout.split("failed:")[1]
+    failed = [line.split() for line in result.stdout.splitlines() if " FAILED " in line]
+    assert ["MON-HEALTH-004", "FAILED"] in [row[:2] for row in failed]
     assert "verdict: FAIL" in result.stdout
 
 

@@ -1,46 +1,93 @@
-"""The Markdown view of the matrix: a summary, then one row per requirement."""
+"""The Markdown view of the matrix: the headline, the failures by root cause, what was not
+proven by cause, the rest by area; deselected and uncovered requirements last, compactly."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from harness.report.summary import differences
+from harness.report.summary import causes, reason
 from harness.report.verdicts import LABELS, VERDICTS
+
+# verdicts that make the gate FAIL; ``blocked`` rows are shown under the root cause they name
+BROKEN = ("failed", "error", "blocked")
+COMPACT = ("deselected", "uncovered")  # nothing of them ran: ids only
+HEADER = ["| id | verdict | requirement | detail |", "|---|---|---|---|"]
+
+Entry = Mapping[str, Any]
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _detail(entry: Mapping[str, Any]) -> str:
-    verdict = entry["verdict"]
-    parts: list[str] = []
-    if verdict in ("failed", "error", "blocked"):
-        messages = [c.get("message", "") for c in entry["checks"] if c["outcome"] == verdict]
-        parts.append("; ".join(m for m in messages if m)[:300])
-    elif verdict == "waived":
-        w = entry["waiver"]
-        parts.append(
-            f"{w['reason']} (owner {w['owner']}, expires {w['expires']}; "
-            f"its checks: {w['checks_verdict']})"
-        )
-    elif verdict == "scaled":
-        parts.append(f"ran {entry['scaled']['share']}; only --load-profile full proves it")
-    elif verdict in ("skipped", "partial", "not_applicable"):
-        parts.append("; ".join(entry["skip_reasons"]))
-    elif verdict == "uncovered":
-        parts.append("no check yet")
-    else:
-        parts.append(f"{len(entry['checks'])} check(s)")
-    applied = differences(entry)
-    if applied:
-        parts.append(applied)
-    return "; ".join(part for part in parts if part)
+def _row(entry: Entry) -> str:
+    label = LABELS.get(entry["verdict"], entry["verdict"])
+    detail = reason(entry)
+    if entry["verdict"] in ("failed", "error"):
+        detail = detail[:300]
+    return f"| {entry['id']} | {label} | {_cell(entry['title'])} | {_cell(detail)} |"
+
+
+def _failures(entries: list[Entry]) -> list[str]:
+    """Each failed or errored row followed by the rows blocked by it; other blocked rows last."""
+    broken = [e for e in entries if e["verdict"] in BROKEN]
+    if not broken:
+        return []
+    roots = [e for e in broken if e["verdict"] != "blocked"]
+    blocked = [e for e in broken if e["verdict"] == "blocked"]
+    lines = ["", f"## Failures ({len(broken)})", "", *HEADER]
+    for root in roots:
+        lines.append(_row(root))
+        lines += [_row(e) for e in blocked if root["id"] in (e.get("blocked_by") or ())]
+    placed = {e["id"] for e in roots}
+    lines += [_row(e) for e in blocked if not placed.intersection(e.get("blocked_by") or ())]
+    return lines
+
+
+def _not_proven(entries: list[Entry]) -> tuple[list[str], set[str]]:
+    """Applicable, not failed, not proven: by their first cause, the largest group first."""
+    groups: dict[tuple[str, str], list[Entry]] = {}
+    for entry in entries:
+        if entry["verdict"] in COMPACT:
+            continue
+        found = causes(entry)
+        if found:
+            groups.setdefault(found[0], []).append(entry)
+    lines: list[str] = []
+    for (cause, remedy), rows in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        lines += ["", f"## Not proven: {cause} ({len(rows)})", "", f"To prove: {remedy}.", ""]
+        lines += HEADER
+        lines += [_row(e) for e in rows]
+    return lines, {e["id"] for rows in groups.values() for e in rows}
+
+
+def _by_area(entries: list[Entry]) -> list[str]:
+    areas: dict[str, list[Entry]] = {}
+    for entry in entries:
+        areas.setdefault(entry["area"], []).append(entry)
+    lines: list[str] = []
+    for area, rows in areas.items():
+        lines += ["", f"## {area}", "", *HEADER, *(_row(e) for e in rows)]
+    return lines
+
+
+def _compact(entries: list[Entry], verdict: str, title: str) -> list[str]:
+    areas: dict[str, list[str]] = {}
+    for entry in entries:
+        if entry["verdict"] == verdict:
+            areas.setdefault(entry["area"], []).append(entry["id"])
+    if not areas:
+        return []
+    total = sum(len(ids) for ids in areas.values())
+    lines = ["", f"## {title} ({total})", ""]
+    return lines + [f"- {area}: {', '.join(ids)}" for area, ids in areas.items()]
 
 
 def render_markdown(matrix: Mapping[str, Any]) -> str:
     summary = matrix["summary"]
+    entries: list[Entry] = matrix["requirements"]
+    verdicts = [*VERDICTS, *(v for v in summary if v not in VERDICTS and v != "total")]
     lines = [
         "# Compliance matrix",
         "",
@@ -52,24 +99,15 @@ def render_markdown(matrix: Mapping[str, Any]) -> str:
         lines.append(f"- target: {target.get('kind')} {target.get('url', '')}")
     lines += [
         "",
-        "| total | " + " | ".join(LABELS[v] for v in VERDICTS) + " |",
-        "|---:|" + "---:|" * len(VERDICTS),
-        f"| {summary['total']} | " + " | ".join(str(summary[v]) for v in VERDICTS) + " |",
-        "",
+        "| total | " + " | ".join(LABELS.get(v, v) for v in verdicts) + " |",
+        "|---:|" + "---:|" * len(verdicts),
+        f"| {summary['total']} | " + " | ".join(str(summary.get(v, 0)) for v in verdicts) + " |",
     ]
-    area = None
-    for entry in matrix["requirements"]:
-        if entry["area"] != area:
-            area = entry["area"]
-            lines += [
-                "",
-                f"## {area}",
-                "",
-                "| id | verdict | requirement | detail |",
-                "|---|---|---|---|",
-            ]
-        lines.append(
-            f"| {entry['id']} | {LABELS[entry['verdict']]} | {_cell(entry['title'])} | "
-            f"{_cell(_detail(entry))} |"
-        )
+    lines += _failures(entries)
+    unproven, shown = _not_proven(entries)
+    lines += unproven
+    rest = [e for e in entries if e["verdict"] not in (*BROKEN, *COMPACT) and e["id"] not in shown]
+    lines += _by_area(rest)
+    lines += _compact(entries, "deselected", "Deselected: left out by this run's selection")
+    lines += _compact(entries, "uncovered", "Uncovered: no check yet")
     return "\n".join(lines) + "\n"

@@ -87,6 +87,9 @@ class MatrixBuilder:
         self.params = params
         self.waivers = dict(waivers or {})
         self.selected = frozenset(selected)  # empty: every requirement
+        # requirements with checks the run left out (-k, -m, --ignore): deselected, not
+        # uncovered, when none of their checks ran
+        self.left_out: set[str] = set()
         self.checks: dict[str, CheckResult] = {}
         self.targets: dict[str, dict[str, Any]] = {}
         self.discovery: dict[str, Any] | None = None  # the first worker's that discovered
@@ -147,7 +150,8 @@ class MatrixBuilder:
             applicable=applicable,
             waived=waiver is not None,
             scaled=bool(scaled),
-            selected=not self.selected or rid in self.selected,
+            selected=(not self.selected or rid in self.selected)
+            and bool(checks or rid not in self.left_out),
         )
         skip_reasons = sorted({c.message for c in checks if c.outcome == "skipped" and c.message})
         if not applicable:

@@ -1,14 +1,15 @@
-"""The gate's closing summary on the terminal, read from matrix.json: the counts, what failed,
-what was not proven grouped by cause with the command that would prove it, the headline."""
+"""The gate's closing summary on the terminal, read from matrix.json: one line per requirement
+that ran (failures first), the counts, what would prove the rest, the headline."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.report.verdicts import counts_line
+from harness.report.verdicts import LABELS, counts_line
 
 # the start of a skip reason -> (the cause as a group title, what would prove it)
 CAUSES: tuple[tuple[str, str, str], ...] = (
@@ -27,10 +28,15 @@ CAUSES: tuple[tuple[str, str, str], ...] = (
     ("the target has no plain-HTTP", "no plain-HTTP entry", "--stack containers"),
     ("nothing listens for plain HTTP", "no plain-HTTP entry", "--stack containers"),
 )
-
-
-# more ids than this in one group are a wall: the matrix lists them all
-MAX_IDS = 12
+# the order of the per-requirement lines: what broke first, what is fine last; a verdict this
+# list does not know (added later) comes right after the failures
+ORDER = ("failed", "error", "blocked", "partial", "skipped", "scaled", "waived", "passed")
+# counted, not listed: nothing of them ran (their ids are in matrix.md)
+COUNTED = ("not_applicable", "deselected", "uncovered")
+# how pytest frames a check's own verdict; the reason reads better without it
+_FRAME = re.compile(r"^(?:AssertionError|Failed|Skipped): ")
+REASON_WIDTH = 100  # characters of a reason on the console; matrix.md has the whole message
+MAX_IDS = 12  # more ids than this in one group are a wall: the matrix lists them all
 
 
 def _wrap(ids: list[str]) -> str:
@@ -55,22 +61,24 @@ def cause_of(reason: str) -> tuple[str, str]:
     return head[:80], (setting + fix) if setting else "see the reason in matrix.md"
 
 
+def causes(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Why an applicable requirement is not proven, as (cause, remedy); empty when it is."""
+    verdict = entry["verdict"]
+    if verdict == "scaled":
+        return [("scaled load scenarios (quick profile)", "--load-profile full")]
+    if verdict == "uncovered":
+        return [("uncovered (no check yet)", "write a check")]
+    if verdict in ("skipped", "partial"):
+        found = [cause_of(reason) for reason in entry["skip_reasons"]]
+        return list(dict.fromkeys(found)) or [("skipped without a reason", "see matrix.md")]
+    return []
+
+
 def not_proven(entries: list[Mapping[str, Any]]) -> dict[tuple[str, str], list[str]]:
     """Applicable requirements that are not proven, by (cause, remedy), in catalogue order."""
     groups: dict[tuple[str, str], list[str]] = {}
     for entry in entries:
-        verdict = entry["verdict"]
-        if verdict == "scaled":
-            keys = [("scaled load scenarios (quick profile)", "--load-profile full")]
-        elif verdict == "uncovered":
-            keys = [("uncovered (no check yet)", "write a check")]
-        elif verdict in ("skipped", "partial"):
-            keys = [cause_of(reason) for reason in entry["skip_reasons"]] or [
-                ("skipped without a reason", "see matrix.md")
-            ]
-        else:
-            continue
-        for key in dict.fromkeys(keys):
+        for key in causes(entry):
             groups.setdefault(key, []).append(entry["id"])
     return groups
 
@@ -84,43 +92,99 @@ def blocked_by_cause(entries: list[Mapping[str, Any]]) -> dict[str, list[str]]:
     return causes
 
 
-def render_summary(matrix: Mapping[str, Any], report_dir: Path) -> str:
+def plain(message: str) -> str:
+    """A check's message without pytest's ``AssertionError: `` framing."""
+    return _FRAME.sub("", message.strip(), count=1)
+
+
+def reason(entry: Mapping[str, Any], applied: bool = True) -> str:
+    """Why a requirement has its verdict, in the check's own words (every message, joined);
+    with ``applied``, also the applied parameters that differ from the declared ones."""
+    verdict = entry["verdict"]
+    parts: list[str] = []
+    if verdict == "blocked" and entry.get("blocked_by"):
+        parts.append(f"blocked by {', '.join(entry['blocked_by'])}")
+    if verdict in ("failed", "error", "blocked"):
+        outcomes = ("failed", "error") if verdict != "blocked" else ("failed", "error", "skipped")
+        said = [
+            plain(c.get("message") or c.get("skip_reason") or "")
+            for c in entry["checks"]
+            if c["outcome"] in outcomes
+        ]
+        parts.append("; ".join(dict.fromkeys(m for m in said if m)))
+    elif verdict == "waived":
+        w = entry["waiver"]
+        parts.append(
+            f"{w['reason']} (owner {w['owner']}, expires {w['expires']}; "
+            f"its checks: {w['checks_verdict']})"
+        )
+    elif verdict == "scaled":
+        parts.append(f"ran {entry['scaled']['share']}; only --load-profile full proves it")
+    elif verdict in ("skipped", "partial", "not_applicable"):
+        parts.append("; ".join(entry["skip_reasons"]))
+    elif verdict == "uncovered":
+        parts.append("no check yet")
+    elif verdict == "deselected":
+        parts.append("left out by this run's selection")
+    else:
+        count = len(entry["checks"])
+        parts.append(f"{count} check{'s' if count != 1 else ''}")
+    if applied:
+        parts.append(differences(entry))
+    return "; ".join(part for part in parts if part)
+
+
+def shorten(text: str, width: int = REASON_WIDTH) -> str:
+    """The first line of ``text``, cut at a word boundary to ``width`` characters."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if len(first) <= width:
+        return first
+    cut = first[: width - 4].rsplit(" ", maxsplit=1)[0].rstrip(" ;,:")
+    return f"{cut} ..."
+
+
+def requirement_lines(entries: list[Mapping[str, Any]]) -> list[str]:
+    """One line per requirement whose checks ran: id, verdict, reason; failures first."""
+    shown = [e for e in entries if e["verdict"] not in COUNTED]
+
+    def rank(entry: Mapping[str, Any]) -> int:
+        verdict = entry["verdict"]
+        return ORDER.index(verdict) if verdict in ORDER else ORDER.index("blocked")
+
+    shown.sort(key=rank)  # stable: catalogue order within a verdict
+    id_width = max((len(e["id"]) for e in shown), default=0)
+    label_width = max((len(LABELS.get(e["verdict"], e["verdict"])) for e in shown), default=0)
+    return [
+        f"  {e['id']:<{id_width}}  {LABELS.get(e['verdict'], e['verdict']):<{label_width}}  "
+        # a waiver's owner and expiry are the user's own words and matter whole
+        # the differing parameters have their own block below the lines
+        f"{reason(e, False) if e['verdict'] == 'waived' else shorten(reason(e, False))}".rstrip()
+        for e in shown
+    ]
+
+
+def render_summary(matrix: Mapping[str, Any], report_dir: Path, log: Path | None = None) -> str:
+    """The console's summary; ``log`` is the file that holds pytest's own output, if any."""
     s = matrix["summary"]
     entries = matrix["requirements"]
-    lines = [
-        "",
+    lines = ["", *requirement_lines(entries), ""]
+    lines += [
         f"requirements: {s['total']} in the catalogue, profile {matrix['profile']}",
         f"  {counts_line(s)}",
     ]
-    broken = [e for e in entries if e["verdict"] in ("failed", "error")]
     blocked = blocked_by_cause(entries)
-    for verdict in ("failed", "error"):
-        of_kind = [e for e in broken if e["verdict"] == verdict]
-        if of_kind:
-            lines.append(f"{verdict}:")
-        for entry in of_kind:
-            reasons = [c.get("message", "") for c in entry["checks"] if c["outcome"] == verdict]
-            lines.append(f"  {entry['id']}: {entry['title']}")
-            lines += [f"      {reason}" for reason in reasons if reason][:3]
-            if entry["id"] in blocked:
-                lines.append(f"      blocks until fixed: {', '.join(blocked.pop(entry['id']))}")
-    # a root cause that did not fail itself (deselected, skipped): its dependants still show
-    lines += [f"blocked by {cause}: {', '.join(ids)}" for cause, ids in blocked.items()]
-    waived = [e for e in entries if e["verdict"] == "waived"]
-    if waived:
-        lines.append("waived:")
-        for entry in waived:
-            w = entry["waiver"]
-            lines.append(
-                f"  {entry['id']}: {w['reason']} (owner {w['owner']}, expires {w['expires']}; "
-                f"its checks: {w['checks_verdict']})"
-            )
+    if blocked:
+        lines.append("root causes (fix these first):")
+        lines += [f"  {cause} blocks {', '.join(ids)}" for cause, ids in blocked.items()]
+    if s.get("not_applicable"):
+        lines.append(f"not applicable to profile {matrix['profile']}: {s['not_applicable']}")
+    if s.get("deselected"):
+        lines.append(f"deselected (left out by this run's selection): {s['deselected']}")
     groups = not_proven(entries)
     if groups:
-        lines.append("not proven:")
+        lines.append("not proven, by cause (ids in matrix.md):")
         for (cause, remedy), ids in sorted(groups.items(), key=lambda kv: -len(kv[1])):
             lines.append(f"  {cause}: {len(ids)} -> {remedy}")
-            lines.append(_wrap(ids))
     changed: dict[str, list[str]] = {}
     # a scaled run's shortened durations are said under "scaled load scenarios" already
     for entry in (e for e in entries if e["verdict"] != "scaled" and "scaled" not in e):
@@ -131,7 +195,10 @@ def render_summary(matrix: Mapping[str, Any], report_dir: Path) -> str:
         for difference, ids in changed.items():
             lines.append(f"  {difference} ({len(ids)})")
             lines.append(_wrap(ids))
-    lines.append(f"reports: {report_dir / 'matrix.json'}, {report_dir / 'matrix.md'}")
+    written = [report_dir / "matrix.json", report_dir / "matrix.md"]
+    lines.append(f"reports: {', '.join(str(path) for path in written)}")
+    if log is not None:
+        lines.append(f"pytest's output (tracebacks, assertion details): {log}")
     lines.append(f"verdict: {matrix['headline']}")
     return "\n".join(lines)
 
