@@ -34,7 +34,7 @@ def _blocked(matrix: dict[str, Any], rid: str, by: str | None) -> None:
     entry = next(e for e in matrix["requirements"] if e["id"] == rid)
     entry["verdict"] = "blocked"
     if by is not None:
-        entry["blocked_by"] = by
+        entry["blocked_by"] = [by]
 
 
 def _lines(text: str) -> list[str]:

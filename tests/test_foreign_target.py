@@ -132,7 +132,7 @@ def test_the_whole_gate_speaks_in_its_own_words(foreign_url: str, tmp_path: Path
         assert check["blocked_by"] == "SEC-RL-DEFAULT-LIMIT"
         assert check["duration_s"] < 10, check
         assert _verdict(matrix, rid) == "blocked"
-    assert "blocks until fixed: SEC-RL-429, SEC-RL-WINDOW-RESET" in output
+    assert "SEC-RL-DEFAULT-LIMIT blocks SEC-RL-429, SEC-RL-WINDOW-RESET" in output
 
 
 # api_probe_path -> what INP-SQLI must say about it

@@ -105,7 +105,11 @@ def reason(entry: Mapping[str, Any], applied: bool = True) -> str:
     if verdict == "blocked" and entry.get("blocked_by"):
         parts.append(f"blocked by {', '.join(entry['blocked_by'])}")
     if verdict in ("failed", "error", "blocked"):
-        outcomes = ("failed", "error") if verdict != "blocked" else ("failed", "error", "skipped")
+        outcomes = (
+            ("failed", "error")
+            if verdict != "blocked"
+            else ("failed", "error", "blocked", "skipped")
+        )
         said = [
             plain(c.get("message") or c.get("skip_reason") or "")
             for c in entry["checks"]
