@@ -151,7 +151,7 @@ def _gate(venv_dir: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[
 def test_the_installed_harness_collects_every_suite(
     installed: Path, app_url: str, tmp_path: Path
 ) -> None:
-    result = _gate(installed, tmp_path, "--target-url", app_url, "--", "--collect-only")
+    result = _gate(installed, tmp_path, "--target-url", app_url, "-v", "--", "--collect-only")
     output = result.stdout + result.stderr
     # node ids, per-file counts or the tree, whichever verbosity the gate runs pytest with
     collected = set(re.findall(r"(test_\w+\.py)(?:::|: \d+$|>)", output, flags=re.M))

@@ -111,9 +111,18 @@ def test_interrupt_removes_the_whole_stack(
     (suites / "test_slow.py").write_text(SLOW_SUITE)
     workers = ["-n", "2"] if "xdist" in moment else []
     argv = harness_cmd(
-        "gate", "--stack", "containers", "--suites", str(suites),
-        "--report-dir", str(tmp_path / "r"), *workers, "--", "-s",
-    )  # fmt: skip
+        "gate",
+        "--stack",
+        "containers",
+        "--suites",
+        str(suites),
+        "--report-dir",
+        str(tmp_path / "r"),
+        "-v",
+        *workers,
+        "--",
+        "-s",
+    )  # fmt: skip  (-v: pytest's own output, the check's RUN line among it, on the console)
     proc = subprocess.Popen(
         argv,
         cwd=tmp_path,

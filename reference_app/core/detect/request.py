@@ -18,7 +18,10 @@ ALL_CLASSES = frozenset({"sqli", "xss", "traversal"})
 _STRUCTURAL = frozenset(
     {"host", "content-length", "content-type", "transfer-encoding", "connection", "accept",
      "accept-encoding", "accept-language", "keep-alive", "te", "expect", "upgrade",
-     "proxy-connection", "cache-control"}
+     "proxy-connection", "cache-control",
+     # credentials are opaque tokens checked by the server, never data (a JWT's base64url
+     # may hold "--" and read as an SQL comment)
+     "authorization"}
 )  # fmt: skip
 # MongoDB query operators: a value that names one can change the query (NoSQL injection)
 _MONGO_OPERATORS = (
