@@ -89,6 +89,7 @@ import pytest
 
 @pytest.mark.requirement("MON-HEALTH-001")
 def test_slow(target):
+    print(flush=True)  # the RUN line stands alone, after pytest's node id
     print("RUN", target.run_id, flush=True)
     time.sleep(120)
 """
