@@ -71,6 +71,12 @@ def test_harness_load_judges_a_url_and_writes_reports(tmp_path: Path) -> None:
             url,
             "--param",
             "load_quick_duration_s=5",
+            # a light plan: the saturation rule (90 % of planned) must not hinge on how
+            # busy the shared machine is while the other tests run
+            "--param",
+            "baseline_users=15",
+            "--param",
+            "min_throughput_rps=10",
             "--report-dir",
             str(tmp_path / "r"),
             cwd=tmp_path,
@@ -80,7 +86,7 @@ def test_harness_load_judges_a_url_and_writes_reports(tmp_path: Path) -> None:
     assert "scaled: ran 5 s of 10 min of the spec's duration" in result.stdout
     assert "LOAD-P95         passed" in result.stdout
     assert "429 responses count as errors" in result.stdout  # nothing says it is exempt
-    assert "load: baseline (quick): 50 users" in result.stderr  # progress
+    assert "load: baseline (quick): 15 users" in result.stderr  # progress
     for suffix in ("html", "json", "md", "png"):
         assert (tmp_path / "r" / f"load_baseline.{suffix}").is_file()
     summary = json.loads((tmp_path / "r" / "load_baseline.json").read_text())
