@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.probes.discovery import moved_to
 from harness.probes.health import (
     HealthFormatError,
     clock_skew_s,
@@ -22,8 +23,9 @@ from harness.targets import Capability, Target
 from harness.targets.base import ServiceControl
 
 requirement = pytest.mark.requirement
-# MON-HEALTH-001 claims the endpoint exists and fails without it; the others judge its
-# content and skip on a target that has none, naming the parameter to set
+# a target with nothing at health_path (404, or a redirect elsewhere) may have its health
+# endpoint at another path: every health check skips naming the parameter to set, and the
+# gate cannot pass (INCOMPLETE) until the endpoint is found and judged
 needs_path = pytest.mark.needs_path
 
 
@@ -49,10 +51,18 @@ def _wait_healthy(http: httpx.Client, path: str, timeout_s: float) -> httpx.Resp
 
 
 @requirement("MON-HEALTH-001")
+@needs_path("health_path")
 def test_backend_health_answers_200_json(http: httpx.Client, params: dict[str, Any]) -> None:
-    response = http.get(params["health_path"])
-    assert response.status_code == 200, (
-        f"/health answered {response.status_code} while the deployment is up: {response.text[:200]}"
+    path = params["health_path"]
+    response = http.get(path)
+    status = response.status_code
+    moved = moved_to(path, status, response.headers.get("location", ""))
+    assert moved is None, (
+        f"{path} answered {status}, a redirect to {moved}: a health probe must get its answer "
+        f"at the path it asks; if {moved} is the health endpoint, set --param health_path={moved}"
+    )
+    assert status == 200, (
+        f"{path} answered {status} while the deployment is up: {response.text[:200]}"
     )
     _json_body(response)
 

@@ -46,6 +46,8 @@ Sender = Callable[..., RawResponse]
 MIN_REACHED = 0.9
 # a body at the limit may be refused by the endpoint (422: not JSON) but not as too large
 _NOT_ACCEPTED = frozenset({413, *range(500, 600)})
+# answers to a tiny POST that show the route takes no body from this client at all
+_REFUSES_EVERY_BODY = frozenset({401, 403, *payloads.NO_ROUTE_STATUSES})
 
 
 @pytest.fixture
@@ -177,6 +179,16 @@ def post(
         evidence.note(f"POST #{sent} {shown}", f"{response.status} in {response.elapsed_s:.2f} s")
         return response
 
+    # the control: a small body any API route taking POST accepts. A route that refuses it
+    # (no such route, no POST, authentication or CSRF required) refuses every body whatever
+    # its size, so its answers to large ones say nothing about a size limit
+    control = send(b"{}")
+    if control.status in _REFUSES_EVERY_BODY:
+        pytest.skip(
+            f"POST {params['api_probe_path']} answered {control.status} to a 2-byte body: the "
+            "route refuses any body, so a size limit cannot be seen there; "
+            "set --param api_probe_path=/your/route (one that accepts POST)"
+        )
     return send
 
 

@@ -13,7 +13,7 @@ from harness.report.console import RunWatch
 from harness.report.markdown import render_markdown
 from harness.report.matrix import MatrixBuilder
 from harness.report.selection import ids_in_files
-from harness.report.summary import render_summary, shorten
+from harness.report.summary import cause_of, render_summary, shorten
 from tests.test_matrix_verdicts import CATALOGUE, PARAMS, build, check
 
 CONTROL = "needs stack control (stopping and starting services); the url target offers: http"
@@ -192,3 +192,12 @@ def test_a_suite_that_cannot_be_collected_is_named_with_its_error(
     assert watch.collection_errors == [
         "test_bad.py: ModuleNotFoundError: No module named 'no_such_module_for_the_gate'"
     ]
+
+
+def test_a_missing_route_is_one_cause_whatever_the_method_that_met_it() -> None:
+    hint = "the target has no such route; set --param api_probe_path=/your/route"
+    by_discovery = cause_of(f"/api/v1/formulas answered 404: {hint}")
+    by_a_burst = cause_of(f"GET /api/v1/formulas answered 404: {hint}")
+    assert by_discovery == by_a_burst == (
+        "/api/v1/formulas answered 404", "set --param api_probe_path=/your/route"
+    )  # fmt: skip

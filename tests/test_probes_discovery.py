@@ -15,6 +15,7 @@ from harness.probes.discovery import (
     discover,
     https_offer,
     lines,
+    moved_to,
 )
 
 PATHS = {"health_path": "/health", "api_probe_path": "/api/v1/formulas", "login_path": "/login"}
@@ -141,3 +142,30 @@ def test_a_frontend_on_https_is_https_offered() -> None:
     assert found.https is True
     assert found.https_note == "TLS at https://127.0.0.1:8443"
     assert not found.serves_plain_http_only
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "location", "moved"),
+    [
+        ("/health", 301, "/health/", "/health/"),  # Django's APPEND_SLASH
+        ("/health", 302, "http://127.0.0.1:9/status?full=1", "/status?full=1"),
+        ("/health", 301, "https://example.org/health", None),  # the HTTPS redirect
+        ("/health", 200, "", None),
+        ("/health", 304, "", None),  # no Location: not a move
+    ],
+)
+def test_a_redirect_to_another_path_is_where_the_route_lives(
+    path: str, status: int, location: str, moved: str | None
+) -> None:
+    assert moved_to(path, status, location) == moved
+
+
+def test_a_moved_health_path_is_missing_and_names_where_it_went() -> None:
+    moved = httpx.Response(301, headers={"location": "/health/"})
+    found = _discover({"/health": moved, "/health/": httpx.Response(200, headers=JSON)})
+    assert not found.exists("health_path")
+    assert found.missing("health_path") == (
+        "/health answered 301, a redirect to /health/: the route lives there; "
+        "set --param health_path=/health/"
+    )
+    assert "health_path /health: 301 (redirects to /health/)" in lines(found.to_json())

@@ -41,13 +41,21 @@ class Answer:
     location: str = ""
 
     def exists(self, absent: frozenset[int] = ABSENT) -> bool:
-        return self.status not in absent
+        return self.status not in absent and self.moved_to is None
+
+    @property
+    def moved_to(self) -> str | None:
+        """The other path a redirect sends this one to (Django's ``/health`` -> ``/health/``);
+        None for anything else, a redirect to the same path on HTTPS included."""
+        return moved_to(self.path, self.status, self.location)
 
     def is_page(self, media_type: str) -> bool:
         return self.status == 200 and self.media_type == media_type
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"path": self.path, "status": self.status}
+        if self.moved_to is not None:
+            data["moved_to"] = self.moved_to
         if self.media_type:
             data["media_type"] = self.media_type
         if self.cookies:
@@ -81,6 +89,11 @@ class Discovery:
         if self.exists(param):
             return None
         answer = self.paths[param]
+        if answer.moved_to is not None:
+            return (
+                f"{answer.path} answered {answer.status}, a redirect to {answer.moved_to}: "
+                f"the route lives there; set --param {param}={answer.moved_to}"
+            )
         return (
             f"{answer.path} answered {answer.status}: the target has no such route; "
             f"set --param {param}=/your/route"
@@ -114,6 +127,8 @@ def lines(found: Mapping[str, Any]) -> list[str]:
     out = []
     for param, answer in found.get("paths", {}).items():
         state = "found" if answer.get("exists") else "MISSING"
+        if answer.get("moved_to"):
+            state = f"redirects to {answer['moved_to']}"
         out.append(f"{param} {answer['path']}: {answer['status']} ({state})")
     for key, label in (("html_page", "HTML page"), ("json_route", "JSON route")):
         answer = found.get(key)
@@ -127,6 +142,18 @@ def lines(found: Mapping[str, Any]) -> list[str]:
     if redirects is not None:
         out.append(f"the plain-HTTP target URL redirects to HTTPS: {'yes' if redirects else 'no'}")
     return out
+
+
+def moved_to(path: str, status: int, location: str) -> str | None:
+    """The path a redirect of ``path`` points to, when it is another path; a redirect to
+    HTTPS of the same path says nothing about where the route lives."""
+    if not 300 <= status < 400 or not location:
+        return None
+    target = urlsplit(location)
+    new_path = target.path or "/"
+    if new_path == urlsplit(path).path:
+        return None
+    return new_path + (f"?{target.query}" if target.query else "")
 
 
 def answer_of(path: str, response: httpx.Response) -> Answer:

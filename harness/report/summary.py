@@ -35,6 +35,7 @@ ORDER = ("failed", "error", "blocked", "partial", "skipped", "scaled", "waived",
 COUNTED = ("not_applicable", "deselected", "uncovered")
 # how pytest frames a check's own verdict; the reason reads better without it
 _FRAME = re.compile(r"^(?:AssertionError|Failed|Skipped): ")
+_METHOD = re.compile(r"^(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) (?=/)")
 REASON_WIDTH = 100  # characters of a reason on the console; matrix.md has the whole message
 MAX_IDS = 12  # more ids than this in one group are a wall: the matrix lists them all
 
@@ -56,6 +57,8 @@ def cause_of(reason: str) -> tuple[str, str]:
         if reason.startswith(prefix):
             return cause, remedy
     head = reason.split(";", maxsplit=1)[0].split(":", maxsplit=1)[0].strip()
+    # "GET /x answered 404" and "/x answered 404" are one missing route, whatever the method
+    head = _METHOD.sub("", head)
     # a probe path the target does not have: the reason ends with the parameter to set
     _, setting, fix = reason.rpartition("set --param ")
     return head[:80], (setting + fix) if setting else "see the reason in matrix.md"
