@@ -100,7 +100,8 @@ def check_single(headers: Headers) -> Finding:
     policy, problem = single_policy(headers)
     if policy is None:
         return Finding(False, None, problem)
-    return Finding(True, "; ".join(policy.directives))
+    repeated = f" (repeated, ignored: {' '.join(policy.duplicates)})" if policy.duplicates else ""
+    return Finding(True, "; ".join(policy.directives) + repeated)
 
 
 def _effective(policy: Policy, directive: str) -> tuple[str, tuple[str, ...]] | None:
