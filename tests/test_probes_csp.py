@@ -123,7 +123,8 @@ def test_enforced_policies(headers: Headers, count: int) -> None:
     assert bool(problem) is (count == 0)
 
 
-# the directive checks judge several policies by their intersection (CSP3 4.2.1)
+# the directive checks judge several policies by their intersection (CSP3: "the effect of
+# multiple policies")
 SEVERAL = [
     (csp.check_frame_ancestors, ("frame-ancestors 'self'", "frame-ancestors 'none'"), True),
     (csp.check_frame_ancestors, ("frame-ancestors *", "default-src 'none'"), False),

@@ -29,7 +29,7 @@ KNOWN_DIRECTIVES = frozenset(
         "trusted-types", "upgrade-insecure-requests", "webrtc", "worker-src",
     }
 )  # fmt: skip
-# CSP3 6.8.2 "get the effective directive": where each script check falls back to
+# CSP3 "get the fallback list": where each script check falls back to
 _FALLBACK = {
     "script-src-elem": ("script-src-elem", "script-src", "default-src"),
     "script-src-attr": ("script-src-attr", "script-src", "default-src"),

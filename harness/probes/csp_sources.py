@@ -102,8 +102,8 @@ def broad_reason(source: str) -> str | None:
 
 
 def allows_all_inline(sources: Sequence[str]) -> bool:
-    """CSP3 6.7.3.3: 'unsafe-inline' counts unless a nonce, a hash or 'strict-dynamic' is
-    in the same list (CSP2 and later ignore it then)."""
+    """CSP3 "does a source list allow all inline behavior": 'unsafe-inline' counts unless a
+    nonce, a hash or 'strict-dynamic' is in the same list (CSP2 and later ignore it then)."""
     if any(is_nonce_or_hash(s) or s == "'strict-dynamic'" for s in sources):
         return False
     return "'unsafe-inline'" in sources
