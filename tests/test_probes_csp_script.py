@@ -101,6 +101,8 @@ SCRIPT: list[tuple[str, bool, str]] = [
     ("script-src 'self'; script-src-attr 'unsafe-inline'", FAIL, "event-handler attributes"),
     ("script-src 'self'; script-src-attr 'unsafe-inline' 'nonce-a'", OK, "allow all inline: nonce"),
     ("script-src 'self'; script-src-elem https:", FAIL, "element scripts from anywhere"),
+    ("script-src-elem 'self'; script-src https:; default-src 'self'", FAIL, "workers: https:"),
+    ("script-src 'self'; script-src-attr https:", OK, "attributes load no URL"),
     ("script-src-elem 'self'", FAIL, "attributes and eval fall back to nothing"),
     ("script-src-elem 'self'; default-src 'self'", OK, "fallback list"),
     ("style-src 'unsafe-inline'; default-src 'self'", OK, "Observatory: style only"),

@@ -122,24 +122,23 @@ class ScriptRisks:
 
 def script_risks(policy: Policy) -> ScriptRisks:
     """Inline code (elements and event-handler attributes), eval, and script URLs from
-    anywhere or over clear text, each through the CSP3 fallback chain."""
+    anywhere or over clear text, each through its CSP3 fallback list."""
     inline = broad = None
     for directive in ("script-src-elem", "script-src-attr"):
         found = _effective(policy, directive)
         if found is None:
             inline = inline or f"no {directive}, script-src or default-src: inline scripts run"
-            broad = (
-                broad or f"no {directive}, script-src or default-src: scripts load from anywhere"
-            )
-            continue
-        name, listed = found
-        if sources.allows_all_inline(listed):
-            ignored = " ".join(s for s in listed if not sources.is_source(s))
+        elif sources.allows_all_inline(found[1]):
+            ignored = " ".join(s for s in found[1] if not sources.is_source(s))
             why = f"; browsers ignore {ignored}" if ignored else ""
-            inline = inline or f"{name} allows 'unsafe-inline' (no valid nonce or hash{why})"
-        reason = sources.broad_source(listed)
-        if reason is not None:
-            broad = broad or f"{name}: {reason}"
+            inline = inline or f"{found[0]} allows 'unsafe-inline' (no valid nonce or hash{why})"
+    # script elements load through script-src-elem; workers and the rest through script-src
+    for directive in ("script-src-elem", "script-src"):
+        found = _effective(policy, directive)
+        if found is None:
+            broad = broad or f"no {directive} or default-src: scripts load from anywhere"
+        elif (reason := sources.broad_source(found[1])) is not None:
+            broad = broad or f"{found[0]}: {reason}"
     governing = _effective(policy, "script-src")
     if governing is None:
         evaluation: str | None = "no script-src or default-src: eval() runs"
