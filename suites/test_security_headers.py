@@ -131,19 +131,20 @@ def test_no_server_disclosure(ordinary: Observed, evidence: Evidence) -> None:
     _judge(ordinary, evidence, check_disclosure, set(k for _, k in ordinary))
 
 
-def _csp_check(check: Callable[[csp.Policy], Finding]) -> Callable[[Headers], Finding]:
+def _csp_check(check: Callable[..., Finding]) -> Callable[[Headers], Finding]:
+    # every policy a browser enforces, judged together (their intersection)
     def run(headers: Headers) -> Finding:
-        policy, problem = csp.single_policy(headers)
-        if policy is None:
+        policies, problem = csp.enforced_policies(headers)
+        if not policies:
             return Finding(False, None, problem)
-        return check(policy.directives)
+        return check(*(policy.directives for policy in policies))
 
     return run
 
 
 @requirement("SEC-HDR-CSP")
 def test_csp_is_one_parseable_policy(ordinary: Observed, evidence: Evidence) -> None:
-    _judge(ordinary, evidence, _csp_check(lambda p: Finding(True, "; ".join(p))), _SAMPLE)
+    _judge(ordinary, evidence, csp.check_single, _SAMPLE)
 
 
 def _judge_directive(
@@ -215,7 +216,7 @@ _SIX: tuple[Callable[[Headers], Finding], ...] = (
     check_nosniff,
     check_frame_options,
     check_xss_protection,
-    _csp_check(lambda p: Finding(True, None)),
+    csp.check_single,
 )
 
 

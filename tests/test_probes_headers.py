@@ -15,6 +15,7 @@ from harness.probes.headers import (
     check_xss_protection,
     effective_referrer_policy,
     parse_hsts,
+    xss_protection_problem,
 )
 
 ONE_YEAR = 31536000
@@ -203,3 +204,91 @@ COOKIES = [
 @pytest.mark.parametrize(("value", "secure", "ok"), COOKIES)
 def test_cookie(value: str, secure: bool, ok: bool) -> None:
     assert check_cookie(value, require_secure=secure).ok is ok
+
+
+# The edge cases of the specs, each with its verdict and the clause it follows.
+FRAME_RFC7034: list[tuple[str, bool, str]] = [
+    (" DENY ", True, "RFC 7034 2.1: surrounding whitespace is no part of the value"),
+    ("\tdeny", True, "RFC 7034 2.1: tokens are case-insensitive, OWS trimmed"),
+    ("DENY;", False, "RFC 7034 2.1: 'DENY;' is no token of the grammar: ignored"),
+    ("DENYALL", False, "unknown token: ignored, framing allowed"),
+    ("ALLOWALL", False, "unknown token (a legacy value of one server): ignored"),
+    ("DENY DENY", False, "one token only"),
+    ("ALLOW-FROM", False, "ALLOW-FROM needs an origin"),
+    ("ALLOW-FROM https://a.example", False, "valid, but browsers ignore ALLOW-FROM; not DENY"),
+    ("SAMEORIGIN", False, "valid, but the spec asks for DENY"),
+]
+
+
+@pytest.mark.parametrize(("value", "ok", "clause"), FRAME_RFC7034)
+def test_frame_options_rfc7034(value: str, ok: bool, clause: str) -> None:
+    assert check_frame_options(_h("X-Frame-Options", value)).ok is ok, clause
+
+
+def test_frame_options_unknown_token_says_so() -> None:
+    assert "RFC 7034" in check_frame_options(_h("X-Frame-Options", "ALLOWALL")).reason
+    assert "expected 'DENY'" in check_frame_options(_h("X-Frame-Options", "sameorigin")).reason
+
+
+# the parser of the browsers that kept the filter (WebKit, old Chromium); the value None is valid
+XXSS_PARSE: list[tuple[str, str | None, str]] = [
+    ("0", None, "0: filter off"),
+    ("0; mode=block", None, "a leading 0 ends parsing"),
+    ("1", None, "1: filter on"),
+    ("1; mode=block", None, "1 with mode=block"),
+    ("1;mode=block", None, "whitespace is optional"),
+    ("1; report=https://r.example/x", None, "1 with a report URL"),
+    ("2", "first character", "the first digit must be 0 or 1"),
+    ("2; mode=block", "first character", "the first digit must be 0 or 1"),
+    ("whimsy", "first character", "not a digit at all"),
+    ("", "first character", "empty"),
+    ("1; mode=block; mode=block", "repeated", "a directive at most once"),
+    ("1; report=/a; mode=block; report=/b", "repeated", "a directive at most once"),
+    ("1; mode=allow", "no mode=block", "mode's only value is block"),
+    ("1; foo=bar", "no mode=block", "unknown directive"),
+    ("1 mode=block", "other than ';'", "directives follow a ';'"),
+]
+
+
+@pytest.mark.parametrize(("value", "problem", "clause"), XXSS_PARSE)
+def test_xss_protection_parse(value: str, problem: str | None, clause: str) -> None:
+    found = xss_protection_problem(value)
+    assert (found is None) is (problem is None), clause
+    assert problem is None or (found is not None and problem in found), clause
+
+
+XXSS_VERDICT: list[tuple[str, bool, str]] = [
+    ("1; mode=block; mode=block", False, "invalid: the browser default (on) applies"),
+    ("2", False, "invalid: the browser default (on) applies"),
+    ("0; mode=block", False, "off in browsers, but not exactly 0 (our rule)"),
+    ("0", True, "exactly 0"),
+]
+
+
+@pytest.mark.parametrize(("value", "ok", "clause"), XXSS_VERDICT)
+def test_xss_protection_verdict(value: str, ok: bool, clause: str) -> None:
+    finding = check_xss_protection(_h("X-XSS-Protection", value))
+    assert finding.ok is ok, clause
+    if value[0] not in "01" or "repeated" in clause:
+        assert "invalid" in finding.reason
+
+
+# Referrer Policy 8.1: the last token the browser knows wins; a value outside the grammar
+# (policy-token = known / 1*( ALPHA / "-" )) fails to parse and leaves no policy
+REFERRER_SPEC: list[tuple[tuple[str, ...], str | None, str]] = [
+    (("made-up, other-made-up",), None, "only unknown tokens: no policy"),
+    (("made-up",), None, "one unknown token: no policy"),
+    (("no-referrer, made-up",), "no-referrer", "unknown tokens are skipped"),
+    (("made-up", "same-origin"), "same-origin", "several headers: one list"),
+    (("no-referrer, foo_bar",), None, "'_' is outside extension-token: no policy"),
+    (("no-referrer", "a b"), None, "a space inside a token: no policy"),
+    (("no-referrer,,",), "no-referrer", "empty list elements are allowed"),
+    (("No-Referrer",), "no-referrer", "browsers compare tokens case-insensitively"),
+]
+
+
+@pytest.mark.parametrize(("values", "policy", "clause"), REFERRER_SPEC)
+def test_referrer_policy_spec(values: tuple[str, ...], policy: str | None, clause: str) -> None:
+    assert effective_referrer_policy(values) == policy, clause
+    verdict = check_referrer_policy(_h("Referrer-Policy", *values), PRIVATE)
+    assert verdict.ok is (policy in PRIVATE), clause

@@ -64,17 +64,70 @@ def check_nosniff(headers: Headers) -> Finding:
     return _exact(headers, "X-Content-Type-Options", "nosniff")
 
 
+# RFC 7034 2.1: "DENY" / "SAMEORIGIN" / ( "ALLOW-FROM" RWS SERIALIZED-ORIGIN ), case-insensitive
+_XFO = re.compile(r"(?i:(deny)|(sameorigin)|(allow-from)[ \t]+\S+)")
+
+
 def check_frame_options(headers: Headers) -> Finding:
-    return _exact(headers, "X-Frame-Options", "DENY")
+    """RFC 7034: one value, surrounding whitespace trimmed; DENY is the only one we accept."""
+    value, problem = single_token(headers, "X-Frame-Options")
+    if value is None:
+        return Finding(False, None, problem)
+    found = _XFO.fullmatch(value)
+    if found is None:
+        return Finding(False, value, f"X-Frame-Options {value!r} is no RFC 7034 value: ignored")
+    if found.group(1) is None:
+        return Finding(False, value, f"X-Frame-Options is {value!r}, expected 'DENY'")
+    return Finding(True, value)
+
+
+def xss_protection_problem(value: str) -> str | None:
+    """Why browsers that kept the XSS filter reject this X-XSS-Protection value (they then use
+    their default, which is on); None when it is valid. Their parser reads the first character
+    (0 switches off and ends parsing, 1 switches on), then ';'-separated mode= and report=
+    directives, each at most once."""
+    if not value or value[0] not in "01":
+        return "its first character is not 0 or 1"
+    rest = value[1:].strip()
+    if value[0] == "0" or not rest:
+        return None
+    if not rest.startswith(";"):
+        return "1 is followed by something other than ';'"
+    return _xss_directives_problem(rest[1:].split(";"))
+
+
+def _xss_directives_problem(parts: Iterable[str]) -> str | None:
+    seen: set[str] = set()
+    for raw in (part.strip() for part in parts):
+        name, _, argument = raw.partition("=")
+        name, argument = name.strip().lower(), argument.strip()
+        if not raw:
+            continue
+        if name in seen:
+            return f"the directive {name!r} is repeated"
+        seen.add(name)
+        if (name, argument.lower()) != ("mode", "block") and not (name == "report" and argument):
+            return f"{raw!r} is no mode=block or report=URL directive"
+    return None
 
 
 def check_xss_protection(headers: Headers) -> Finding:
-    """Present and exactly ``0``; ``1; mode=block`` is a defect, and the reason says why."""
+    """Present, valid and exactly ``0``; ``1; mode=block`` is a defect, and the reason says why."""
     value, problem = single_token(headers, "X-XSS-Protection")
     if value is None:
         return Finding(False, None, problem)
-    if value != "0":
+    invalid = xss_protection_problem(value)
+    if invalid is not None:
+        reason = (
+            f"X-XSS-Protection {value!r} is invalid ({invalid}): browsers that keep the filter "
+            "fall back to their default, which is on"
+        )
+        return Finding(False, value, reason)
+    if value[0] == "1":
         reason = f"X-XSS-Protection is {value!r}, expected '0': {RFC_XXSS_NOTE}"
+        return Finding(False, value, reason)
+    if value != "0":
+        reason = f"X-XSS-Protection {value!r} switches the filter off but is not exactly '0'"
         return Finding(False, value, reason)
     return Finding(True, value)
 
@@ -140,16 +193,21 @@ REFERRER_TOKENS = frozenset(
 )
 
 
+# Referrer Policy 4.1: policy-token = the known tokens / extension-token, extension-token =
+# 1*( ALPHA / "-" ); a header value outside this grammar is a parse failure
+_REFERRER_TOKEN = re.compile(r"[A-Za-z-]+")
+
+
 def effective_referrer_policy(values: Iterable[str]) -> str | None:
-    """The policy a browser applies: every header's comma-separated tokens, the last one it
-    knows wins (unknown tokens are skipped, which is how new policies degrade)."""
-    policy: str | None = None
-    for value in values:
-        for raw in value.split(","):
-            token = raw.strip().lower()
-            if token in REFERRER_TOKENS:
-                policy = token
-    return policy
+    """The policy a browser applies (Referrer Policy 8.1): the comma-separated tokens of every
+    header in order, the last one it knows wins; unknown tokens are skipped (that is how new
+    policies degrade), and a value outside the grammar leaves no policy at all."""
+    tokens = [raw.strip(" \t") for value in values for raw in value.split(",")]
+    tokens = [token for token in tokens if token]
+    if any(not _REFERRER_TOKEN.fullmatch(token) for token in tokens):
+        return None
+    known = [token.lower() for token in tokens if token.lower() in REFERRER_TOKENS]
+    return known[-1] if known else None
 
 
 def check_referrer_policy(headers: Headers, allowed: Iterable[str]) -> Finding:
@@ -159,7 +217,8 @@ def check_referrer_policy(headers: Headers, allowed: Iterable[str]) -> Finding:
     joined = ", ".join(values)
     policy = effective_referrer_policy(values)
     if policy is None:
-        return Finding(False, joined, f"Referrer-Policy {joined!r} has no valid token")
+        reason = f"Referrer-Policy {joined!r} has no valid token: browsers apply their default"
+        return Finding(False, joined, reason)
     accepted = {item.lower() for item in allowed}
     if policy not in accepted:
         return Finding(

@@ -71,6 +71,23 @@ _headers_mutant(
     ),
 )  # fmt: skip
 _headers_mutant(
+    "headers-csp-script-https", "SEC-HDR-CSP-SCRIPT",
+    "CSP script-src https: (any HTTPS host may serve scripts)",
+    "content-security-policy", CSP.replace("script-src 'self'", "script-src https:"),
+)  # fmt: skip
+# two hashes glued without a space are one token matching no source grammar: browsers ignore
+# it, so nothing switches 'unsafe-inline' off (the digests are of "console.log(1)" and "2")
+GLUED_HASHES = (
+    "'sha256-CihokcEcBW4atb/CW/XWsvWwbTjqwQlE9nj9ii5ww5M='"
+    "'sha256-8q5r0Gb3oV+3DObfp/Z4GOXgHcQVy/ejxH8MgPcPxTI='"
+)
+_headers_mutant(
+    "headers-csp-glued-hash", "SEC-HDR-CSP-SCRIPT",
+    "CSP script-src 'unsafe-inline' with two hashes glued together (no valid hash)",
+    "content-security-policy",
+    CSP.replace("script-src 'self'", f"script-src 'self' 'unsafe-inline' {GLUED_HASHES}"),
+)  # fmt: skip
+_headers_mutant(
     "headers-csp-frame-ancestors-self", "SEC-HDR-CSP-FRAME-ANCESTORS",
     "CSP frame-ancestors 'self' instead of 'none'",
     "content-security-policy", CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'"),
