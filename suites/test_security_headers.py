@@ -147,15 +147,14 @@ def test_csp_is_one_parseable_policy(ordinary: Observed, evidence: Evidence) -> 
     _judge(ordinary, evidence, csp.check_single, _SAMPLE)
 
 
-def _judge_directive(
-    observed: Observed, evidence: Evidence, check: Callable[[csp.Policy], Finding]
-) -> None:
-    """A directive is judged on the responses that carry one policy; the rest are
-    SEC-HDR-CSP's failure. With no policy anywhere there is nothing to judge: the directive
-    checks are blocked by SEC-HDR-CSP, so one missing header is one root cause, not five."""
+def _judge_directive(observed: Observed, evidence: Evidence, check: Callable[..., Finding]) -> None:
+    """A directive is judged on the responses that carry a policy (several are judged
+    together); the rest are SEC-HDR-CSP's failure. With no policy anywhere there is nothing
+    to judge: the directive checks are blocked by SEC-HDR-CSP, so one missing header is one
+    root cause, not five."""
     __tracebackhide__ = True
     sampled = {key: r for key, r in observed.items() if key[1] in _SAMPLE}
-    problems = {key: csp.single_policy(_headers(r))[1] for key, r in sampled.items()}
+    problems = {key: csp.enforced_policies(_headers(r))[1] for key, r in sampled.items()}
     judged = {key: r for key, r in sampled.items() if not problems[key]}
     if sampled and not judged:
         evidence.blocked_by("SEC-HDR-CSP", "; ".join(sorted(set(problems.values()))))
