@@ -118,7 +118,11 @@ def reason(entry: Mapping[str, Any], applied: bool = True) -> str:
             for c in entry["checks"]
             if c["outcome"] in outcomes
         ]
-        parts.append("; ".join(dict.fromkeys(m for m in said if m)))
+        joined = "; ".join(dict.fromkeys(m for m in said if m))
+        # a blocked check's message already opens with "blocked by ID": say it once
+        if parts and joined.startswith(parts[0]):
+            parts.pop()
+        parts.append(joined)
     elif verdict == "waived":
         w = entry["waiver"]
         parts.append(
