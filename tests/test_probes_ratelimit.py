@@ -129,19 +129,19 @@ def test_fresh_window_waits_when_others_spent_part_of_the_budget() -> None:
     limiter = FakeLimiter(limit=5, used=2)
     with client(limiter) as c:
         assert start_fresh_window(lambda: c.get("/"), 5, cap_s=60, sleep=slept.append) == 0
-    assert slept == [7.5]  # the announced reset plus slack
+    assert slept == [8.5]  # the announced reset, its one-second resolution and slack
 
 
 def test_wait_for_reset_honours_retry_after_with_a_cap() -> None:
     slept: list[float] = []
     assert (
-        wait_for_reset(httpx.Response(429, headers={"Retry-After": "3"}), 10, slept.append) == 3.5
+        wait_for_reset(httpx.Response(429, headers={"Retry-After": "3"}), 10, slept.append) == 4.5
     )
     assert (
         wait_for_reset(httpx.Response(429, headers={"Retry-After": "999"}), 10, slept.append) == 10
     )
     assert wait_for_reset(httpx.Response(429), 10, slept.append) == 10  # nothing announced
-    assert slept == [3.5, 10, 10]
+    assert slept == [4.5, 10, 10]  # a whole-second Retry-After may end a second later
 
 
 def test_retry_transport_repeats_a_429_after_retry_after() -> None:

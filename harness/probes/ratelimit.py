@@ -14,6 +14,9 @@ from typing import Any
 import httpx
 
 RESET_SLACK_S = 0.5
+# Retry-After and the Reset headers count whole seconds, and servers round either way
+# (Flask-Limiter truncates Retry-After): the window may end up to one second after the value
+HEADER_RESOLUTION_S = 1.0
 _ITEM = re.compile(r"\b([a-z]+)=(\d+)")
 
 
@@ -186,10 +189,10 @@ def wait_hint_s(response: httpx.Response) -> float | None:
 def wait_for_reset(
     response: httpx.Response, cap_s: float, sleep: Callable[[float], None] = time.sleep
 ) -> float:
-    """Sleep as long as ``response`` announces (plus slack), never longer than ``cap_s``;
-    returns the seconds slept."""
+    """Sleep as long as ``response`` announces, plus the header's resolution and some slack,
+    never longer than ``cap_s``; returns the seconds slept."""
     hint = wait_hint_s(response)
-    wait = cap_s if hint is None else min(hint + RESET_SLACK_S, cap_s)
+    wait = cap_s if hint is None else min(hint + HEADER_RESOLUTION_S + RESET_SLACK_S, cap_s)
     sleep(wait)
     return wait
 
