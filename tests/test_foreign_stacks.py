@@ -146,7 +146,9 @@ def _failed(matrix: dict[str, Any]) -> set[str]:
 
 def test_django_without_a_limiter_is_one_root_cause(django_url: str, tmp_path: Path) -> None:
     params = ("--param=api_probe_path=/api/items/", "--param=health_path=/health/")
+    body_checks = ("INP-SQLI", "SEC-VAL-SIZE-LIMIT")
     selected = [f"--requirement={rid}" for rid in (*RATE_LIMITS[:5], "MON-HEALTH-001")]
+    selected += [f"--requirement={rid}" for rid in body_checks]
     code, output, matrix = gate(django_url, tmp_path, *params, *selected)
     assert code == 1, f"exit {code}:\n{output[-3000:]}"
     _judged_only_what_exists(matrix, output)
@@ -163,6 +165,12 @@ def test_django_without_a_limiter_is_one_root_cause(django_url: str, tmp_path: P
     assert "waiting" not in output  # no window to wait for
     # the health endpoint at the path the discovery named: JSON, 200
     assert only_check(matrix, "MON-HEALTH-001")["outcome"] == "passed"
+    # CSRF refuses every anonymous POST with 403: not an attack rejected, nothing to judge
+    for rid in body_checks:
+        check = only_check(matrix, rid)
+        assert check["outcome"] == "skipped", check
+        assert "POST /api/items/ answered 403 to a " in message(check), check
+        assert "the route refuses any body" in message(check), check
 
 
 def test_flask_talisman_defaults(flask_url: str, tmp_path: Path) -> None:
