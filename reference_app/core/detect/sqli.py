@@ -12,10 +12,12 @@ function; none looks for a particular payload.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
+from reference_app.core.detect.sqlbreak import broken_out, clause
 from reference_app.core.detect.sqltokens import (
     COMMA,
+    COMPARE,
+    STACKABLE,
     COMMENT,
     FUNCTION,
     FUNCTIONS,
@@ -31,6 +33,7 @@ from reference_app.core.detect.sqltokens import (
     UNION,
     VARIABLE,
     WORD,
+    Seq,
     Token,
     boundary_number,
     tokenize,
@@ -42,67 +45,16 @@ def _words(text: str) -> frozenset[str]:
 
 
 SYSTEM_OBJECTS = _words(
-    "information_schema pg_catalog sysobjects syscolumns sysdatabases tempdb msdb northwind "
-    "msysaccessobjects schema_name"
+    "information_schema pg_catalog sysobjects syscolumns sysdatabases tempdb msdb"
 )
 # functions every formula language has: a closed call of one is mathematics, not SQL
 MATH = _words(
     "abs acos asin atan atan2 ceil ceiling cos cot degrees exp floor ln log log10 log2 mod "
     "pow power radians rand round sign sin sqrt tan"
 )
-STACKABLE = _words(
-    "select insert update delete drop create alter truncate declare shutdown waitfor"
-)
-COMPARE = _words(
-    "= < > <= >= <> != <=> like rlike regexp is sounds @> <@ ? ?| ?& -> ->> #> #>> #- @? @@"
-)
 OPERAND = frozenset({STRING, NUMBER, WORD, VARIABLE, FUNCTION})
 BOOLEAN_LITERALS = _words("true false null")
 DDL_OBJECTS = _words("table database function procedure user view index schema")
-
-
-@dataclass
-class Seq:
-    """One reading of the input: its tokens (inline comments dropped) and their classes."""
-
-    tokens: list[Token]
-    quoted: bool
-    kinds: list[str] = field(init=False)
-    texts: list[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        # inline comments separate tokens like whitespace (sleep/**/(5)); a trailing one stays
-        last = len(self.tokens) - 1
-        inline = {n for n, t in enumerate(self.tokens) if t.kind == COMMENT and t.text == "/*"}
-        self.tokens = [t for n, t in enumerate(self.tokens) if n not in inline or n == last]
-        self.kinds = [t.kind for t in self.tokens]
-        self.texts = [t.text.lower() for t in self.tokens]
-        self.kind_set = set(self.kinds)
-        # suffix facts, so that each rule stays O(1) and a long input O(n)
-        count = len(self.kinds)
-        self._prose = [False] * (count + 1)
-        self._after: list[frozenset[str]] = [frozenset()] * (count + 1)
-        for j in range(count - 1, -1, -1):
-            pair = self.kinds[j] == WORD and j + 1 < count and self.kinds[j + 1] == WORD
-            self._prose[j] = self._prose[j + 1] or pair
-            marks = {self.kinds[j]} | ({self.texts[j]} & {"when", "then"})
-            self._after[j] = (
-                self._after[j + 1] | marks if marks - self._after[j + 1] else self._after[j + 1]
-            )
-
-    def kind(self, i: int) -> str:
-        return self.kinds[i] if 0 <= i < len(self.kinds) else ""
-
-    def text(self, i: int) -> str:
-        return self.texts[i] if 0 <= i < len(self.texts) else ""
-
-    def prose_from(self, start: int) -> bool:
-        """Two bare words in a row from ``start`` on: natural language, not SQL."""
-        return self._prose[min(start, len(self.kinds))]
-
-    def after(self, start: int) -> frozenset[str]:
-        """The token classes (and the words WHEN, THEN) from ``start`` on."""
-        return self._after[min(start, len(self.kinds))]
 
 
 Rule = Callable[[Seq, int], str | None]
@@ -130,7 +82,17 @@ def _call_is_sql(s: Seq, start: int, name: str) -> bool:
     if s.prose_from(start) and STATEMENT not in s.after(start):
         return False
     # sin(x) in a formula is mathematics; only a call left open ("sin(") or holding SQL is SQL
-    if name in MATH and RPAREN in s.after(start) and not {STATEMENT, STRING} & s.kind_set:
+    own = set(kinds[1:] if s.quoted else kinds)  # a literal context's own quote aside
+    if name in MATH and RPAREN in s.after(start) and not {STATEMENT, STRING} & own:
+        return False
+    # f(a && b): names and operators only, closed: a formula, not a call with SQL arguments
+    depth, end = 0, start
+    for end in range(start, len(kinds)):
+        depth += (kinds[end] == LPAREN) - (kinds[end] == RPAREN)
+        if depth == 0:
+            break
+    inner = set(kinds[start + 1 : end])
+    if depth == 0 and end > start + 1 and inner <= {WORD, OPERATOR, LOGIC}:
         return False
     # Name(word) or Name(word),more: a label with a note, not a call worth injecting
     label = kinds[start : start + 3] == [LPAREN, WORD, RPAREN]
@@ -161,6 +123,10 @@ def _statement(s: Seq, i: int) -> str | None:
         and (nxt_text in FUNCTIONS or nxt in (FUNCTION, VARIABLE) or nxt_text == "*"): (
             "SELECT of a function or all columns"
         ),
+        word == "select"
+        and s.kind(i - 1) == LPAREN
+        and nxt not in ("", RPAREN)
+        and not s.prose_from(i + 1): "subquery",
         word in ("insert", "replace") and nxt_text == "into": "INSERT INTO",
         word in ("drop", "create", "alter", "truncate") and nxt_text in DDL_OBJECTS: (
             f"{word.upper()} {nxt_text.upper()}"
@@ -179,6 +145,7 @@ def _keyword(s: Seq, i: int) -> str | None:
         s.kinds[i] == KEYWORD and word in SYSTEM_OBJECTS: f"system catalogue {word}",
         word == "case" and {"when", "then"} <= s.after(i): "CASE WHEN expression",
         word == "procedure" and nxt_text == "analyse": "PROCEDURE ANALYSE",
+        word in ("order", "group", "having") and bool(clause(s, i)): f"{word.upper()} clause",
         word == "as"
         and s.kind(i + 1) in (STRING, WORD)
         and s.text(i + 2) == "from"
@@ -217,23 +184,25 @@ def _tautology_operand(token: Token) -> bool:
     return token.kind == KEYWORD and token.text.lower() in BOOLEAN_LITERALS
 
 
+def _same_literal(a: Token, b: Token) -> bool:
+    return a.kind in (NUMBER, STRING) and b.kind in (NUMBER, STRING) and (
+        a.text.strip("'\"").lower() == b.text.strip("'\"").lower()
+    )
+
+
 def _boolean_clause(s: Seq, i: int) -> str | None:
-    if s.kinds[i] != LOGIC or s.texts[i] not in ("and", "or", "xor", "&&"):
+    """AND/OR anywhere, followed by a comparison that is true by itself (1=1, 'a'='a') or
+    that compares with a call or a subquery; an operand of names is text."""
+    if s.kinds[i] != LOGIC or s.texts[i] == "not":
         return None
     left, op, right = s.kind(i + 1), s.text(i + 2), s.kind(i + 3)
-    # a comparison of two names (x < y and y > z) is prose; an injected clause compares
-    # literals (1=1, '1'='1') or calls, or follows a broken literal
-    names_only = left == WORD and right in (WORD, KEYWORD) and not s.quoted
-    after_value = s.quoted or left != WORD or s.kind(i - 1) in (NUMBER, STRING, RPAREN, "")
-    if (
-        left in OPERAND
-        and op in COMPARE
-        and right in (OPERAND | {LPAREN, KEYWORD, ""})
-        and not names_only
-        and after_value
-    ):
-        return "boolean clause with a comparison"
-    if s.kind(i - 1) not in (NUMBER, STRING) or i + 1 >= len(s.kinds):
+    if left in OPERAND and left != WORD and op in COMPARE:
+        if right in (LPAREN, FUNCTION) and s.kind(i + 4) != RPAREN:
+            return "boolean clause comparing with a call or subquery"
+        if i + 3 < len(s.kinds) and _same_literal(s.tokens[i + 1], s.tokens[i + 3]):
+            return "boolean clause with a tautology"
+    # after a literal context's quote, the breakout rules judge what follows
+    if s.quoted or s.kind(i - 1) not in (NUMBER, STRING) or i + 1 >= len(s.kinds):
         return None
     operand, rest = s.tokens[i + 1], s.kinds[i + 2 :]
     ends = not rest or rest == [COMMENT] or (s.quoted and rest[0] in (COMMENT, SEMI))
@@ -309,7 +278,7 @@ def attack_in(tokens: list[Token], quoted: bool) -> str | None:
             reason = rule(seq, i)
             if reason:
                 return reason
-    return _broken_literal(seq) or _open_comparison(seq)
+    return broken_out(seq) or _broken_literal(seq) or _open_comparison(seq)
 
 
 def detect_sqli(text: str) -> str | None:

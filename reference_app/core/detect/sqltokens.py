@@ -8,7 +8,7 @@ the rules in ``sqli`` is the shape of the token sequence, not any single word.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 def _words(text: str) -> frozenset[str]:
@@ -33,8 +33,7 @@ KEYWORDS = _words(
     null case when then else end in as all distinct distinctrow table procedure delay
     outfile dumpfile true false collate escape sounds top join on set exists any some
     immediate analyse function returns precision information_schema pg_catalog sysobjects
-    syscolumns sysdatabases dual tempdb msdb master mysql northwind msysaccessobjects
-    schema_name
+    syscolumns sysdatabases dual tempdb msdb master mysql
     """
 )
 # built-in functions of MySQL, PostgreSQL, MSSQL, Oracle and SQLite that attacks call
@@ -56,6 +55,15 @@ FUNCTIONS = _words(
     substring_index sum sys_context sysdate system_user tan to_base64 trim ucase unhex
     uncompress unistr updatexml upper user_name utl_http utl_inaddr uuid version xmltype
     lo_import lo_get lo_export pg_read_binary_file user analyse div mod
+    """
+)
+STACKABLE = _words(
+    "select insert update delete drop create alter truncate declare shutdown waitfor"
+)
+COMPARE = _words(
+    """
+    = < > <= >= <> != <=> like rlike regexp is in between sounds @> <@ ? ?| ?& -> ->> #> #>>
+    #- @? @@ :=
     """
 )
 # longest first, so that "<=>" is not read as "<=" then ">"
@@ -111,13 +119,13 @@ def tokenize(text: str, quote: str = "") -> list[Token]:
     n = len(text)
     while i < n:
         ch = text[i]
-        if ch.isspace():
+        if ch.isspace() or ch < " ":  # SQL engines skip control characters (NUL) like space
             i += 1
         elif ch in "'\"`":
             end = _string_end(text, i + 1, ch)
             tokens.append(Token(WORD if ch == "`" else STRING, text[i:end]))
             i = end
-        elif text.startswith(("/*", "--", "#"), i) and not text.startswith(("#>", "#-"), i):
+        elif text.startswith(("/*", "--"), i) or _hash_comment(text, i):
             comment, i = _comment(text, i)
             tokens.append(comment)
         elif ch in "(){}[]":
@@ -138,10 +146,18 @@ def tokenize(text: str, quote: str = "") -> list[Token]:
         else:
             match = _OPERATOR.match(text, i)
             op = match.group() if match else ch
-            kind = LOGIC if op == "&&" else OPERATOR
+            kind = LOGIC if op in ("&&", "||") else OPERATOR
             tokens.append(Token(kind, op))
             i += len(op)
     return tokens
+
+
+def _hash_comment(text: str, i: int) -> bool:
+    """MySQL's '#' comment; not an operator (#>, #-), a number sign (#2) or the '#' of an
+    HTML character reference (&#039;)."""
+    if text[i] != "#" or text.startswith(("#>", "#-"), i):
+        return False
+    return not (text[i + 1 : i + 2].isdigit() or text[i - 1 : i] == "&")
 
 
 def _comment(text: str, i: int) -> tuple[Token, int]:
@@ -173,13 +189,53 @@ def _classify(word: str, text: str, end: int) -> Token:
 
 
 def boundary_number(text: str) -> bool:
-    """Integers at 2**31/2**32/2**63/2**64 and subnormal floats: values that overflow integer
-    columns or hang number parsers."""
-    try:
-        if text.isdigit():
-            value = int(text)
-            return value >= 2**31 and (value & (value - 1) == 0 or value & (value + 1) == 0)
-        number = float(text)
-    except ValueError:
+    """Integers at 2**31, 2**32, 2**63 or 2**64 (or one below): values that overflow integer
+    columns and parsers."""
+    if not text.isdigit() or len(text) > 40:
         return False
-    return 0.0 < abs(number) < 2.2250738585072014e-308
+    value = int(text)
+    return value >= 2**31 and (value & (value - 1) == 0 or value & (value + 1) == 0)
+
+
+@dataclass
+class Seq:
+    """One reading of the input: its tokens (inline comments dropped) and their classes."""
+
+    tokens: list[Token]
+    quoted: bool
+    kinds: list[str] = field(init=False)
+    texts: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # inline comments separate tokens like whitespace (sleep/**/(5)); a trailing one stays
+        last = len(self.tokens) - 1
+        inline = {n for n, t in enumerate(self.tokens) if t.kind == COMMENT and t.text == "/*"}
+        self.tokens = [t for n, t in enumerate(self.tokens) if n not in inline or n == last]
+        self.kinds = [t.kind for t in self.tokens]
+        self.texts = [t.text.lower() for t in self.tokens]
+        self.kind_set = set(self.kinds)
+        # suffix facts, so that each rule stays O(1) and a long input O(n)
+        count = len(self.kinds)
+        self._prose = [False] * (count + 1)
+        self._after: list[frozenset[str]] = [frozenset()] * (count + 1)
+        for j in range(count - 1, -1, -1):
+            pair = self.kinds[j] == WORD and j + 1 < count and self.kinds[j + 1] == WORD
+            self._prose[j] = self._prose[j + 1] or pair
+            marks = {self.kinds[j]} | ({self.texts[j]} & {"when", "then"})
+            self._after[j] = (
+                self._after[j + 1] | marks if marks - self._after[j + 1] else self._after[j + 1]
+            )
+
+    def kind(self, i: int) -> str:
+        return self.kinds[i] if 0 <= i < len(self.kinds) else ""
+
+    def text(self, i: int) -> str:
+        return self.texts[i] if 0 <= i < len(self.texts) else ""
+
+    def prose_from(self, start: int) -> bool:
+        """Two bare words in a row from ``start`` on: natural language, not SQL."""
+        return self._prose[min(start, len(self.kinds))]
+
+    def after(self, start: int) -> frozenset[str]:
+        """The token classes (and the words WHEN, THEN) from ``start`` on."""
+        return self._after[min(start, len(self.kinds))]

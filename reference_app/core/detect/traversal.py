@@ -26,7 +26,7 @@ _OS_ROOTS = {
 }
 _OS_FILES = re.compile(
     r"(?:^|[\\/])(?:boot|win|system)\.ini$|(?:^|[\\/])(?:passwd|shadow|"
-    r"master\.passwd|group|hosts|subuid|subgid|id_rsa|id_dsa|id_ed25519|"
+    r"master\.passwd|group|hosts|id_rsa|id_dsa|id_ed25519|"
     r"authorized_keys|httpd\.conf|web\.config|wp-config\.php)-?$",
     re.I,
 )

@@ -24,8 +24,6 @@ _DANGEROUS_TAGS = {
     "meta",
     "base",
     "form",
-    "vmlframe",
-    "xss",
     "import",
     "isindex",
     "template",

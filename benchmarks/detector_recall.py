@@ -1,0 +1,91 @@
+"""Recall and false-positive rate of the reference app's injection detectors, in-process, on a
+tuning split and a held-out split of the shipped corpora.
+
+The detectors may be tuned on the tuning split only; the held-out split is the measure of how
+well they generalise:
+
+- **tuning**: the PL1 must-block records (``crs-must-block.jsonl``) of every CRS rule not
+  held out;
+- **held-out**: the PL1 records of the rules whose tens block is divisible by four
+  (``(rule_id // 10) % 4 == 0``: 942100, 942140, 942160, ..., 941100, 941140, ..., 930100,
+  930140; about a quarter of each class), the whole PL2 tier (``crs-must-block-pl2.jsonl``)
+  and the hand-written variants of ``tests/test_detect_variants.py``;
+- **false positives**: the must-allow corpora (edge cases aside) and the benign formula texts
+  of ``tests/test_detect_variants.py``.
+
+    .venv/bin/python -m benchmarks.detector_recall [--misses N]   (from the repository root)
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+from collections.abc import Iterable
+
+from harness.probes import payloads
+from reference_app.core.detect import scan_request, scan_value
+from tests.test_detect_variants import BENIGN_FORMULAS, VARIANTS
+
+
+def held_out(record: payloads.Payload) -> bool:
+    """A PL1 record kept out of tuning: its CRS rule's tens block is divisible by four."""
+    rule = record.extra.get("rule_id")
+    return isinstance(rule, int) and (rule // 10) % 4 == 0
+
+
+def flagged(record: payloads.Payload) -> bool:
+    found = scan_request(record.path, record.query, list(record.headers), record.body_bytes)
+    return found is not None
+
+
+def _recall(title: str, records: Iterable[payloads.Payload], misses: int) -> None:
+    total, hit, missed = Counter[str](), Counter[str](), list[str]()
+    for record in records:
+        total[record.cls] += 1
+        if flagged(record):
+            hit[record.cls] += 1
+        else:
+            missed.append(record.id)
+    cells = [f"{c} {hit[c]}/{n} ({hit[c] / n:.1%})" for c, n in sorted(total.items())]
+    print(f"{title:<28} " + "  ".join(cells))  # noqa: T201 - a benchmark prints its figures
+    if misses and missed:
+        print(f"{'':<28} missed: {' '.join(missed[:misses])}")  # noqa: T201
+
+
+def _variants(misses: int) -> None:
+    for cls, texts in sorted(VARIANTS.items()):
+        missed = [t for t in texts if scan_value(t, "query", plus_is_space=False) is None]
+        hit = len(texts) - len(missed)
+        print(f"{'hand-written ' + cls:<28} {hit}/{len(texts)} ({hit / len(texts):.1%})")  # noqa: T201
+        if misses and missed:
+            print(f"{'':<28} missed: {missed[:misses]}")  # noqa: T201
+
+
+def _false_positives(misses: int) -> None:
+    allow = list(payloads.counted(payloads.must_allow()))
+    wrong = [record.id for record in allow if flagged(record)]
+    print(f"{'false positives, corpora':<28} {len(wrong)}/{len(allow)} ({len(wrong) / len(allow):.2%})")  # noqa: T201,E501
+    formulas = [t for t in BENIGN_FORMULAS if scan_value(t, "body-json", plus_is_space=False)]
+    count = len(BENIGN_FORMULAS)
+    print(f"{'false positives, formulas':<28} {len(formulas)}/{count} ({len(formulas) / count:.2%})")  # noqa: T201,E501
+    if misses and (wrong or formulas):
+        print(f"{'':<28} rejected: {wrong[:misses]} {formulas[:misses]}")  # noqa: T201
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--misses", type=int, default=0, help="list up to N misses per line")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    pl1 = payloads.must_block()
+    _recall("PL1 tuning", (r for r in pl1 if not held_out(r)), args.misses)
+    _recall("PL1 held-out", (r for r in pl1 if held_out(r)), args.misses)
+    _recall("PL2 held-out", payloads.load(payloads.MUST_BLOCK_PL2), args.misses)
+    _variants(args.misses)
+    _false_positives(args.misses)
+    print(f"{'seconds':<28} {time.perf_counter() - started:.2f}")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
