@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 
 from harness.probes import payloads
 from reference_app.core.detect import scan_request, scan_value
@@ -48,29 +48,32 @@ def _recall(title: str, records: Iterable[payloads.Payload], misses: int) -> Non
         else:
             missed.append(record.id)
     cells = [f"{c} {hit[c]}/{n} ({hit[c] / n:.1%})" for c, n in sorted(total.items())]
-    print(f"{title:<28} " + "  ".join(cells))  # noqa: T201 - a benchmark prints its figures
+    print(f"{title:<28} " + "  ".join(cells))
     if misses and missed:
-        print(f"{'':<28} missed: {' '.join(missed[:misses])}")  # noqa: T201
+        print(f"{'':<28} missed: {' '.join(missed[:misses])}")
 
 
 def _variants(misses: int) -> None:
     for cls, texts in sorted(VARIANTS.items()):
         missed = [t for t in texts if scan_value(t, "query", plus_is_space=False) is None]
         hit = len(texts) - len(missed)
-        print(f"{'hand-written ' + cls:<28} {hit}/{len(texts)} ({hit / len(texts):.1%})")  # noqa: T201
+        print(f"{'hand-written ' + cls:<28} {hit}/{len(texts)} ({hit / len(texts):.1%})")
         if misses and missed:
-            print(f"{'':<28} missed: {missed[:misses]}")  # noqa: T201
+            print(f"{'':<28} missed: {missed[:misses]}")
+
+
+def _rate(title: str, wrong: Sized, whole: Sized) -> str:
+    return f"{title:<28} {len(wrong)}/{len(whole)} ({len(wrong) / len(whole):.2%})"
 
 
 def _false_positives(misses: int) -> None:
     allow = list(payloads.counted(payloads.must_allow()))
     wrong = [record.id for record in allow if flagged(record)]
-    print(f"{'false positives, corpora':<28} {len(wrong)}/{len(allow)} ({len(wrong) / len(allow):.2%})")  # noqa: T201,E501
+    print(_rate("false positives, corpora", wrong, allow))
     formulas = [t for t in BENIGN_FORMULAS if scan_value(t, "body-json", plus_is_space=False)]
-    count = len(BENIGN_FORMULAS)
-    print(f"{'false positives, formulas':<28} {len(formulas)}/{count} ({len(formulas) / count:.2%})")  # noqa: T201,E501
+    print(_rate("false positives, formulas", formulas, BENIGN_FORMULAS))
     if misses and (wrong or formulas):
-        print(f"{'':<28} rejected: {wrong[:misses]} {formulas[:misses]}")  # noqa: T201
+        print(f"{'':<28} rejected: {wrong[:misses]} {formulas[:misses]}")
 
 
 def main() -> None:
@@ -84,7 +87,7 @@ def main() -> None:
     _recall("PL2 held-out", payloads.load(payloads.MUST_BLOCK_PL2), args.misses)
     _variants(args.misses)
     _false_positives(args.misses)
-    print(f"{'seconds':<28} {time.perf_counter() - started:.2f}")  # noqa: T201
+    print(f"{'seconds':<28} {time.perf_counter() - started:.2f}")
 
 
 if __name__ == "__main__":

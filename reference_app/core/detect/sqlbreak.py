@@ -57,7 +57,7 @@ class Operand:
 
 def _is_open_string(text: str) -> bool:
     """A literal the input leaves open: the query's own closing quote completes it."""
-    return text[:1] in "'\"" and (len(text) == 1 or text[-1] != text[0] or text[-2:-1] == "\\")
+    return text[:1] in "'\"`" and (len(text) == 1 or text[-1] != text[0] or text[-2:-1] == "\\")
 
 
 def value_end(s: Seq) -> tuple[int, int]:
@@ -119,6 +119,11 @@ def _boolean(s: Seq, at: int) -> str | None:
     ends = ends_query(s, clause.end)
     if s.quoted and ends and not s.prose_from(at + 1):
         return "literal closed and a boolean clause follows"
+    last = s.tokens[clause.end - 1].text
+    lone = clause.tokens == 1 and len(last) > 1 and not any(c.isspace() for c in s.texts[0])
+    if s.quoted and _is_open_string(last) and (clause.compares or lone):
+        # x' or name like '%a : the query's own closing quote completes the last literal
+        return "literal closed and a boolean clause follows"
     if clause.names and not clause.subquery:
         return None  # names only the application knows: text such as "x < y and y > z"
     if clause.subquery or clause.compares or clause.structure or ends:
@@ -168,6 +173,13 @@ def _after_literal(s: Seq, at: int) -> str | None:
         last = s.tokens[clause.end - 1].text if clause.end > at else ""
         if not clause.names and (_is_open_string(last) or ends_query(s, clause.end)):
             return "literal closed and an expression completed by the query's own quote"
+    # '!' and '~' have no use between two quotes in text: "x'!'" negates the query's literal
+    negation = kind == OPERATOR and s.texts[at] in ("!", "~") and at + 2 == len(s.kinds)
+    if negation and _is_open_string(s.tokens[at + 1].text):
+        return "literal closed and the query's own literal negated"
+    # an identifier context (`column`) holds no text: a comparison after it is SQL
+    if first.endswith("`") and s.text(at) in COMPARE and not s.prose_from(at):
+        return "identifier closed and a comparison follows"
     return None
 
 
@@ -181,7 +193,7 @@ def broken_out(s: Seq) -> str | None:
         at, kind, word = at + 1, s.kind(at + 1), s.text(at + 1)
     if kind == LOGIC and word != "not":
         return _boolean(s, at)
-    if word in _CLAUSES or kind == KEYWORD and word in _CLAUSES:
+    if word in _CLAUSES or (kind == KEYWORD and word in _CLAUSES):
         return clause(s, at)
     if closed and at > closed and kind in _ENDS:
         return "parenthesis closed and the rest of the query cut off"

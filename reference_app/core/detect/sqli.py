@@ -16,9 +16,8 @@ from collections.abc import Callable
 from reference_app.core.detect.sqlbreak import broken_out, clause
 from reference_app.core.detect.sqltokens import (
     COMMA,
-    COMPARE,
-    STACKABLE,
     COMMENT,
+    COMPARE,
     FUNCTION,
     FUNCTIONS,
     KEYWORD,
@@ -28,6 +27,7 @@ from reference_app.core.detect.sqltokens import (
     OPERATOR,
     RPAREN,
     SEMI,
+    STACKABLE,
     STATEMENT,
     STRING,
     UNION,
@@ -85,14 +85,14 @@ def _call_is_sql(s: Seq, start: int, name: str) -> bool:
     own = set(kinds[1:] if s.quoted else kinds)  # a literal context's own quote aside
     if name in MATH and RPAREN in s.after(start) and not {STATEMENT, STRING} & own:
         return False
-    # f(a && b): names and operators only, closed: a formula, not a call with SQL arguments
+    # f(a && b), sum(a, b): names and operators only, closed: a formula, not SQL
     depth, end = 0, start
     for end in range(start, len(kinds)):
         depth += (kinds[end] == LPAREN) - (kinds[end] == RPAREN)
         if depth == 0:
             break
     inner = set(kinds[start + 1 : end])
-    if depth == 0 and end > start + 1 and inner <= {WORD, OPERATOR, LOGIC}:
+    if depth == 0 and end > start + 1 and inner <= {WORD, OPERATOR, LOGIC, COMMA}:
         return False
     # Name(word) or Name(word),more: a label with a note, not a call worth injecting
     label = kinds[start : start + 3] == [LPAREN, WORD, RPAREN]
@@ -185,8 +185,10 @@ def _tautology_operand(token: Token) -> bool:
 
 
 def _same_literal(a: Token, b: Token) -> bool:
-    return a.kind in (NUMBER, STRING) and b.kind in (NUMBER, STRING) and (
-        a.text.strip("'\"").lower() == b.text.strip("'\"").lower()
+    return (
+        a.kind in (NUMBER, STRING)
+        and b.kind in (NUMBER, STRING)
+        and (a.text.strip("'\"").lower() == b.text.strip("'\"").lower())
     )
 
 
@@ -205,9 +207,9 @@ def _boolean_clause(s: Seq, i: int) -> str | None:
     if s.quoted or s.kind(i - 1) not in (NUMBER, STRING) or i + 1 >= len(s.kinds):
         return None
     operand, rest = s.tokens[i + 1], s.kinds[i + 2 :]
-    ends = not rest or rest == [COMMENT] or (s.quoted and rest[0] in (COMMENT, SEMI))
-    # "1950 or 1960" is prose; "1 or true", "x' or 1--" are not
-    plain_numbers = operand.kind == NUMBER and not s.quoted and not rest
+    ends = not rest or rest == [COMMENT]
+    # "1950 or 1960" is prose; "1 or true", "1 or 1--" are not
+    plain_numbers = operand.kind == NUMBER and not rest
     if _tautology_operand(operand) and ends and not plain_numbers:
         return "tautology"
     return None

@@ -8,6 +8,7 @@ the rules in ``sqli`` is the shape of the token sequence, not any single word.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 
 
@@ -78,6 +79,7 @@ _OPERATORS = sorted(
     reverse=True,
 )
 
+_PREFIXED_STRING = re.compile(r"(?:[nNxXbBeE]|_[a-zA-Z0-9]+)'")
 _WORD = re.compile(r"[^\W\d][\w$]*")
 _NUMBER = re.compile(r"0x[0-9a-fA-F]+|0b[01]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d*)?")
 _OPERATOR = re.compile("|".join(re.escape(op) for op in _OPERATORS))
@@ -140,6 +142,10 @@ def tokenize(text: str, quote: str = "") -> list[Token]:
         elif (m := _NUMBER.match(text, i)) and m.group():
             tokens.append(Token(NUMBER, m.group()))
             i = m.end()
+        elif m := _PREFIXED_STRING.match(text, i):  # N'text', X'4142', _utf8'x'
+            end = _string_end(text, m.end(), text[m.end() - 1])
+            tokens.append(Token(STRING, text[m.end() - 1 : end]))
+            i = end
         elif m := _WORD.match(text, i):
             tokens.append(_classify(m.group(), text, m.end()))
             i = m.end()
@@ -189,12 +195,18 @@ def _classify(word: str, text: str, end: int) -> Token:
 
 
 def boundary_number(text: str) -> bool:
-    """Integers at 2**31, 2**32, 2**63 or 2**64 (or one below): values that overflow integer
-    columns and parsers."""
-    if not text.isdigit() or len(text) > 40:
+    """Integers at 2**31, 2**32, 2**63 or 2**64 (or one below), which overflow integer columns,
+    and decimals below the smallest normal double (subnormals), where number parsers have
+    hung (CVE-2010-4476, CVE-2010-4645)."""
+    if text.isdigit():
+        value = int(text) if len(text) <= 40 else 0
+        return value >= 2**31 and (value & (value - 1) == 0 or value & (value + 1) == 0)
+    if "e" not in text.lower() or text.lower().startswith("0x"):
         return False
-    value = int(text)
-    return value >= 2**31 and (value & (value - 1) == 0 or value & (value + 1) == 0)
+    try:
+        return 0.0 < abs(float(text)) < sys.float_info.min
+    except ValueError:
+        return False
 
 
 @dataclass

@@ -9,48 +9,18 @@ import re
 from html.parser import HTMLParser
 
 # elements that run script, load active content or change how the page is parsed or sent
-_DANGEROUS_TAGS = {
-    "script",
-    "iframe",
-    "frame",
-    "frameset",
-    "object",
-    "embed",
-    "applet",
-    "svg",
-    "math",
-    "style",
-    "link",
-    "meta",
-    "base",
-    "form",
-    "import",
-    "isindex",
-    "template",
-    "xml",
-    "set",
-    "animate",
-    "handler",
-    "listener",
-    "video",
-    "audio",
-    "source",
-    "input",
-    "button",
-    "textarea",
-    "select",
-    "marquee",
-    "bgsound",
-    "layer",
-    "ilayer",
-    "include",
-    "dialog",
-    "portal",
-    "body",
-    "img",
-    "image",
-    "details",
-}
+_DANGEROUS_TAGS = frozenset(
+    {
+        # run script or embed another document or plug-in
+        "script", "iframe", "frame", "frameset", "object", "embed", "applet", "portal",
+        # change where the page's URLs, styles, refreshes or form posts go
+        "base", "link", "meta", "style", "form", "isindex",
+        # form controls: inside the page's own form they change what it posts
+        "input", "button", "textarea", "select", "keygen",
+        # foreign content and inert templates: the parser switches rules (mutation XSS)
+        "svg", "math", "template", "noscript", "xml", "import",
+    }
+)  # fmt: skip
 _URL_ATTRS = {
     "href",
     "src",
@@ -105,6 +75,11 @@ _JSFUCK = re.compile(r"(?:[!+]\s*)+\[\s*\]|\[\s*\]\s*\[|\(\s*!\s*\[\s*\]")
 _UTF7 = re.compile(r"\+AD[wW]-|\+AD4-")
 _ES_IMPORT = re.compile(r"\bimport\s*(?:\{[^}]*\}|\*\s+as\s+\w+|\w+)\s*from\s*['\"]")
 _DOCTYPE_ENTITY = re.compile(r"<!\s*(?:ENTITY|DOCTYPE)|!ENTITY\s+%", re.I)
+_LOADS = frozenset({"src", "href", "data", "xlink:href"})
+# the same without a parser: "<v:frame src=", also with the prefix left empty ("<:frame src=")
+_NAMESPACED_LOAD = re.compile(
+    r"<\s*[a-z]*\s*:\s*[a-z][\w-]*\s[^<>]{0,200}?\b(?:src|href|data)\s*=", re.I
+)
 _SSI = re.compile(r"<!--\s*#\s*(?:exec|include|set|echo)\b", re.I)
 _CONTEXTS = ("", "<x ", '<x a="', "<x a='", "<x a=")
 
@@ -128,6 +103,9 @@ class _Collector(HTMLParser):
         local = tag.rsplit(":", 1)[-1]
         if local in _DANGEROUS_TAGS and tag != "x":
             self.findings.append(f"<{tag}> element")
+        if ":" in tag and any(name in _LOADS and value for name, value in attrs):
+            # a namespaced element (VML, XBL, HTC behaviours) that loads what it names
+            self.findings.append(f"<{tag}> namespaced element loading a resource")
         for name, value in attrs:
             bare = name.rsplit(":", 1)[-1].lstrip("/\"'")
             if bare.startswith("on") and len(bare) > 4 and bare.isalpha():
@@ -170,9 +148,15 @@ def _markup(text: str) -> str | None:
     if found:
         return found
     for match in _TAG_OPEN.finditer(text):
-        name = re.sub(r"\s+", "", match.group(1)).lower()
+        spelt = match.group(1)
+        name = re.sub(r"\s+", "", spelt).lower()
         if name in _DANGEROUS_TAGS:
             return f"<{name}> element"
+        if len(name) >= 4 and len(spelt) >= 2 * len(name) - 1:
+            # "<d i a l o g": a tag once a filter or template strips the whitespace
+            return f"tag <{name}> spelt out letter by letter"
+    if _NAMESPACED_LOAD.search(text):
+        return "namespaced element loading a resource"
     if _DOCTYPE_ENTITY.search(text) or _SSI.search(text) or _PI_IMPORT.search(text):
         return "markup declaration"
     return None
