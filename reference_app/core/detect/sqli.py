@@ -154,6 +154,11 @@ def _keyword(s: Seq, i: int) -> str | None:
     return found.get(True)
 
 
+def _alone(s: Seq, i: int) -> bool:
+    """Token ``i`` is the whole value (a sign aside), as an overflow probe sends it."""
+    return not s.quoted and i == len(s.kinds) - 1 and all(k == OPERATOR for k in s.kinds[:i])
+
+
 def _operator(s: Seq, i: int) -> str | None:
     kind, word, nxt = s.kinds[i], s.texts[i], s.kind(i + 1)
     found: dict[bool, str] = {
@@ -165,7 +170,9 @@ def _operator(s: Seq, i: int) -> str | None:
         and word.endswith("e")
         and "." in word
         and nxt in (LPAREN, OPERATOR, WORD, KEYWORD): "MySQL scientific-notation evasion",
-        kind == NUMBER and boundary_number(word): "number at an overflow or parser boundary",
+        kind == NUMBER
+        and _alone(s, i)
+        and boundary_number(word): "number at an overflow or parser boundary",
         kind == STRING
         and s.text(i + 1) in COMPARE
         and s.kind(i + 2) == STRING
