@@ -11,8 +11,9 @@ from html.parser import HTMLParser
 # elements that run script, load active content or change how the page is parsed or sent
 _DANGEROUS_TAGS = frozenset(
     {
-        # run script or embed another document or plug-in
-        "script", "iframe", "frame", "frameset", "object", "embed", "applet", "portal",
+        # run script (SVG Tiny and XML Events handlers too) or embed a document or plug-in
+        "script", "handler", "listener", "iframe", "frame", "frameset", "object", "embed",
+        "applet", "portal", "layer", "ilayer",
         # change where the page's URLs, styles, refreshes or form posts go
         "base", "link", "meta", "style", "form", "isindex",
         # form controls: inside the page's own form they change what it posts
@@ -103,6 +104,9 @@ class _Collector(HTMLParser):
         local = tag.rsplit(":", 1)[-1]
         if local in _DANGEROUS_TAGS and tag != "x":
             self.findings.append(f"<{tag}> element")
+        if local in ("body", "html") and attrs and tag != "x":
+            # the parser adds a stray <body>'s or <html>'s attributes to the page's own
+            self.findings.append(f"<{tag}> attributes merged into the page's element")
         if ":" in tag and any(name in _LOADS and value for name, value in attrs):
             # a namespaced element (VML, XBL, HTC behaviours) that loads what it names
             self.findings.append(f"<{tag}> namespaced element loading a resource")
@@ -112,7 +116,7 @@ class _Collector(HTMLParser):
                 self.findings.append(f"event handler attribute {name}")
             if value and (bare in _URL_ATTRS or tag != "x") and _SCRIPT_URL.search(value):
                 self.findings.append(f"script URL in {name}")
-            if value and bare == "style" and _STYLE_ACTIVE.search(value):
+            if value and bare == "style" and _STYLE_ACTIVE.search(_css_unescape(value)):
                 self.findings.append("active style")
             if (
                 name.startswith("xmlns") or bare in ("formaction", "http-equiv", "srcdoc")
@@ -136,6 +140,17 @@ def _html_findings(text: str) -> str | None:
         if prefix and real and any(f.startswith(("event handler", "script URL")) for f in real):
             return real[0]
     return None
+
+
+_SEVEN_BIT = {code: code & 0x7F for code in range(0xA0, 0x100)}
+_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?")
+
+
+def _css_unescape(value: str) -> str:
+    """CSS hex escapes (``\\006a`` is ``j``), which style sheets decode before they apply."""
+    if "\\" not in value:
+        return value
+    return _CSS_ESCAPE.sub(lambda m: chr(min(int(m.group(1), 16), 0x10FFFF)), value)
 
 
 def _seven_bit(match: re.Match[str]) -> str:
@@ -196,6 +211,8 @@ def detect_xss(text: str, *, markup_only: bool = False) -> str | None:
         return None
     if _ESCAPED_BYTES.search(text):
         text = _ESCAPED_BYTES.sub(_seven_bit, text)
+    if "\u00bc" in text:  # the same flaw on raw Latin-1 text: ¼ reads as '<', ¾ as '>'
+        text = text.translate(_SEVEN_BIT)
     found = (_markup(text) if "<" in text else None) or _attribute_or_url(text)
     if found or markup_only:
         return found
