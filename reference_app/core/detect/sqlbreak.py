@@ -41,6 +41,7 @@ _LITERAL_WORDS = frozenset({"true", "false", "null", "unknown"})
 _SIGNS = frozenset({"-", "+", "~", "!"})
 _ENDS = frozenset({COMMENT, SEMI})
 _EQUALITY = frozenset({"=", "<>", "!=", "<=>"})
+_ARITHMETIC = frozenset({"+", "-", "*", "/", "%", "|", "&", "^"})
 
 
 @dataclass
@@ -116,7 +117,7 @@ def _boolean(s: Seq, at: int) -> str | None:
     clause = operand(s, at + 1)
     if not clause.tokens:
         return None
-    ends = ends_query(s, clause.end)
+    ends = ends_query(s, clause.end) or s.text(clause.end) in _CLAUSES
     if s.quoted and ends and not s.prose_from(at + 1):
         return "literal closed and a boolean clause follows"
     last = s.tokens[clause.end - 1].text
@@ -168,10 +169,18 @@ def _after_literal(s: Seq, at: int) -> str | None:
     single_token = not any(c.isspace() for c in first)
     if kind == COMMENT and single_token and at == 1:
         return "literal closed and the rest of the query commented out"
-    if kind == OPERATOR and s.texts[at] in _EQUALITY:
-        clause = operand(s, at)
-        last = s.tokens[clause.end - 1].text if clause.end > at else ""
-        if not clause.names and (_is_open_string(last) or ends_query(s, clause.end)):
+    if kind == OPERATOR and (s.texts[at] in _EQUALITY or s.texts[at] in _ARITHMETIC):
+        tail = operand(s, at)
+        while s.kind(tail.end) == LOGIC:  # '=''or' : the whole rest of the condition
+            more = operand(s, tail.end + 1)
+            tail = Operand(more.end, tail.tokens + more.tokens, tail.names + more.names,
+                           tail.compares + more.compares, tail.structure + more.structure,
+                           tail.subquery or more.subquery)  # fmt: skip
+        last = s.tokens[tail.end - 1].text
+        completed = _is_open_string(last) or ends_query(s, tail.end)
+        # '+' or '-' between quoted sizes is text (1/4"-1/2"); with a call or variable it is SQL
+        sql = s.texts[at] in _EQUALITY or tail.structure or tail.subquery
+        if not tail.names and completed and sql:
             return "literal closed and an expression completed by the query's own quote"
     # '!' and '~' have no use between two quotes in text: "x'!'" negates the query's literal
     negation = kind == OPERATOR and s.texts[at] in ("!", "~") and at + 2 == len(s.kinds)

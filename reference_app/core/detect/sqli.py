@@ -105,6 +105,19 @@ def _function_call(s: Seq, i: int) -> str | None:
     return f"call of SQL function {name}()" if sql else None
 
 
+def _select_from(s: Seq, i: int) -> bool:
+    """A whole SELECT: a column list (not prose), FROM, a table, then a clause or an end of
+    statement ("select items from cart" alone stays text)."""
+    if s.kind(i - 1) not in ("", LPAREN, SEMI, UNION) or s.prose_from(i + 1):
+        return False
+    j = i + 1
+    while s.kind(j) not in ("", SEMI, COMMENT) and s.text(j) != "from":
+        j += 1
+    clause = s.text(j + 2) in ("where", "limit", "order", "group", "union", ".", "join")
+    follows = clause and j + 3 < len(s.kinds)  # "select x from y where" alone is a sentence
+    return j > i + 1 and s.text(j) == "from" and (follows or s.kind(j + 2) in (SEMI, COMMENT))
+
+
 def _statement(s: Seq, i: int) -> str | None:
     word, nxt, nxt_text = s.texts[i], s.kind(i + 1), s.text(i + 1)
     if s.kinds[i] == SEMI and nxt == STATEMENT and nxt_text in STACKABLE:
@@ -123,6 +136,7 @@ def _statement(s: Seq, i: int) -> str | None:
         and (nxt_text in FUNCTIONS or nxt in (FUNCTION, VARIABLE) or nxt_text == "*"): (
             "SELECT of a function or all columns"
         ),
+        word == "select" and _select_from(s, i): "SELECT … FROM … with a clause",
         word == "select"
         and s.kind(i - 1) == LPAREN
         and nxt not in ("", RPAREN)

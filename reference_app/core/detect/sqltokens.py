@@ -67,6 +67,11 @@ COMPARE = _words(
     #- @? @@ :=
     """
 )
+# SQL-standard functions called without parentheses
+NILADIC = _words(
+    "current_user session_user system_user current_date current_time current_timestamp "
+    "localtimestamp current_role"
+)
 # longest first, so that "<=>" is not read as "<=" then ">"
 _OPERATORS = sorted(
     _words(
@@ -158,6 +163,16 @@ def tokenize(text: str, quote: str = "") -> list[Token]:
     return tokens
 
 
+# the class of a word not called as a function; later entries win (UNION over KEYWORD)
+_WORD_KINDS = (
+    dict.fromkeys(KEYWORDS, KEYWORD)
+    | dict.fromkeys(STATEMENTS, STATEMENT)
+    | dict.fromkeys(LOGIC_WORDS, LOGIC)
+    | {"union": UNION}
+    | dict.fromkeys(NILADIC, VARIABLE)  # system values read like variables (@@version)
+)
+
+
 def _hash_comment(text: str, i: int) -> bool:
     """MySQL's '#' comment; not an operator (#>, #-), a number sign (#2) or the '#' of an
     HTML character reference (&#039;)."""
@@ -183,15 +198,8 @@ def _classify(word: str, text: str, end: int) -> Token:
     called = (lower in FUNCTIONS or lower in STATEMENTS) and _CALL_OPENS.match(text, end)
     if called:
         return Token(FUNCTION, lower)
-    if lower == "union":
-        return Token(UNION, lower)
-    if lower in LOGIC_WORDS:
-        return Token(LOGIC, lower)
-    if lower in STATEMENTS:
-        return Token(STATEMENT, lower)
-    if lower in KEYWORDS:
-        return Token(KEYWORD, lower)
-    return Token(WORD, word)
+    kind = _WORD_KINDS.get(lower)
+    return Token(kind, lower) if kind else Token(WORD, word)
 
 
 def boundary_number(text: str) -> bool:
