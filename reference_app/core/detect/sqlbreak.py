@@ -20,7 +20,6 @@ from reference_app.core.detect.sqltokens import (
     COMMENT,
     COMPARE,
     FUNCTION,
-    KEYWORD,
     LOGIC,
     LPAREN,
     NUMBER,
@@ -192,20 +191,28 @@ def _after_literal(s: Seq, at: int) -> str | None:
     return None
 
 
+def _after_parenthesis(s: Seq, at: int, closed: int) -> str | None:
+    """``)`` closed the application's parentheses: a WHERE or the end of the query follows."""
+    if s.text(at) == "as" and s.kind(at + 1) in (WORD, STRING):  # ") AS x WHERE …"
+        at += 2
+    if s.text(at) == "where" and operand(s, at + 1).compares:
+        return "parenthesis closed and a WHERE condition follows"
+    if at > closed and s.kind(at) in _ENDS:
+        return "parenthesis closed and the rest of the query cut off"
+    return None
+
+
 def broken_out(s: Seq) -> str | None:
     """A reason when the input completes the application's value and goes on with SQL."""
     at, closed = value_end(s)
-    if at == 0 and not s.kinds:
-        return None
+    if s.text(at) in ("asc", "desc") and at > 0:
+        at += 1
     kind, word = s.kind(at), s.text(at)
-    if word in ("asc", "desc") and at > 0:
-        at, kind, word = at + 1, s.kind(at + 1), s.text(at + 1)
     if kind == LOGIC and word != "not":
         return _boolean(s, at)
-    if word in _CLAUSES or (kind == KEYWORD and word in _CLAUSES):
+    if word in _CLAUSES:
         return clause(s, at)
-    if closed and at > closed and kind in _ENDS:
-        return "parenthesis closed and the rest of the query cut off"
-    if s.quoted and at >= 1:
-        return _after_literal(s, at)
-    return None
+    found = _after_parenthesis(s, at, closed) if closed else None
+    if not found and s.quoted and at >= 1:
+        found = _after_literal(s, at)
+    return found

@@ -67,6 +67,12 @@ def _hint_comment(s: Seq, i: int) -> str | None:
     return "MySQL executable comment or optimizer hint" if hint else None
 
 
+def _system_variable(s: Seq, i: int) -> str | None:
+    """@@version, @@datadir: the server's own variables, never in text."""
+    text = s.texts[i]
+    return "system variable" if text.startswith("@@") and text[2:].isidentifier() else None
+
+
 def _union_select(s: Seq, i: int) -> str | None:
     if s.kinds[i] != UNION:
         return None
@@ -137,6 +143,11 @@ def _statement(s: Seq, i: int) -> str | None:
             "SELECT of a function or all columns"
         ),
         word == "select" and _select_from(s, i): "SELECT … FROM … with a clause",
+        word == "select"
+        and nxt == NUMBER
+        and (s.kind(i + 2) in ("", COMMA, SEMI, COMMENT, UNION) or s.text(i + 2) == "from"): (
+            "SELECT of a number"
+        ),
         word == "select"
         and s.kind(i - 1) == LPAREN
         and nxt not in ("", RPAREN)
@@ -250,6 +261,7 @@ _RULES: dict[str, tuple[Rule, ...]] = {
     NUMBER: (_operator,),
     STRING: (_operator,),
     LOGIC: (_boolean_clause,),
+    VARIABLE: (_system_variable,),
 }
 
 
