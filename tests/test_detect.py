@@ -132,6 +132,7 @@ def test_grammar_rules_catch_shapes_not_words(text: str, kind: str) -> None:
         "<img src=cat.png alt=cat>", "1.5e-300", "4294967295 bytes free", "#2 mom",
         "80&#039;s music and more", '"wood" and "sign"', "12\" or 16\" pizza", "sum(a, b)",
         "if (a && b) || c", "order by size, then name", "group by region", "limit 10 per page",
+        "group", "hosts", "select x from y where", "select 'and'",
     ],
 )  # fmt: skip
 def test_words_and_shapes_of_text_pass(text: str) -> None:

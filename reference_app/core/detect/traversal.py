@@ -105,7 +105,8 @@ def detect_traversal(text: str, *, is_path: bool = False) -> str | None:
         reason = _dot_segment(segments) or _os_path_in_value(hexed) or _hidden(parts)
         if reason:
             return reason
-    if _OS_FILES.search(stripped):
+    # a bare "group" or "hosts" is a word; "win.ini" or ".../passwd" names the file
+    if _OS_FILES.search(stripped) and (has_separator or "." in stripped):
         return "operating-system file"
     if not has_separator and " " not in stripped and _BACKUP.search(stripped):
         return "backup or log file"
