@@ -26,6 +26,7 @@ from reference_app.core.detect.sqltokens import (
     OPERATOR,
     RPAREN,
     SEMI,
+    STACKABLE,
     STATEMENT,
     STRING,
     UNION,
@@ -202,6 +203,42 @@ def _after_parenthesis(s: Seq, at: int, closed: int) -> str | None:
     return None
 
 
+def _literal_then_statement(s: Seq) -> str | None:
+    """Rules for a literal context: what follows the quote that closed the app's literal."""
+    if not s.quoted or len(s.kinds) < 2 or s.kinds[0] != STRING:
+        return None
+    tail, first = s.kinds[1:], s.tokens[0].text
+    single_token = not any(c.isspace() for c in first)  # a user name, an email address
+    found: dict[bool, str] = {
+        s.texts[1] in ("from", "where", "having", "limit")
+        and len(first) > 1
+        and not s.prose_from(1): "literal closed and a clause follows",
+        s.kinds[1] in (STATEMENT, UNION)
+        and s.texts[1] in STACKABLE | {"union"}
+        and STRING not in tail
+        and not s.prose_from(2): "literal closed and a statement follows",
+        tail[0] == SEMI and len(tail) <= 2 and single_token: (
+            "literal closed and the statement ended"
+        ),
+        tail[-1] == COMMENT
+        and len(tail) <= 3
+        and any(k in (LOGIC, OPERATOR, RPAREN, SEMI) for k in tail[:-1]): (
+            "literal closed and the rest of the query commented out"
+        ),
+    }
+    return found.get(True)
+
+
+def _open_comparison(s: Seq) -> str | None:
+    """'x'!='y : a comparison whose last literal the query's own closing quote completes."""
+    if s.quoted or s.kinds != [STRING, OPERATOR, STRING] or s.texts[1] not in COMPARE:
+        return None
+    first, last = s.tokens[0].text, s.tokens[2].text
+    if first[-1:] == first[:1] and last[-1:] != last[:1]:
+        return "comparison completed by the query's own quote"
+    return None
+
+
 def broken_out(s: Seq) -> str | None:
     """A reason when the input completes the application's value and goes on with SQL."""
     at, closed = value_end(s)
@@ -214,5 +251,5 @@ def broken_out(s: Seq) -> str | None:
         return clause(s, at)
     found = _after_parenthesis(s, at, closed) if closed else None
     if not found and s.quoted and at >= 1:
-        found = _after_literal(s, at)
-    return found
+        found = _after_literal(s, at) or _literal_then_statement(s)
+    return found or _open_comparison(s)

@@ -3,10 +3,11 @@ for token sequences that change a query's structure (in the spirit of libinjecti
 
 The input is read as is (a number or bare-word context) and as if it followed an opening
 single quote, double quote or backtick (a literal context). Each reading is a sequence of
-token classes; an attack is a sequence that breaks out and builds SQL: a boolean clause with
-a comparison, UNION SELECT, a stacked statement, a call of a SQL function, a comment that
-cuts the rest of the query off after a broken literal, and so on. Each rule is one small
-function; none looks for a particular payload.
+token classes. ``sqlbreak`` judges where the input completes the application's value and
+what it builds after it; the rules here judge tokens that are SQL wherever they stand: UNION
+SELECT, a stacked statement, a call of a SQL function with SQL arguments, a subquery, a
+tautology after AND/OR, and so on. Each rule is one small function; none looks for a
+particular payload.
 """
 
 from __future__ import annotations
@@ -265,46 +266,6 @@ _RULES: dict[str, tuple[Rule, ...]] = {
 }
 
 
-def _broken_literal(s: Seq) -> str | None:
-    """Rules for a literal context: what follows the quote that closed the app's literal."""
-    if not s.quoted or len(s.kinds) < 2 or s.kinds[0] != STRING:
-        return None
-    tail, first = s.kinds[1:], s.tokens[0].text
-    single_token = not any(c.isspace() for c in first)  # a user name, an email address
-    bare_comment = s.texts[1].lstrip("-#").strip() == ""
-    found: dict[bool, str] = {
-        s.texts[1] in ("from", "where", "having", "limit")
-        and len(first) > 1
-        and not s.prose_from(1): "literal closed and a clause follows",
-        s.kinds[1] in (STATEMENT, UNION)
-        and s.texts[1] in STACKABLE | {"union"}
-        and STRING not in tail
-        and not s.prose_from(2): "literal closed and a statement follows",
-        tail[0] == SEMI and len(tail) <= 2 and single_token: (
-            "literal closed and the statement ended"
-        ),
-        tail == [COMMENT] and single_token and bare_comment and len(first) > 1: (
-            "literal closed and the rest of the query commented out"
-        ),
-        tail[-1] == COMMENT
-        and len(tail) <= 3
-        and any(k in (LOGIC, OPERATOR, RPAREN, SEMI) for k in tail[:-1]): (
-            "literal closed and the rest of the query commented out"
-        ),
-    }
-    return found.get(True)
-
-
-def _open_comparison(s: Seq) -> str | None:
-    """'x'!='y : a comparison whose last literal the query's own closing quote completes."""
-    if s.quoted or s.kinds != [STRING, OPERATOR, STRING] or s.texts[1] not in COMPARE:
-        return None
-    first, last = s.tokens[0].text, s.tokens[2].text
-    if first[-1:] == first[:1] and last[-1:] != last[:1]:
-        return "comparison completed by the query's own quote"
-    return None
-
-
 def attack_in(tokens: list[Token], quoted: bool) -> str | None:
     """The first rule that finds an attack in one reading of the input."""
     seq = Seq(tokens, quoted)
@@ -313,7 +274,7 @@ def attack_in(tokens: list[Token], quoted: bool) -> str | None:
             reason = rule(seq, i)
             if reason:
                 return reason
-    return broken_out(seq) or _broken_literal(seq) or _open_comparison(seq)
+    return broken_out(seq)
 
 
 def detect_sqli(text: str) -> str | None:
