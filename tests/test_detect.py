@@ -167,3 +167,15 @@ def test_corpora_recall_and_false_positive_rate() -> None:
         assert hit[cls] / total[cls] >= 0.97, cls
     assert rate <= 0.01
     assert elapsed < 10
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["<a b=c " * 5000, "<a:b " * 5000, "sin(" * 5000 + "x" + ")" * 5000, "1 and " * 5000],
+    ids=["unclosed tags", "namespaced tags", "nested calls", "chained operators"],
+)
+def test_long_runs_of_one_construct_cost_linear_time(text: str) -> None:
+    # the detectors run on every request; html.parser alone is quadratic on unclosed tags
+    started = time.perf_counter()
+    scan_value(text, "body-json", plus_is_space=False)
+    assert time.perf_counter() - started < 5

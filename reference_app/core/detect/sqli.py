@@ -83,18 +83,21 @@ def _union_select(s: Seq, i: int) -> str | None:
     )
 
 
+# how far a call's arguments are read to judge them (bounds the work on nested calls)
+_ARGUMENTS_SEEN = 64
+
+
 def _call_is_sql(s: Seq, start: int, name: str) -> bool:
     kinds = s.kinds
     # a SQL call has SQL arguments and is followed by SQL or nothing, never by prose
     if s.prose_from(start) and STATEMENT not in s.after(start):
         return False
     # sin(x) in a formula is mathematics; only a call left open ("sin(") or holding SQL is SQL
-    own = set(kinds[1:] if s.quoted else kinds)  # a literal context's own quote aside
-    if name in MATH and RPAREN in s.after(start) and not {STATEMENT, STRING} & own:
+    if name in MATH and RPAREN in s.after(start) and not {STATEMENT, STRING} & s.own_kinds:
         return False
     # f(a && b), sum(a, b): names and operators only, closed: a formula, not SQL
     depth, end = 0, start
-    for end in range(start, len(kinds)):
+    for end in range(start, min(len(kinds), start + _ARGUMENTS_SEEN)):
         depth += (kinds[end] == LPAREN) - (kinds[end] == RPAREN)
         if depth == 0:
             break

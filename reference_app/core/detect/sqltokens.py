@@ -233,7 +233,8 @@ class Seq:
         self.tokens = [t for n, t in enumerate(self.tokens) if n not in inline or n == last]
         self.kinds = [t.kind for t in self.tokens]
         self.texts = [t.text.lower() for t in self.tokens]
-        self.kind_set = set(self.kinds)
+        # the classes of the input's own tokens, a literal context's opening quote aside
+        self.own_kinds = set(self.kinds[1:] if self.quoted else self.kinds)
         # suffix facts, so that each rule stays O(1) and a long input O(n)
         count = len(self.kinds)
         self._prose = [False] * (count + 1)

@@ -124,20 +124,35 @@ class _Collector(HTMLParser):
                 self.findings.append(f"attribute {name}")
 
 
+# html.parser rescans an unclosed tag to the end of its input for every '<': quadratic on a
+# long run of them. Text is parsed in overlapping windows; the contexts that put the input
+# inside a tag only matter where the input begins.
+_WINDOW, _OVERLAP = 2048, 256
+
+
+def _parse(markup: str) -> list[str]:
+    parser = _Collector()
+    try:
+        parser.feed(markup)
+        parser.close()
+    except (AssertionError, ValueError):  # malformed markup: judge by the rest
+        pass
+    return parser.findings
+
+
 def _html_findings(text: str) -> str | None:
-    for prefix in _CONTEXTS:
-        if prefix and not any(c in text for c in "\"' /"):
-            continue
-        parser = _Collector()
-        try:
-            parser.feed(prefix + text + (">" if prefix else ""))
-            parser.close()
-        except (AssertionError, ValueError):  # malformed markup: judge by the rest
-            pass
-        if prefix == "" and parser.findings:
-            return parser.findings[0]
-        real = [f for f in parser.findings if not f.startswith(("<x>", "attribute"))]
-        if prefix and real and any(f.startswith(("event handler", "script URL")) for f in real):
+    step = _WINDOW - _OVERLAP
+    for start in range(0, max(len(text) - _OVERLAP, 1), step):
+        findings = _parse(text[start : start + _WINDOW])
+        if findings:
+            return findings[0]
+    head = text[:_WINDOW]
+    for prefix in _CONTEXTS[1:]:
+        if not any(c in head for c in "\"' /"):
+            break
+        findings = _parse(prefix + head + ">")
+        real = [f for f in findings if not f.startswith(("<x>", "attribute"))]
+        if real and any(f.startswith(("event handler", "script URL")) for f in real):
             return real[0]
     return None
 
