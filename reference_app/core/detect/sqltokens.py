@@ -126,7 +126,9 @@ def tokenize(text: str, quote: str = "") -> list[Token]:
     n = len(text)
     while i < n:
         ch = text[i]
-        if ch.isspace() or ch < " ":  # SQL engines skip control characters (NUL) like space
+        # SQL engines skip control characters (NUL) like space; an undecodable byte (U+FFFD)
+        # may be Latin-1's no-break space, which MySQL reads as one
+        if ch.isspace() or ch < " " or ch == "\ufffd":
             i += 1
         elif ch in "'\"`":
             end = _string_end(text, i + 1, ch)
