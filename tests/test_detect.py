@@ -118,6 +118,9 @@ def test_options_switch_detectors_and_decoding_depth() -> None:
         ('<v:frame src="a.fml"/>', "xss"),  # a namespaced element that loads what it names
         ("<input name=password>", "xss"),  # a form control: it changes what a page's form posts
         ("<d i a l o g open>", "xss"),  # a tag once whitespace is stripped
+        ('" onanything=x', "xss"),  # any on… attribute once the input left a value
+        ("<x onanything=y>", "xss"),  # any on… attribute in real markup
+        ("x onfocus=y", "xss"),  # an event's handler in an unquoted attribute
     ],
 )
 def test_grammar_rules_catch_shapes_not_words(text: str, kind: str) -> None:
@@ -132,7 +135,8 @@ def test_grammar_rules_catch_shapes_not_words(text: str, kind: str) -> None:
         "<img src=cat.png alt=cat>", "1.5e-300", "4294967295 bytes free", "#2 mom",
         "80&#039;s music and more", '"wood" and "sign"', "12\" or 16\" pizza", "sum(a, b)",
         "if (a && b) || c", "order by size, then name", "group by region", "limit 10 per page",
-        "group", "hosts", "select x from y where", "select 'and'",
+        "group", "hosts", "select x from y where", "select 'and'", "onset = t0",
+        "time online = 3 h",
     ],
 )  # fmt: skip
 def test_words_and_shapes_of_text_pass(text: str) -> None:

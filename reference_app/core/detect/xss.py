@@ -44,9 +44,46 @@ _SCRIPT_URL = re.compile(r"^\s*(?:java|vb|live)script\s*:|^\s*data\s*:", re.I)
 _SCRIPT_SCHEME = re.compile(r"(?:java|vb|live)script\s*:", re.I)
 # an attribute that runs script, at an attribute boundary (after a quote, slash or space)
 _HANDLER = re.compile(
-    r"(?:^|[\s\"'`;,(])(?:on[a-z]{3,40}|formaction|srcdoc)\s*=|/on[a-z]{3,40}\s*=\s*[^\s&=]",
+    r"(?:^|[\s\"'`;,(])(on[a-z]{3,40}|formaction|srcdoc)\s*=|/on[a-z]{3,40}\s*=\s*[^\s&=]",
     re.I,
 )
+# the events browsers fire (HTML, DOM, UI, pointer, touch, media, CSS, SVG/SMIL, legacy IE):
+# in text, "onset = t0" is a formula; only "onload=" names a handler a browser would run
+_EVENT_NAMES = """
+    abort activate afterprint afterupdate animationcancel animationend animationiteration
+    animationstart auxclick beforeactivate beforecopy beforecut beforedeactivate
+    beforeeditfocus beforeinput beforematch beforepaste beforeprint beforetoggle
+    beforeunload beforeupdate begin blur bounce cancel canplay canplaythrough change click
+    close contextlost contextmenu contextrestored controlselect copy cuechange cut
+    dataavailable datasetchanged datasetcomplete dblclick deactivate drag dragend dragenter
+    dragleave dragover dragstart drop durationchange emptied end ended error errorupdate
+    filterchange finish focus focusin focusout formdata fullscreenchange fullscreenerror
+    gotpointercapture hashchange help input invalid keydown keypress keyup languagechange
+    layoutcomplete load loadeddata loadedmetadata loadend loadstart losecapture
+    lostpointercapture message messageerror mousedown mouseenter mouseleave mousemove
+    mouseout mouseover mouseup mousewheel move moveend movestart offline online pagehide
+    pagereveal pageshow pageswap paste pause play playing pointercancel pointerdown
+    pointerenter pointerleave pointermove pointerout pointerover pointerrawupdate pointerup
+    popstate progress propertychange ratechange readystatechange rejectionhandled repeat
+    reset resize rowenter rowexit rowsdelete rowsinserted scroll scrollend search seeked
+    seeking select selectionchange selectstart show slotchange stalled start storage submit
+    suspend timeupdate toggle touchcancel touchend touchmove touchstart transitioncancel
+    transitionend transitionrun transitionstart unhandledrejection unload volumechange
+    waiting webkitanimationend webkitanimationiteration webkitanimationstart
+    webkitplaybacktargetavailabilitychanged webkittransitionend wheel zoom
+"""
+_EVENTS = frozenset(_EVENT_NAMES.split())
+
+
+def _runs(name: str, *, in_markup: bool) -> bool:
+    """``name`` is an attribute a browser runs as script: any on… name in real markup or once
+    the input has left an attribute value, else only the name of an event."""
+    bare = name.lower()
+    if bare in ("formaction", "srcdoc"):
+        return True
+    return bare.startswith("on") and (in_markup or bare[2:] in _EVENTS)
+
+
 # a tag opener, also spelt out with spaces or a namespace prefix (< x: script, <f o r m)
 _TAG_OPEN = re.compile(r"<\s*(?:[a-z]*\s*:\s*)?((?:[a-z]\s+)+[a-z]\b|[a-z]+)(?=[\s/>]|$)", re.I)
 _DATA_URL = re.compile(r"\bdata\s*:[^,]{0,64},.*<", re.I | re.S)
@@ -86,9 +123,11 @@ _CONTEXTS = ("", "<x ", '<x a="', "<x a='", "<x a=")
 
 
 class _Collector(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, *, context: bool = False) -> None:
         super().__init__(convert_charrefs=True)
         self.findings: list[str] = []
+        self.context = context  # the first tag is the one a context put around the input
+        self.tags = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._check(tag, attrs)
@@ -101,6 +140,7 @@ class _Collector(HTMLParser):
             self.findings.append("<?import> processing instruction")
 
     def _check(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags += 1
         local = tag.rsplit(":", 1)[-1]
         if local in _DANGEROUS_TAGS and tag != "x":
             self.findings.append(f"<{tag}> element")
@@ -112,7 +152,9 @@ class _Collector(HTMLParser):
             self.findings.append(f"<{tag}> namespaced element loading a resource")
         for name, value in attrs:
             bare = name.rsplit(":", 1)[-1].lstrip("/\"'")
-            if bare.startswith("on") and len(bare) > 4 and bare.isalpha():
+            # on the context's own element the input is text until it names an event
+            real = not (self.context and self.tags == 1)
+            if bare.isalpha() and len(bare) > 4 and _runs(bare, in_markup=real):
                 self.findings.append(f"event handler attribute {name}")
             if value and (bare in _URL_ATTRS or tag != "x") and _SCRIPT_URL.search(value):
                 self.findings.append(f"script URL in {name}")
@@ -130,8 +172,8 @@ class _Collector(HTMLParser):
 _WINDOW, _OVERLAP = 2048, 256
 
 
-def _parse(markup: str) -> list[str]:
-    parser = _Collector()
+def _parse(markup: str, *, context: bool = False) -> list[str]:
+    parser = _Collector(context=context)
     try:
         parser.feed(markup)
         parser.close()
@@ -150,7 +192,7 @@ def _html_findings(text: str) -> str | None:
     for prefix in _CONTEXTS[1:]:
         if not any(c in head for c in "\"' /"):
             break
-        findings = _parse(prefix + head + ">")
+        findings = _parse(prefix + head + ">", context=True)
         real = [f for f in findings if not f.startswith(("<x>", "attribute"))]
         if real and any(f.startswith(("event handler", "script URL")) for f in real):
             return real[0]
@@ -193,8 +235,13 @@ def _markup(text: str) -> str | None:
 
 
 def _attribute_or_url(text: str) -> str | None:
-    if _HANDLER.search(text):
-        return "event handler attribute"
+    for match in _HANDLER.finditer(text):
+        name = match.group(1)
+        # after a quote, backtick or slash the input has left an attribute value; "onx=" glued
+        # is written as an attribute, "onset = t0" as a formula
+        left = name is None or text[: match.start(1)].rstrip()[-1:] in ('"', "'", "`", "/")
+        if name is None or _runs(name, in_markup=left or text[match.end(1)] == "="):
+            return "event handler attribute"
     if _SCRIPT_SCHEME.search(_URL_NOISE.sub("", text)) or _DATA_URL.search(text):
         return "script URL"
     return None
