@@ -136,7 +136,7 @@ def test_grammar_rules_catch_shapes_not_words(text: str, kind: str) -> None:
         "80&#039;s music and more", '"wood" and "sign"', "12\" or 16\" pizza", "sum(a, b)",
         "if (a && b) || c", "order by size, then name", "group by region", "limit 10 per page",
         "group", "hosts", "select x from y where", "select 'and'", "onset = t0",
-        "time online = 3 h",
+        "time online = 3 h", "if (x == 1 || y == 2) { z = 3; }",
     ],
 )  # fmt: skip
 def test_words_and_shapes_of_text_pass(text: str) -> None:

@@ -96,13 +96,17 @@ def _call_is_sql(s: Seq, start: int, name: str) -> bool:
     if name in MATH and RPAREN in s.after(start) and not {STATEMENT, STRING} & s.own_kinds:
         return False
     # f(a && b), sum(a, b): names and operators only, closed: a formula, not SQL
-    depth, end = 0, start
+    depth, end, commas = 0, start, 0
     for end in range(start, min(len(kinds), start + _ARGUMENTS_SEEN)):
         depth += (kinds[end] == LPAREN) - (kinds[end] == RPAREN)
+        commas += depth == 1 and kinds[end] == COMMA
         if depth == 0:
             break
     inner = set(kinds[start + 1 : end])
     if depth == 0 and end > start + 1 and inner <= {WORD, OPERATOR, LOGIC, COMMA}:
+        return False
+    # SQL's IF(cond, a, b) takes three arguments; "if (x == 1 || y == 2)" is code or prose
+    if name in ("if", "iif") and depth == 0 and commas < 2:
         return False
     # Name(word) or Name(word),more: a label with a note, not a call worth injecting
     label = kinds[start : start + 3] == [LPAREN, WORD, RPAREN]
