@@ -2,7 +2,9 @@
 traversal payloads rejected, benign requests served, and the 10 MB body limit.
 
 The corpora (``fixtures/corpora/injection``) go through a raw sender, so paths reach the
-target exactly as written (HTTP clients normalise ``../``). About 1100 requests: to stay under
+target exactly as written (HTTP clients normalise ``../``). The must-block checks send both
+paranoia-level tiers: the gate judges PL1 recall against ``min_injection_recall``, PL2 recall is
+reported per class and location. About 1700 requests: to stay under
 the deployment's rate limit (100 per 60 s per client address) each check spreads its records
 over loopback source addresses of its own, at most 80 per address. A target that sees every
 harness request as one client (the containers stack, behind docker-proxy) cannot take that
@@ -57,9 +59,14 @@ def corpus_target(target: Target) -> Any:
     return target
 
 
-def _run(target: Target, records: list[payloads.Payload], block: int, probe: str) -> payloads.Tally:
-    tally = payloads.Tally()
+def _run(
+    target: Target, records: list[payloads.Payload], block: int, probe: str, *, tiered: bool
+) -> dict[str, payloads.Tally]:
+    """Send every record from the check's own addresses; a tally per corpus tier (or one,
+    under "all", when not ``tiered``)."""
+    tallies: dict[str, payloads.Tally] = {}
     for address, record in payloads.spread(records, block):
+        tally = tallies.setdefault(record.tier if tiered else "all", payloads.Tally())
         wire = payloads.wire_request(record, probe)
         try:
             response = send_raw(
@@ -70,24 +77,32 @@ def _run(target: Target, records: list[payloads.Payload], block: int, probe: str
             tally.add(record, None, str(exc))
             continue
         tally.add(record, response.status)
-    return tally
+    return tallies
 
 
 def _check_recall(cls: str, target: Target, params: dict[str, Any], evidence: Evidence) -> None:
+    """Send the class's PL1 and PL2 must-block records; the gate judges PL1 recall, PL2 (a
+    stricter paranoia level, held out of any tuning of the reference app) is reported."""
     __tracebackhide__ = True
-    records = [r for r in payloads.must_block() if r.cls == cls]
+    records = [r for r in payloads.must_block() + payloads.must_block_pl2() if r.cls == cls]
     started = time.monotonic()
-    tally = _run(target, records, _BLOCKS[cls], params["api_probe_path"])
-    recall, minimum = tally.rate(cls), params["min_injection_recall"]
-    evidence.note(f"{cls} recall (PL1 must-block)", f"{recall:.1%} of {tally.counted(cls)}")
-    evidence.note(f"{cls} recall per location", tally.table())
-    evidence.note("missed (status)", tally.wrong[:40])
-    evidence.note("send errors", dict(list(tally.errors.items())[:10]))
+    tallies = _run(target, records, _BLOCKS[cls], params["api_probe_path"], tiered=True)
+    gated = tallies.get(payloads.GATED_TIER, payloads.Tally())
+    recall, minimum = gated.rate(cls), params["min_injection_recall"]
+    evidence.note(
+        f"{cls} recall per tier (gated: {payloads.GATED_TIER})",
+        {tier: f"{t.rate(cls):.1%} of {t.counted(cls)}" for tier, t in sorted(tallies.items())},
+    )
+    for tier, tally in sorted(tallies.items()):
+        evidence.note(f"{cls} recall per location, {tier}", tally.table())
+        evidence.note(f"missed, {tier} (status)", tally.wrong[:40])
+    errors = {k: v for tally in tallies.values() for k, v in tally.errors.items()}
+    evidence.note("send errors", dict(list(errors.items())[:10]))
     evidence.note("seconds", round(time.monotonic() - started, 2))
-    assert not tally.errors, f"{len(tally.errors)} {cls} requests got no response"
+    assert not errors, f"{len(errors)} {cls} requests got no response"
     assert recall >= minimum, (
-        f"{cls}: {recall:.1%} of the PL1 must-block payloads rejected (400/403), "
-        f"at least {minimum:.0%} required; missed: {', '.join(tally.wrong[:10])}"
+        f"{cls}: {recall:.1%} of the {payloads.GATED_TIER} must-block payloads rejected "
+        f"(400/403), at least {minimum:.0%} required; missed: {', '.join(gated.wrong[:10])}"
     )
 
 
@@ -126,7 +141,8 @@ def test_benign_requests_are_served(
     corpus_target: Target, params: dict[str, Any], evidence: Evidence
 ) -> None:
     records = payloads.must_allow()
-    tally = _run(corpus_target, records, _BLOCKS["allow"], params["api_probe_path"])
+    probe = params["api_probe_path"]
+    tally = _run(corpus_target, records, _BLOCKS["allow"], probe, tiered=False)["all"]
     rate, maximum = tally.rate(), params["max_injection_false_positive_rate"]
     evidence.note("false-positive rate (must-allow)", f"{rate:.2%} of {tally.counted()}")
     evidence.note("false positives per class/location", tally.table())

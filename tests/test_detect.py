@@ -104,6 +104,45 @@ def test_options_switch_detectors_and_decoding_depth() -> None:
     assert Scanner().value("%252e%252e%252fsecret", "query") is not None
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("1\x00UNION\x00SELECT\x002--", "sqli"),  # NUL separates SQL tokens like a space
+        ("' OR 'a' = N'a'", "sqli"),  # a national-character literal is a literal
+        ("md5\\(", "sqli"),  # a call once the backend strips the backslash
+        ("x` REGEXP", "sqli"),  # a comparison after an identifier context
+        ("1e-320", "sqli"),  # a subnormal double: the range where number parsers hung
+        ("18446744073709551615", "sqli"),  # 2**64 - 1
+        ("..%c0%af..%c0%afsecret", "traversal"),  # overlong UTF-8 '/'
+        ("..\u2216..\u2216secret", "traversal"),  # SET MINUS, mapped to '\\' by Windows
+        ('<v:frame src="a.fml"/>', "xss"),  # a namespaced element that loads what it names
+        ("<input name=password>", "xss"),  # a form control: it changes what a page's form posts
+        ("<d i a l o g open>", "xss"),  # a tag once whitespace is stripped
+        ('" onanything=x', "xss"),  # any on… attribute once the input left a value
+        ("<x onanything=y>", "xss"),  # any on… attribute in real markup
+        ("x onfocus=y", "xss"),  # an event's handler in an unquoted attribute
+    ],
+)
+def test_grammar_rules_catch_shapes_not_words(text: str, kind: str) -> None:
+    finding = scan_value(text, "query", plus_is_space=False)
+    assert (finding.kind if finding else None) == kind, (text, finding)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Northwind", "schema_name", "MSysAccessObjects", "<xss>", "<b>bold</b>",
+        "<img src=cat.png alt=cat>", "1.5e-300", "4294967295 bytes free", "#2 mom",
+        "80&#039;s music and more", '"wood" and "sign"', "12\" or 16\" pizza", "sum(a, b)",
+        "if (a && b) || c", "order by size, then name", "group by region", "limit 10 per page",
+        "group", "hosts", "select x from y where", "select 'and'", "onset = t0",
+        "time online = 3 h", "if (x == 1 || y == 2) { z = 3; }",
+    ],
+)  # fmt: skip
+def test_words_and_shapes_of_text_pass(text: str) -> None:
+    assert scan_value(text, "query", plus_is_space=False) is None, text
+
+
 def _scan(record: payloads.Payload) -> bool:
     return (
         scan_request(record.path, record.query, list(record.headers), record.body_bytes) is not None
@@ -132,3 +171,15 @@ def test_corpora_recall_and_false_positive_rate() -> None:
         assert hit[cls] / total[cls] >= 0.97, cls
     assert rate <= 0.01
     assert elapsed < 10
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["<a b=c " * 5000, "<a:b " * 5000, "sin(" * 5000 + "x" + ")" * 5000, "1 and " * 5000],
+    ids=["unclosed tags", "namespaced tags", "nested calls", "chained operators"],
+)
+def test_long_runs_of_one_construct_cost_linear_time(text: str) -> None:
+    # the detectors run on every request; html.parser alone is quadratic on unclosed tags
+    started = time.perf_counter()
+    scan_value(text, "body-json", plus_is_space=False)
+    assert time.perf_counter() - started < 5

@@ -30,7 +30,10 @@ def test_the_shared_corpora_load_with_their_documented_counts() -> None:
     assert sum(r.edge_case for r in allow) == 22
     by_class = {cls: sum(r.cls == cls for r in block) for cls in payloads.CLASSES}
     assert by_class == {"sqli": 320, "xss": 186, "traversal": 56}
-    assert len(payloads.load(payloads.MUST_BLOCK_PL2)) == 529
+    pl2 = payloads.must_block_pl2()
+    assert len(pl2) == 529
+    assert {r.tier for r in pl2} == {"PL2"}
+    assert payloads.GATED_TIER == payloads.TIERS[0] == "PL1"
 
 
 def test_corpora_ship_with_their_licences() -> None:

@@ -14,6 +14,9 @@ from harness.resources import fixture_path
 
 MUST_BLOCK = ("crs-must-block.jsonl",)
 MUST_BLOCK_PL2 = ("crs-must-block-pl2.jsonl",)
+# the paranoia-level tiers of the must-block corpora: the gate judges PL1, PL2 is reported
+GATED_TIER = "PL1"
+TIERS = ("PL1", "PL2")
 MUST_ALLOW = ("crs-must-allow.jsonl", "libinjection-benign.jsonl")
 CLASSES = ("sqli", "xss", "traversal")
 
@@ -109,6 +112,10 @@ def load(names: Iterable[str], directory: Path | None = None) -> list[Payload]:
 
 def must_block(directory: Path | None = None) -> list[Payload]:
     return load(MUST_BLOCK, directory)
+
+
+def must_block_pl2(directory: Path | None = None) -> list[Payload]:
+    return load(MUST_BLOCK_PL2, directory)
 
 
 def must_allow(directory: Path | None = None) -> list[Payload]:

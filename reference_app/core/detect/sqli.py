@@ -3,20 +3,22 @@ for token sequences that change a query's structure (in the spirit of libinjecti
 
 The input is read as is (a number or bare-word context) and as if it followed an opening
 single quote, double quote or backtick (a literal context). Each reading is a sequence of
-token classes; an attack is a sequence that breaks out and builds SQL: a boolean clause with
-a comparison, UNION SELECT, a stacked statement, a call of a SQL function, a comment that
-cuts the rest of the query off after a broken literal, and so on. Each rule is one small
-function; none looks for a particular payload.
+token classes. ``sqlbreak`` judges where the input completes the application's value and
+what it builds after it; the rules here judge tokens that are SQL wherever they stand: UNION
+SELECT, a stacked statement, a call of a SQL function with SQL arguments, a subquery, a
+tautology after AND/OR, and so on. Each rule is one small function; none looks for a
+particular payload.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
+from reference_app.core.detect.sqlbreak import broken_out, clause
 from reference_app.core.detect.sqltokens import (
     COMMA,
     COMMENT,
+    COMPARE,
     FUNCTION,
     FUNCTIONS,
     KEYWORD,
@@ -26,11 +28,13 @@ from reference_app.core.detect.sqltokens import (
     OPERATOR,
     RPAREN,
     SEMI,
+    STACKABLE,
     STATEMENT,
     STRING,
     UNION,
     VARIABLE,
     WORD,
+    Seq,
     Token,
     boundary_number,
     tokenize,
@@ -42,67 +46,16 @@ def _words(text: str) -> frozenset[str]:
 
 
 SYSTEM_OBJECTS = _words(
-    "information_schema pg_catalog sysobjects syscolumns sysdatabases tempdb msdb northwind "
-    "msysaccessobjects schema_name"
+    "information_schema pg_catalog sysobjects syscolumns sysdatabases tempdb msdb"
 )
 # functions every formula language has: a closed call of one is mathematics, not SQL
 MATH = _words(
     "abs acos asin atan atan2 ceil ceiling cos cot degrees exp floor ln log log10 log2 mod "
     "pow power radians rand round sign sin sqrt tan"
 )
-STACKABLE = _words(
-    "select insert update delete drop create alter truncate declare shutdown waitfor"
-)
-COMPARE = _words(
-    "= < > <= >= <> != <=> like rlike regexp is sounds @> <@ ? ?| ?& -> ->> #> #>> #- @? @@"
-)
 OPERAND = frozenset({STRING, NUMBER, WORD, VARIABLE, FUNCTION})
 BOOLEAN_LITERALS = _words("true false null")
 DDL_OBJECTS = _words("table database function procedure user view index schema")
-
-
-@dataclass
-class Seq:
-    """One reading of the input: its tokens (inline comments dropped) and their classes."""
-
-    tokens: list[Token]
-    quoted: bool
-    kinds: list[str] = field(init=False)
-    texts: list[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        # inline comments separate tokens like whitespace (sleep/**/(5)); a trailing one stays
-        last = len(self.tokens) - 1
-        inline = {n for n, t in enumerate(self.tokens) if t.kind == COMMENT and t.text == "/*"}
-        self.tokens = [t for n, t in enumerate(self.tokens) if n not in inline or n == last]
-        self.kinds = [t.kind for t in self.tokens]
-        self.texts = [t.text.lower() for t in self.tokens]
-        self.kind_set = set(self.kinds)
-        # suffix facts, so that each rule stays O(1) and a long input O(n)
-        count = len(self.kinds)
-        self._prose = [False] * (count + 1)
-        self._after: list[frozenset[str]] = [frozenset()] * (count + 1)
-        for j in range(count - 1, -1, -1):
-            pair = self.kinds[j] == WORD and j + 1 < count and self.kinds[j + 1] == WORD
-            self._prose[j] = self._prose[j + 1] or pair
-            marks = {self.kinds[j]} | ({self.texts[j]} & {"when", "then"})
-            self._after[j] = (
-                self._after[j + 1] | marks if marks - self._after[j + 1] else self._after[j + 1]
-            )
-
-    def kind(self, i: int) -> str:
-        return self.kinds[i] if 0 <= i < len(self.kinds) else ""
-
-    def text(self, i: int) -> str:
-        return self.texts[i] if 0 <= i < len(self.texts) else ""
-
-    def prose_from(self, start: int) -> bool:
-        """Two bare words in a row from ``start`` on: natural language, not SQL."""
-        return self._prose[min(start, len(self.kinds))]
-
-    def after(self, start: int) -> frozenset[str]:
-        """The token classes (and the words WHEN, THEN) from ``start`` on."""
-        return self._after[min(start, len(self.kinds))]
 
 
 Rule = Callable[[Seq, int], str | None]
@@ -115,6 +68,12 @@ def _hint_comment(s: Seq, i: int) -> str | None:
     return "MySQL executable comment or optimizer hint" if hint else None
 
 
+def _system_variable(s: Seq, i: int) -> str | None:
+    """@@version, @@datadir: the server's own variables, never in text."""
+    text = s.texts[i]
+    return "system variable" if text.startswith("@@") and text[2:].isidentifier() else None
+
+
 def _union_select(s: Seq, i: int) -> str | None:
     if s.kinds[i] != UNION:
         return None
@@ -124,13 +83,30 @@ def _union_select(s: Seq, i: int) -> str | None:
     )
 
 
+# how far a call's arguments are read to judge them (bounds the work on nested calls)
+_ARGUMENTS_SEEN = 64
+
+
 def _call_is_sql(s: Seq, start: int, name: str) -> bool:
     kinds = s.kinds
     # a SQL call has SQL arguments and is followed by SQL or nothing, never by prose
     if s.prose_from(start) and STATEMENT not in s.after(start):
         return False
     # sin(x) in a formula is mathematics; only a call left open ("sin(") or holding SQL is SQL
-    if name in MATH and RPAREN in s.after(start) and not {STATEMENT, STRING} & s.kind_set:
+    if name in MATH and RPAREN in s.after(start) and not {STATEMENT, STRING} & s.own_kinds:
+        return False
+    # f(a && b), sum(a, b): names and operators only, closed: a formula, not SQL
+    depth, end, commas = 0, start, 0
+    for end in range(start, min(len(kinds), start + _ARGUMENTS_SEEN)):
+        depth += (kinds[end] == LPAREN) - (kinds[end] == RPAREN)
+        commas += depth == 1 and kinds[end] == COMMA
+        if depth == 0:
+            break
+    inner = set(kinds[start + 1 : end])
+    if depth == 0 and end > start + 1 and inner <= {WORD, OPERATOR, LOGIC, COMMA}:
+        return False
+    # SQL's IF(cond, a, b) takes three arguments; "if (x == 1 || y == 2)" is code or prose
+    if name in ("if", "iif") and depth == 0 and commas < 2:
         return False
     # Name(word) or Name(word),more: a label with a note, not a call worth injecting
     label = kinds[start : start + 3] == [LPAREN, WORD, RPAREN]
@@ -141,6 +117,19 @@ def _function_call(s: Seq, i: int) -> str | None:
     name = s.texts[i]
     sql = s.kinds[i] == FUNCTION and _call_is_sql(s, i + 1, name)
     return f"call of SQL function {name}()" if sql else None
+
+
+def _select_from(s: Seq, i: int) -> bool:
+    """A whole SELECT: a column list (not prose), FROM, a table, then a clause or an end of
+    statement ("select items from cart" alone stays text)."""
+    if s.kind(i - 1) not in ("", LPAREN, SEMI, UNION) or s.prose_from(i + 1):
+        return False
+    j = i + 1
+    while s.kind(j) not in ("", SEMI, COMMENT) and s.text(j) != "from":
+        j += 1
+    clause = s.text(j + 2) in ("where", "limit", "order", "group", "union", ".", "join")
+    follows = clause and j + 3 < len(s.kinds)  # "select x from y where" alone is a sentence
+    return j > i + 1 and s.text(j) == "from" and (follows or s.kind(j + 2) in (SEMI, COMMENT))
 
 
 def _statement(s: Seq, i: int) -> str | None:
@@ -161,6 +150,16 @@ def _statement(s: Seq, i: int) -> str | None:
         and (nxt_text in FUNCTIONS or nxt in (FUNCTION, VARIABLE) or nxt_text == "*"): (
             "SELECT of a function or all columns"
         ),
+        word == "select" and _select_from(s, i): "SELECT … FROM … with a clause",
+        word == "select"
+        and nxt == NUMBER
+        and (s.kind(i + 2) in ("", COMMA, SEMI, COMMENT, UNION) or s.text(i + 2) == "from"): (
+            "SELECT of a number"
+        ),
+        word == "select"
+        and s.kind(i - 1) == LPAREN
+        and nxt not in ("", RPAREN)
+        and not s.prose_from(i + 1): "subquery",
         word in ("insert", "replace") and nxt_text == "into": "INSERT INTO",
         word in ("drop", "create", "alter", "truncate") and nxt_text in DDL_OBJECTS: (
             f"{word.upper()} {nxt_text.upper()}"
@@ -179,12 +178,18 @@ def _keyword(s: Seq, i: int) -> str | None:
         s.kinds[i] == KEYWORD and word in SYSTEM_OBJECTS: f"system catalogue {word}",
         word == "case" and {"when", "then"} <= s.after(i): "CASE WHEN expression",
         word == "procedure" and nxt_text == "analyse": "PROCEDURE ANALYSE",
+        word in ("order", "group", "having") and bool(clause(s, i)): f"{word.upper()} clause",
         word == "as"
         and s.kind(i + 1) in (STRING, WORD)
         and s.text(i + 2) == "from"
         and s.tokens[i + 1].text[:1] in "`\"'": "aliased column FROM",
     }
     return found.get(True)
+
+
+def _alone(s: Seq, i: int) -> bool:
+    """Token ``i`` is the whole value (a sign aside), as an overflow probe sends it."""
+    return not s.quoted and i == len(s.kinds) - 1 and all(k == OPERATOR for k in s.kinds[:i])
 
 
 def _operator(s: Seq, i: int) -> str | None:
@@ -198,7 +203,9 @@ def _operator(s: Seq, i: int) -> str | None:
         and word.endswith("e")
         and "." in word
         and nxt in (LPAREN, OPERATOR, WORD, KEYWORD): "MySQL scientific-notation evasion",
-        kind == NUMBER and boundary_number(word): "number at an overflow or parser boundary",
+        kind == NUMBER
+        and _alone(s, i)
+        and boundary_number(word): "number at an overflow or parser boundary",
         kind == STRING
         and s.text(i + 1) in COMPARE
         and s.kind(i + 2) == STRING
@@ -217,28 +224,32 @@ def _tautology_operand(token: Token) -> bool:
     return token.kind == KEYWORD and token.text.lower() in BOOLEAN_LITERALS
 
 
+def _same_literal(a: Token, b: Token) -> bool:
+    return (
+        a.kind in (NUMBER, STRING)
+        and b.kind in (NUMBER, STRING)
+        and (a.text.strip("'\"").lower() == b.text.strip("'\"").lower())
+    )
+
+
 def _boolean_clause(s: Seq, i: int) -> str | None:
-    if s.kinds[i] != LOGIC or s.texts[i] not in ("and", "or", "xor", "&&"):
+    """AND/OR anywhere, followed by a comparison that is true by itself (1=1, 'a'='a') or
+    that compares with a call or a subquery; an operand of names is text."""
+    if s.kinds[i] != LOGIC or s.texts[i] == "not":
         return None
     left, op, right = s.kind(i + 1), s.text(i + 2), s.kind(i + 3)
-    # a comparison of two names (x < y and y > z) is prose; an injected clause compares
-    # literals (1=1, '1'='1') or calls, or follows a broken literal
-    names_only = left == WORD and right in (WORD, KEYWORD) and not s.quoted
-    after_value = s.quoted or left != WORD or s.kind(i - 1) in (NUMBER, STRING, RPAREN, "")
-    if (
-        left in OPERAND
-        and op in COMPARE
-        and right in (OPERAND | {LPAREN, KEYWORD, ""})
-        and not names_only
-        and after_value
-    ):
-        return "boolean clause with a comparison"
-    if s.kind(i - 1) not in (NUMBER, STRING) or i + 1 >= len(s.kinds):
+    if left in OPERAND and left != WORD and op in COMPARE:
+        if right in (LPAREN, FUNCTION) and s.kind(i + 4) != RPAREN:
+            return "boolean clause comparing with a call or subquery"
+        if i + 3 < len(s.kinds) and _same_literal(s.tokens[i + 1], s.tokens[i + 3]):
+            return "boolean clause with a tautology"
+    # after a literal context's quote, the breakout rules judge what follows
+    if s.quoted or s.kind(i - 1) not in (NUMBER, STRING) or i + 1 >= len(s.kinds):
         return None
     operand, rest = s.tokens[i + 1], s.kinds[i + 2 :]
-    ends = not rest or rest == [COMMENT] or (s.quoted and rest[0] in (COMMENT, SEMI))
-    # "1950 or 1960" is prose; "1 or true", "x' or 1--" are not
-    plain_numbers = operand.kind == NUMBER and not s.quoted and not rest
+    ends = not rest or rest == [COMMENT]
+    # "1950 or 1960" is prose; "1 or true", "1 or 1--" are not
+    plain_numbers = operand.kind == NUMBER and not rest
     if _tautology_operand(operand) and ends and not plain_numbers:
         return "tautology"
     return None
@@ -258,47 +269,8 @@ _RULES: dict[str, tuple[Rule, ...]] = {
     NUMBER: (_operator,),
     STRING: (_operator,),
     LOGIC: (_boolean_clause,),
+    VARIABLE: (_system_variable,),
 }
-
-
-def _broken_literal(s: Seq) -> str | None:
-    """Rules for a literal context: what follows the quote that closed the app's literal."""
-    if not s.quoted or len(s.kinds) < 2 or s.kinds[0] != STRING:
-        return None
-    tail, first = s.kinds[1:], s.tokens[0].text
-    single_token = not any(c.isspace() for c in first)  # a user name, an email address
-    bare_comment = s.texts[1].lstrip("-#").strip() == ""
-    found: dict[bool, str] = {
-        s.texts[1] in ("from", "where", "having", "limit")
-        and len(first) > 1
-        and not s.prose_from(1): "literal closed and a clause follows",
-        s.kinds[1] in (STATEMENT, UNION)
-        and s.texts[1] in STACKABLE | {"union"}
-        and STRING not in tail
-        and not s.prose_from(2): "literal closed and a statement follows",
-        tail[0] == SEMI and len(tail) <= 2 and single_token: (
-            "literal closed and the statement ended"
-        ),
-        tail == [COMMENT] and single_token and bare_comment and len(first) > 1: (
-            "literal closed and the rest of the query commented out"
-        ),
-        tail[-1] == COMMENT
-        and len(tail) <= 3
-        and any(k in (LOGIC, OPERATOR, RPAREN, SEMI) for k in tail[:-1]): (
-            "literal closed and the rest of the query commented out"
-        ),
-    }
-    return found.get(True)
-
-
-def _open_comparison(s: Seq) -> str | None:
-    """'x'!='y : a comparison whose last literal the query's own closing quote completes."""
-    if s.quoted or s.kinds != [STRING, OPERATOR, STRING] or s.texts[1] not in COMPARE:
-        return None
-    first, last = s.tokens[0].text, s.tokens[2].text
-    if first[-1:] == first[:1] and last[-1:] != last[:1]:
-        return "comparison completed by the query's own quote"
-    return None
 
 
 def attack_in(tokens: list[Token], quoted: bool) -> str | None:
@@ -309,7 +281,7 @@ def attack_in(tokens: list[Token], quoted: bool) -> str | None:
             reason = rule(seq, i)
             if reason:
                 return reason
-    return _broken_literal(seq) or _open_comparison(seq)
+    return broken_out(seq)
 
 
 def detect_sqli(text: str) -> str | None:

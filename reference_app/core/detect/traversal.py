@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 
-_SEP = re.compile(r"[\\/]+")
+# separators, and the look-alikes that Windows "best fit" mapping turns into one (U+2215
+# DIVISION SLASH, U+2216 SET MINUS, U+2044 FRACTION SLASH, U+29F5 and U+29F8/9)
+_SEP = re.compile("[\\\\/\u2215\u2216\u2044\u29f5\u29f8\u29f9]+")
 _OS_ROOTS = {
     "etc",
     "proc",
@@ -26,7 +28,7 @@ _OS_ROOTS = {
 }
 _OS_FILES = re.compile(
     r"(?:^|[\\/])(?:boot|win|system)\.ini$|(?:^|[\\/])(?:passwd|shadow|"
-    r"master\.passwd|group|hosts|subuid|subgid|id_rsa|id_dsa|id_ed25519|"
+    r"master\.passwd|group|hosts|id_rsa|id_dsa|id_ed25519|"
     r"authorized_keys|httpd\.conf|web\.config|wp-config\.php)-?$",
     re.I,
 )
@@ -96,14 +98,15 @@ def detect_traversal(text: str, *, is_path: bool = False) -> str | None:
     segments = _SEP.split(hexed)
     parts = [s.strip().lower() for s in segments if s.strip() and s.strip() != "."]
     stripped = text.strip()
-    has_separator = "/" in text or "\\" in text
+    has_separator = len(segments) > 1
     if is_path:
         return _dot_segment(segments) or _hidden(parts) or _url_path(parts)
     if has_separator:
         reason = _dot_segment(segments) or _os_path_in_value(hexed) or _hidden(parts)
         if reason:
             return reason
-    if _OS_FILES.search(stripped):
+    # a bare "group" or "hosts" is a word; "win.ini" or ".../passwd" names the file
+    if _OS_FILES.search(stripped) and (has_separator or "." in stripped):
         return "operating-system file"
     if not has_separator and " " not in stripped and _BACKUP.search(stripped):
         return "backup or log file"
