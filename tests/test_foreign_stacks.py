@@ -148,7 +148,7 @@ def test_django_without_a_limiter_is_one_root_cause(django_url: str, tmp_path: P
     params = ("--param=api_probe_path=/api/items/", "--param=health_path=/health/")
     body_checks = ("INP-SQLI", "SEC-VAL-SIZE-LIMIT")
     selected = [f"--requirement={rid}" for rid in (*RATE_LIMITS[:5], "MON-HEALTH-001")]
-    selected += [f"--requirement={rid}" for rid in body_checks]
+    selected += [f"--requirement={rid}" for rid in (*body_checks, "SEC-VAL-SQLI")]
     code, output, matrix = gate(django_url, tmp_path, *params, *selected)
     assert code == 1, f"exit {code}:\n{output[-3000:]}"
     _judged_only_what_exists(matrix, output)
@@ -171,6 +171,11 @@ def test_django_without_a_limiter_is_one_root_cause(django_url: str, tmp_path: P
         assert check["outcome"] == "skipped", check
         assert "POST /api/items/ answered 403 to a " in message(check), check
         assert "the route refuses any body" in message(check), check
+    # no injection filter: the query-string attacks are served; the CSRF 403s to POST bodies
+    # are not counted as rejections (a benign POST gets them too)
+    sqli = only_check(matrix, "SEC-VAL-SQLI")
+    assert sqli["outcome"] == "failed", sqli
+    assert "sqli: 0.0% of the PL1 must-block payloads rejected" in message(sqli), sqli
 
 
 def test_flask_talisman_defaults(flask_url: str, tmp_path: Path) -> None:

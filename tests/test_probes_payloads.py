@@ -130,3 +130,35 @@ def test_must_allow_requests_answered_by_no_route_are_not_counted_as_served() ->
     assert tally.unreached == ["missing0 (404)", "missing1 (405)", "missing2 (501)"]
     assert tally.counted() == 3
     assert tally.wrong == ["blocked (403)", "attack (404)"]
+
+
+def test_a_control_copies_the_shape_of_a_record_with_a_benign_body() -> None:
+    form = _record(
+        location="body",
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body="q=1' OR '1'='1",
+    )
+    shape = payloads.shape_of(form)
+    assert shape == ("POST", "application/x-www-form-urlencoded")
+    control = payloads.control_request(shape, "/api/items/")
+    assert (control.method, control.target, control.body) == ("POST", "/api/items/", b"q=hello")
+    multipart = ("POST", 'multipart/form-data; boundary="xyz"')
+    body = payloads.control_request(multipart, "/p").body
+    assert body.startswith(b"--xyz\r\n") and body.endswith(b"--xyz--\r\n")
+    assert payloads.control_request(("GET", ""), "/p").body == b""
+    assert payloads.shape_of(_record(location="path", uri="/../etc/passwd")) is None
+
+
+@pytest.mark.parametrize("control", [401, 403, 404, 405])
+def test_records_of_a_shape_the_route_refuses_anyway_are_not_counted(control: int) -> None:
+    tally = Tally()
+    tally.add(_record(expect="block"), 403, control=control)
+    assert tally.counted() == 0
+    assert tally.refused == [f"x-1 (403; benign: {control})"]
+
+
+def test_a_served_control_lets_the_record_count() -> None:
+    tally = Tally()
+    tally.add(_record(expect="block"), 403, control=200)
+    assert tally.counted() == 1 and tally.rate() == 1.0

@@ -158,6 +158,44 @@ def wire_request(record: Payload, probe_path: str) -> WireRequest:
     return WireRequest(record.method, target, headers, record.body_bytes)
 
 
+# answers to a benign request that show the route refuses every request of that shape from
+# this client (no such route or method, authentication or CSRF required): the corpus
+# records of that shape cannot show what a security layer does, and are not counted
+REFUSED_STATUSES = frozenset({401, 403, *NO_ROUTE_STATUSES})
+Shape = tuple[str, str]  # (method, media type of the body)
+
+
+def shape_of(record: Payload) -> Shape | None:
+    """The method and body media type a control request copies; None for path records,
+    which carry URIs of their own."""
+    if record.location == "path":
+        return None
+    content_type = next((v for k, v in record.headers if k.lower() == "content-type"), "")
+    return record.method.upper(), content_type
+
+
+def control_request(shape: Shape, probe_path: str) -> WireRequest:
+    """A benign request of ``shape`` to ``probe_path``: what the route answers to anyone."""
+    method, content_type = shape
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    body = b""
+    if method not in ("GET", "HEAD", "DELETE", "OPTIONS"):
+        if media_type == "application/json":
+            body = b'{"q": "hello"}'
+        elif media_type == "multipart/form-data" and "boundary=" in content_type:
+            boundary = content_type.split("boundary=", 1)[1].split(";", 1)[0].strip('" ')
+            body = (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="q"\r\n\r\n'
+                f"hello\r\n--{boundary}--\r\n"
+            ).encode()
+        elif media_type == "application/x-www-form-urlencoded":
+            body = b"q=hello"
+        else:
+            body = b"hello"
+    headers = (("Content-Type", content_type),) if content_type else ()
+    return WireRequest(method, probe_path, headers, body)
+
+
 def is_rejected(status: int) -> bool:
     return status in REJECT_STATUSES
 
@@ -189,10 +227,18 @@ class Tally:
     # must-allow requests answered as if there were no route: served by nothing, so they
     # prove nothing about false positives and are not counted
     unreached: list[str] = field(default_factory=list)
+    # records whose shape the route refuses to a benign request too: not counted
+    refused: list[str] = field(default_factory=list)
 
-    def add(self, record: Payload, status: int | None, error: str = "") -> None:
+    def add(
+        self, record: Payload, status: int | None, error: str = "", control: int | None = None
+    ) -> None:
+        """Count one answer; ``control`` is what a benign request of the same shape got."""
         if status is None:
             self.errors[record.id] = error
+            return
+        if control in REFUSED_STATUSES:
+            self.refused.append(f"{record.id} ({status}; benign: {control})")
             return
         if record.expect == "allow" and status in NO_ROUTE_STATUSES:
             self.unreached.append(f"{record.id} ({status})")
