@@ -145,7 +145,8 @@ def test_a_control_copies_the_shape_of_a_record_with_a_benign_body() -> None:
     assert (control.method, control.target, control.body) == ("POST", "/api/items/", b"q=hello")
     multipart = ("POST", 'multipart/form-data; boundary="xyz"')
     body = payloads.control_request(multipart, "/p").body
-    assert body.startswith(b"--xyz\r\n") and body.endswith(b"--xyz--\r\n")
+    assert body.startswith(b"--xyz\r\n")
+    assert body.endswith(b"--xyz--\r\n")
     assert payloads.control_request(("GET", ""), "/p").body == b""
     assert payloads.shape_of(_record(location="path", uri="/../etc/passwd")) is None
 
@@ -161,4 +162,5 @@ def test_records_of_a_shape_the_route_refuses_anyway_are_not_counted(control: in
 def test_a_served_control_lets_the_record_count() -> None:
     tally = Tally()
     tally.add(_record(expect="block"), 403, control=200)
-    assert tally.counted() == 1 and tally.rate() == 1.0
+    assert tally.counted() == 1
+    assert tally.rate() == 1.0
