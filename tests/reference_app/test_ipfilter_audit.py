@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,9 @@ def test_parsing_helpers() -> None:
     assert not is_sensitive("/api/v1/authors", ["/api/v1/auth"])
     assert request_id_of({"headers": [(b"x-request-id", b"abc-123")]}) == "abc-123"
     assert request_id_of({"headers": [(b"x-request-id", b"a b\n")]}) != "a b\n"
+    generated = {request_id_of({"headers": []}) for _ in range(1000)}
+    assert len(generated) == 1000
+    assert all(uuid.UUID(hex=value).version == 4 and len(value) == 32 for value in generated)
 
 
 def test_tokens() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import sys
 import time
@@ -22,7 +23,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reference_app.core.middleware.ipfilter import client_ip, parse_networks
+from reference_app.core.middleware.ipfilter import client_address, parse_networks
 from reference_app.core.security_config import SecurityConfig
 from reference_app.core.tokens import bearer_subject
 
@@ -59,7 +60,18 @@ def request_id_of(scope: Scope) -> str:
             if _REQUEST_ID.match(text):
                 return text
             break
-    return uuid.uuid4().hex
+    return new_request_id()
+
+
+def new_request_id() -> str:
+    """A random version-4 UUID as 32 hex digits.
+
+    From the process's Mersenne Twister, not ``uuid4``: ``os.urandom`` is a system call that
+    releases the GIL on every request, and a busy worker thread then holds the event loop up
+    for a whole switch interval. A correlation id needs uniqueness, not secrecy, and
+    ``random`` is seeded from the OS at start and again in every forked worker.
+    """
+    return uuid.UUID(int=random.getrandbits(128), version=4).hex
 
 
 def _header(scope: Scope, wanted: bytes) -> str | None:
@@ -107,7 +119,7 @@ class AuditMiddleware:
         entry: dict[str, Any] = {
             "kind": "audit",
             "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "client_ip": client_ip(scope, self.trusted),
+            "client_ip": client_address(scope, self.trusted),
             "method": scope.get("method", ""),
             "path": path,
             "status": status,
