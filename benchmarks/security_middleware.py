@@ -4,9 +4,12 @@ Two uvicorn processes serve the same app on loopback, one with every security la
 with none, each with the same seeded formulas. For every endpoint (``/health``, a list page,
 a search) wrk drives one server then the other, in alternating order round by round (A/B,
 B/A, ...) so both see the same machine noise; the line per endpoint gives the median req/s
-of each, the median of the per-round ratios and their spread. The load generator's address
-is exempt from the rate limit (``SECURITY_RATE_LIMIT_EXEMPT``), as a deployment exempts its
-own monitoring; ``--limiter count`` counts it against a budget it never exhausts instead.
+of each, the median of the per-round ratios and their spread (lowest-highest), and the
+servers' CPU microseconds per request (threads included), whose ratio other load on a shared
+machine moves much less than it moves req/s. The load generator's address is exempt from
+the rate limit (``SECURITY_RATE_LIMIT_EXEMPT``), as a deployment exempts its own
+monitoring; ``--limiter count`` counts it against a budget it never exhausts instead.
+Which layer costs what: ``benchmarks/security_layers.py``.
 
     .venv/bin/python benchmarks/security_middleware.py [--seconds 5] [--rounds 4]
         [--connections 32] [--generator auto|wrk|locust] [--limiter exempt|count]
