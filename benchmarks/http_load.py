@@ -18,6 +18,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 WRK_MISSING = (
     "wrk not found: install it with `apt-get install wrk` (Debian/Ubuntu) or `brew install wrk`"
@@ -105,10 +106,21 @@ def _wrk(generator: Generator, url: str, seconds: int) -> Run:
     return parse_wrk(done.stdout)
 
 
+def _last_document(output: str) -> object:
+    # with --processes every worker prints its own (empty) list before the master's
+    decoder = json.JSONDecoder()
+    text, index, document = output.strip(), 0, None
+    while index < len(text):
+        document, index = decoder.raw_decode(text, index)
+        while index < len(text) and text[index].isspace():
+            index += 1
+    return document
+
+
 def parse_locust(output: str) -> Run:
     """The rate over the time from the first to the last request of locust's ``--json``."""
     try:
-        entries = json.loads(output)
+        entries: Any = _last_document(output)
         if not entries:
             raise LoadError("locust sent no requests")
         requests = sum(int(entry["num_requests"]) for entry in entries)

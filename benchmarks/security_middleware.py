@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +91,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         choices=("exempt", "count"),
         default="exempt",
         help="exempt the generator from the rate limit, or count it against a huge budget",
+    )
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="drive both servers at the same time instead of one after the other",
     )
     args = parser.parse_args(argv)
     for name in ("seconds", "rounds", "connections", "threads", "processes"):
@@ -189,7 +195,8 @@ def measured(generator: Generator, server: Server, path: str, seconds: int) -> M
 def run_rounds(
     generator: Generator, servers: dict[str, Server], args: argparse.Namespace
 ) -> dict[str, dict[str, list[Measured]]]:
-    """Per endpoint and server, one run per round; the order of the servers alternates."""
+    """Per endpoint and server, one run per round: the order of the servers alternates, or
+    with ``--together`` both are driven at once (the kernel interleaves them finely)."""
     runs: dict[str, dict[str, list[Measured]]] = {e: {s: [] for s in servers} for e, _ in ENDPOINTS}
     names = list(servers)
     for _, path in ENDPOINTS:  # warm-up: imports, caches, the database's pages
@@ -197,6 +204,15 @@ def run_rounds(
             measure(generator, server.url + path, 1)
     for n in range(args.rounds):
         for endpoint, path in ENDPOINTS:
+            if args.together:
+                with ThreadPoolExecutor(len(names)) as pool:
+                    started = {
+                        name: pool.submit(measured, generator, servers[name], path, args.seconds)
+                        for name in names
+                    }
+                    for name, future in started.items():
+                        runs[endpoint][name].append(future.result())
+                continue
             for name in names if n % 2 == 0 else reversed(names):
                 runs[endpoint][name].append(measured(generator, servers[name], path, args.seconds))
     return runs

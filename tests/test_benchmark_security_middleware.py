@@ -30,6 +30,7 @@ def _no_wrk(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_defaults_and_positive_numbers() -> None:
     args = parse_args([])
     assert (args.seconds, args.rounds, args.generator, args.limiter) == (5, 4, "auto", "exempt")
+    assert not args.together
     with pytest.raises(SystemExit) as stopped:
         parse_args(["--rounds", "0"])
     assert stopped.value.code == 2
@@ -96,6 +97,8 @@ def test_locust_json() -> None:
         },
     ]
     assert parse_locust(json.dumps(entries)) == Run(400.0, 1200, 2)
+    # --processes: each worker prints an empty list before the master prints the totals
+    assert parse_locust("[]\n[]\n" + json.dumps(entries, indent=4)) == Run(400.0, 1200, 2)
     with pytest.raises(LoadError, match="unreadable"):
         parse_locust("[{}]")
     with pytest.raises(LoadError, match="no requests"):
