@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
+import logging.handlers
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +17,12 @@ import pytest
 
 from reference_app.app import create_app
 from reference_app.core.config import Settings
-from reference_app.core.middleware.audit import is_sensitive, request_id_of
+from reference_app.core.middleware.audit import (
+    LOGGER_NAME,
+    is_sensitive,
+    logger_sink,
+    request_id_of,
+)
 from reference_app.core.middleware.ipfilter import client_ip, parse_address, parse_networks
 from reference_app.core.tokens import bearer_subject, issue_token, token_subject
 from reference_app.create_admin import create_admin_user
@@ -51,6 +59,29 @@ def test_client_ip_joins_repeated_headers() -> None:
     scope = _scope("10.0.0.1")
     scope["headers"] = [(b"x-forwarded-for", b"1.1.1.1"), (b"X-Forwarded-For", b"2.2.2.2")]
     assert client_ip(scope, ["10.0.0.1"]) == "2.2.2.2"
+
+
+def test_audit_logger_sink_writes_lines_and_honours_a_reconfigured_logger(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    logger = logging.getLogger(LOGGER_NAME)
+    monkeypatch.setattr(logger, "handlers", [])
+    sink = logger_sink()
+    (own,) = logger.handlers
+    assert isinstance(own, logging.StreamHandler)
+    stream = io.StringIO()
+    own.setStream(stream)
+    sink('{"kind":"audit","n":1}')
+    assert stream.getvalue() == '{"kind":"audit","n":1}\n'
+
+    collected = logging.handlers.BufferingHandler(10)
+    logger.addHandler(collected)  # someone routes the audit log elsewhere too
+    sink('{"kind":"audit","n":2}')
+    assert [record.getMessage() for record in collected.buffer] == ['{"kind":"audit","n":2}']
+    assert stream.getvalue().splitlines()[-1] == '{"kind":"audit","n":2}'
+    monkeypatch.setattr(logger, "disabled", True)
+    sink('{"kind":"audit","n":3}')
+    assert len(stream.getvalue().splitlines()) == 2
 
 
 def test_parsing_helpers() -> None:

@@ -9,6 +9,7 @@ string, or the value of Authorization or Cookie. The request id comes from a wel
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -94,14 +95,29 @@ def file_sink(path: str) -> Sink:
 def logger_sink() -> Sink:
     """The ``reference_app.audit`` logger, which writes bare JSON lines to stderr."""
     logger = logging.getLogger(LOGGER_NAME)
-    if not any(getattr(handler, "_audit", False) for handler in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        handler._audit = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
+    own = next((h for h in logger.handlers if getattr(h, "_audit", False)), None)
+    if not isinstance(own, logging.StreamHandler):
+        own = logging.StreamHandler(sys.stderr)
+        own.setFormatter(logging.Formatter("%(message)s"))
+        own._audit = True  # type: ignore[attr-defined]
+        logger.addHandler(own)
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    return logger.info
+    handler: logging.StreamHandler[Any] = own
+
+    def write(line: str) -> None:
+        # Set up as above, the logger would only write the line to the handler's stream, and
+        # a LogRecord (a getpid system call, the caller's frame, the thread's name) costs more
+        # than the rest of the audit record: write it straight. Reconfigured, log as usual.
+        plain = logger.handlers == [handler] and not logger.filters and not handler.filters
+        if not (plain and logger.isEnabledFor(logging.INFO) and handler.level <= logging.INFO):
+            logger.info(line)
+            return
+        with handler.lock or contextlib.nullcontext():
+            handler.stream.write(line + handler.terminator)
+            handler.flush()
+
+    return write
 
 
 class AuditMiddleware:
