@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
+import logging.handlers
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +17,12 @@ import pytest
 
 from reference_app.app import create_app
 from reference_app.core.config import Settings
-from reference_app.core.middleware.audit import is_sensitive, request_id_of
+from reference_app.core.middleware.audit import (
+    LOGGER_NAME,
+    is_sensitive,
+    logger_sink,
+    request_id_of,
+)
 from reference_app.core.middleware.ipfilter import client_ip, parse_address, parse_networks
 from reference_app.core.tokens import bearer_subject, issue_token, token_subject
 from reference_app.create_admin import create_admin_user
@@ -52,6 +61,29 @@ def test_client_ip_joins_repeated_headers() -> None:
     assert client_ip(scope, ["10.0.0.1"]) == "2.2.2.2"
 
 
+def test_audit_logger_sink_writes_lines_and_honours_a_reconfigured_logger(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    logger = logging.getLogger(LOGGER_NAME)
+    monkeypatch.setattr(logger, "handlers", [])
+    sink = logger_sink()
+    (own,) = logger.handlers
+    assert isinstance(own, logging.StreamHandler)
+    stream = io.StringIO()
+    own.setStream(stream)
+    sink('{"kind":"audit","n":1}')
+    assert stream.getvalue() == '{"kind":"audit","n":1}\n'
+
+    collected = logging.handlers.BufferingHandler(10)
+    logger.addHandler(collected)  # someone routes the audit log elsewhere too
+    sink('{"kind":"audit","n":2}')
+    assert [record.getMessage() for record in collected.buffer] == ['{"kind":"audit","n":2}']
+    assert stream.getvalue().splitlines()[-1] == '{"kind":"audit","n":2}'
+    monkeypatch.setattr(logger, "disabled", True)
+    sink('{"kind":"audit","n":3}')
+    assert len(stream.getvalue().splitlines()) == 2
+
+
 def test_parsing_helpers() -> None:
     assert parse_address("nonsense") is None
     assert str(parse_address(" 127.0.0.66 ")) == "127.0.0.66"
@@ -62,6 +94,9 @@ def test_parsing_helpers() -> None:
     assert not is_sensitive("/api/v1/authors", ["/api/v1/auth"])
     assert request_id_of({"headers": [(b"x-request-id", b"abc-123")]}) == "abc-123"
     assert request_id_of({"headers": [(b"x-request-id", b"a b\n")]}) != "a b\n"
+    generated = {request_id_of({"headers": []}) for _ in range(1000)}
+    assert len(generated) == 1000
+    assert all(uuid.UUID(hex=value).version == 4 and len(value) == 32 for value in generated)
 
 
 def test_tokens() -> None:

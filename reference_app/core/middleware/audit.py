@@ -9,8 +9,10 @@ string, or the value of Authorization or Cookie. The request id comes from a wel
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import random
 import re
 import sys
 import time
@@ -22,7 +24,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reference_app.core.middleware.ipfilter import client_ip, parse_networks
+from reference_app.core.middleware.ipfilter import client_address, parse_networks
 from reference_app.core.security_config import SecurityConfig
 from reference_app.core.tokens import bearer_subject
 
@@ -59,7 +61,18 @@ def request_id_of(scope: Scope) -> str:
             if _REQUEST_ID.match(text):
                 return text
             break
-    return uuid.uuid4().hex
+    return new_request_id()
+
+
+def new_request_id() -> str:
+    """A random version-4 UUID as 32 hex digits.
+
+    From the process's Mersenne Twister, not ``uuid4``: ``os.urandom`` is a system call that
+    releases the GIL on every request, and a busy worker thread then holds the event loop up
+    for a whole switch interval. A correlation id needs uniqueness, not secrecy, and
+    ``random`` is seeded from the OS at start and again in every forked worker.
+    """
+    return uuid.UUID(int=random.getrandbits(128), version=4).hex
 
 
 def _header(scope: Scope, wanted: bytes) -> str | None:
@@ -82,14 +95,29 @@ def file_sink(path: str) -> Sink:
 def logger_sink() -> Sink:
     """The ``reference_app.audit`` logger, which writes bare JSON lines to stderr."""
     logger = logging.getLogger(LOGGER_NAME)
-    if not any(getattr(handler, "_audit", False) for handler in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        handler._audit = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
+    own = next((h for h in logger.handlers if getattr(h, "_audit", False)), None)
+    if not isinstance(own, logging.StreamHandler):
+        own = logging.StreamHandler(sys.stderr)
+        own.setFormatter(logging.Formatter("%(message)s"))
+        own._audit = True  # type: ignore[attr-defined]
+        logger.addHandler(own)
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    return logger.info
+    handler: logging.StreamHandler[Any] = own
+
+    def write(line: str) -> None:
+        # Set up as above, the logger would only write the line to the handler's stream, and
+        # a LogRecord (a getpid system call, the caller's frame, the thread's name) costs more
+        # than the rest of the audit record: write it straight. Reconfigured, log as usual.
+        plain = logger.handlers == [handler] and not logger.filters and not handler.filters
+        if not (plain and logger.isEnabledFor(logging.INFO) and handler.level <= logging.INFO):
+            logger.info(line)
+            return
+        with handler.lock or contextlib.nullcontext():
+            handler.stream.write(line + handler.terminator)
+            handler.flush()
+
+    return write
 
 
 class AuditMiddleware:
@@ -107,7 +135,7 @@ class AuditMiddleware:
         entry: dict[str, Any] = {
             "kind": "audit",
             "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "client_ip": client_ip(scope, self.trusted),
+            "client_ip": client_address(scope, self.trusted),
             "method": scope.get("method", ""),
             "path": path,
             "status": status,

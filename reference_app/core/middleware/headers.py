@@ -31,6 +31,7 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
 )
 _DROPPED = frozenset({b"server", b"x-powered-by"})
 _OWN = frozenset(name.encode() for name, _ in SECURITY_HEADERS) | {b"strict-transport-security"}
+_REPLACED = _DROPPED | _OWN
 
 
 def _networks(items: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -77,12 +78,15 @@ class SecurityHeadersMiddleware:
         return self.production and self.is_https(scope)
 
     def rewrite(self, headers: list[tuple[bytes, bytes]], hsts: bool) -> list[tuple[bytes, bytes]]:
-        kept = [
-            (name, self.cookie(value) if name.lower() == b"set-cookie" else value)
-            for name, value in headers
-            if name.lower() not in _DROPPED and name.lower() not in _OWN
-        ]
-        if not any(name.lower() == b"access-control-allow-origin" for name, _ in kept):
+        kept: list[tuple[bytes, bytes]] = []
+        granted = False
+        for name, value in headers:
+            lower = name.lower()
+            if lower in _REPLACED:
+                continue
+            granted = granted or lower == b"access-control-allow-origin"
+            kept.append((name, self.cookie(value) if lower == b"set-cookie" else value))
+        if not granted:
             # Starlette sends Allow-Credentials to any Origin; without a grant it only confuses
             kept = [(n, v) for n, v in kept if n.lower() != b"access-control-allow-credentials"]
         kept.extend(self.headers)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Iterable
+from functools import lru_cache
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -31,6 +33,7 @@ def host_of(scope: Scope) -> str:
     return ""
 
 
+@lru_cache(maxsize=1024)  # asked on every request; the Host names a server sees repeat
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -39,15 +42,21 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def is_allowed(host: str, allowed: tuple[str, ...]) -> bool:
-    host = host.lower()
-    if _is_ip(host):
-        return True
-    patterns = [entry.strip().lower() for entry in allowed]
+def patterns_of(allowed: Iterable[str]) -> tuple[str, ...]:
+    """The configured entries as ``is_allowed`` compares them."""
+    return tuple(entry.strip().lower() for entry in allowed)
+
+
+def is_allowed(host: str, allowed: Iterable[str]) -> bool:
+    return _matches(host.lower(), patterns_of(allowed))
+
+
+def _matches(host: str, patterns: tuple[str, ...]) -> bool:
+    # the names first: they need no parsing, and an IP literal is served either way
     return any(
         pattern in ("*", host) or (pattern.startswith("*.") and host.endswith(pattern[1:]))
         for pattern in patterns
-    )
+    ) or _is_ip(host)
 
 
 class TrustedHostMiddleware:
@@ -56,9 +65,10 @@ class TrustedHostMiddleware:
     def __init__(self, app: ASGIApp, config: SecurityConfig) -> None:
         self.app = app
         self.allowed = tuple(config.allowed_hosts)
+        self.patterns = patterns_of(self.allowed)
 
     def accepts(self, scope: Scope) -> bool:
-        return is_allowed(host_of(scope), self.allowed)
+        return _matches(host_of(scope), self.patterns)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.accepts(scope):

@@ -36,6 +36,9 @@ def parse_networks(items: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+# every request parses its peer (and the IP filter, rate limiter and audit log each ask):
+# the few addresses a server sees repeat, and a bounded cache keeps hostile headers cheap
+@lru_cache(maxsize=4096)
 def parse_address(text: str) -> Address | None:
     """An address from a peer or a forwarded-header entry (``[v6]:port`` and
     ``v4:port`` included); IPv4-mapped IPv6 becomes IPv4; None when malformed."""
@@ -67,15 +70,27 @@ def forwarded_for(scope: Scope) -> list[str]:
     return entries
 
 
+@lru_cache(maxsize=4096)
+def _canonical(text: str) -> str:
+    address = parse_address(text)
+    return str(address) if address is not None else text
+
+
 def client_ip(scope: Scope, trusted_proxies: Iterable[str | Network]) -> str:
     """The client's address: ``X-Forwarded-For`` is believed only when the socket peer is a
     trusted proxy, and then only up to the right-most address that is not a trusted proxy."""
+    return client_address(scope, parse_networks(tuple(str(item) for item in trusted_proxies)))
+
+
+def client_address(scope: Scope, trusted: tuple[Network, ...]) -> str:
+    """``client_ip`` with the trusted proxies already parsed (the middleware's per-request path)."""
     client = scope.get("client")
     peer_text = str(client[0]) if client else ""
+    if not trusted:  # the common case, and the cheapest answer
+        return _canonical(peer_text)
     peer = parse_address(peer_text)
-    trusted = parse_networks(tuple(str(item) for item in trusted_proxies))
     if not is_listed(peer, trusted):
-        return str(peer) if peer is not None else peer_text
+        return _canonical(peer_text)
     assert peer is not None
     current: Address = peer
     for entry in reversed(forwarded_for(scope)):
@@ -98,9 +113,11 @@ class IPFilterMiddleware:
         self.trusted = parse_networks(tuple(config.trusted_proxies))
 
     def client_of(self, scope: Scope) -> str:
-        return client_ip(scope, self.trusted)
+        return client_address(scope, self.trusted)
 
     def refuses(self, address: str) -> bool:
+        if not self.deny and not self.allow:
+            return False
         parsed = parse_address(address)
         if is_listed(parsed, self.deny):
             return True

@@ -14,7 +14,7 @@ against that prefix's limit (the login limit is separate from, and stricter than
 default); every other request counts against the default ``rate_limit_calls`` per
 ``rate_limit_period``. Addresses in ``rate_limit_exempt`` are not limited.
 
-Client IP: ``ipfilter.client_ip``, the socket peer; ``X-Forwarded-For`` is believed only when
+Client IP: ``ipfilter.client_address``, the socket peer; ``X-Forwarded-For`` is believed only when
 the peer is one of ``config.trusted_proxies``.
 
 Every limited response carries ``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset`` (seconds
@@ -42,7 +42,12 @@ from limits.aio.strategies import FixedWindowRateLimiter, RateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reference_app.core.middleware.ipfilter import client_ip
+from reference_app.core.middleware.ipfilter import (
+    client_address,
+    is_listed,
+    parse_address,
+    parse_networks,
+)
 from reference_app.core.security_config import SecurityConfig
 
 logger = logging.getLogger("reference_app.ratelimit")
@@ -50,16 +55,8 @@ WARN_EVERY_S = 10.0
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def _networks(items: tuple[str, ...]) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items)
-
-
 def _in(address: str, networks: tuple[Network, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in net for net in networks)
+    return bool(networks) and is_listed(parse_address(address), networks)
 
 
 def make_storage(uri: str) -> Storage:
@@ -92,8 +89,8 @@ class RateLimitMiddleware:
                 config.endpoint_limits.items(), key=lambda item: -len(item[0])
             )
         ]
-        self.exempt = _networks(config.rate_limit_exempt)
-        self.trusted = _networks(config.trusted_proxies)
+        self.exempt = parse_networks(config.rate_limit_exempt)
+        self.trusted = parse_networks(config.trusted_proxies)
         self.limiter = self.strategy(make_storage(config.rate_limit_storage))
         self._warned_at = -math.inf
 
@@ -104,7 +101,7 @@ class RateLimitMiddleware:
         return "default", self.default
 
     def client_key(self, scope: Scope) -> str:
-        return client_ip(scope, self.trusted)
+        return client_address(scope, self.trusted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
