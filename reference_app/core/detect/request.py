@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
@@ -31,6 +32,11 @@ _MONGO_OPERATORS = (
 _OPERATOR_KEY = re.compile(rf"(?:^|\[)\$(?:{_MONGO_OPERATORS})(?:\]|$)", re.I)
 _XML_VALUES = re.compile(r"=\s*\"([^\"]*)\"|=\s*'([^']*)'|>([^<]+)<")
 _MULTIPART_NAME = re.compile(r'(?:file)?name\*?="([^"]*)"', re.I)
+# path segments, parameter names and most values repeat from request to request ("api",
+# "v1", "page", "20"): their verdicts are kept, for values short enough that a bounded cache
+# of them stays small; longer values are scanned every time
+_CACHED_CHARS = 128
+_CACHE_ENTRIES = 8192
 
 
 @dataclass(frozen=True)
@@ -71,11 +77,19 @@ class Scanner:
 
     def __init__(self, options: Options | None = None) -> None:
         self.options = options or Options()
+        self._cached: Callable[[str, str, bool], Finding | None] = functools.lru_cache(
+            maxsize=_CACHE_ENTRIES
+        )(self._scan)
 
     def value(self, value: str, location: str, *, plus_is_space: bool = True) -> Finding | None:
         """The detectors over the decoded forms of one value."""
         if not value:
             return None
+        if len(value) <= _CACHED_CHARS:
+            return self._cached(value, location, plus_is_space)
+        return self._scan(value, location, plus_is_space)
+
+    def _scan(self, value: str, location: str, plus_is_space: bool) -> Finding | None:
         classes = self.options.classes
         forms = variants(value, plus_is_space=plus_is_space)
         if "traversal" in classes:
