@@ -17,6 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import TargetStartError
+from harness.stacks.clients import (
+    DENIED,
+    RELAY_COMMAND,
+    RELAY_PORT,
+    UNTRUSTED,
+    address_of,
+    backend_trust_env,
+    gateway_of,
+)
 from harness.stacks.control import StackControl
 from harness.stacks.docker_env import LABEL, LABEL_KIND, LABEL_RUN, docker_client
 from harness.stacks.info import StackInfo
@@ -81,6 +90,8 @@ class ContainerStack:
         self._info: StackInfo | None = None
         self._control: StackControl | None = None
         self._closed = False
+        self._gateway = ""
+        self._addresses: dict[str, str] = {}
 
     # --- public surface ---
     @property
@@ -155,6 +166,19 @@ class ContainerStack:
             "POSTGRES_USER": DB_USER, "POSTGRES_PASSWORD": password, "POSTGRES_DB": DB_NAME,
         })  # fmt: skip
         redis = self._launch("redis", images["redis"], ["redis"])
+        # nginx resolves the backend per request, so it starts before it: the backend trusts
+        # the frontend's address, which is known once it runs
+        tls, _ = tls_material(self.workdir)
+        frontend = self._launch(
+            "frontend", images["frontend"], ["frontend"],
+            publish=[FRONTEND_HTTP_PORT, FRONTEND_TLS_PORT],
+            mounts=[(str(tls), "/etc/nginx/tls", "ro")],
+        )  # fmt: skip
+        if self.user_image is None:  # clients the reference backend does not trust
+            for relay in (UNTRUSTED, DENIED):
+                self._launch(
+                    relay, images["python"], [], publish=[RELAY_PORT], command=RELAY_COMMAND
+                )
         wait_database(database)
         wait_redis(redis)
         backend_env = {
@@ -165,6 +189,7 @@ class ContainerStack:
         }
         if self.user_image is None:  # the reference backend: a short rate-limit window
             backend_env.update(rate_limit_env(self.profile))  # harness.stacks.ratelimit
+            backend_env.update(self._trust_env())
         if self.mutant:
             backend_env[MUTANT_ENV_VAR] = self.mutant
         if self.user_image is None:  # a user's image migrates its own database
@@ -185,12 +210,6 @@ class ContainerStack:
             self._launch(REPLICA, images["backend"], [], backend_env, publish=[BACKEND_PORT])
         if self.backend_replica:
             wait_http(self._services[REPLICA], BACKEND_PORT)
-        tls, _ = tls_material(self.workdir)
-        frontend = self._launch(
-            "frontend", images["frontend"], ["frontend"],
-            publish=[FRONTEND_HTTP_PORT, FRONTEND_TLS_PORT],
-            mounts=[(str(tls), "/etc/nginx/tls", "ro")],
-        )  # fmt: skip
         if self.with_prometheus:
             config = prometheus_config(self.workdir)
             prometheus = self._launch(
@@ -199,12 +218,32 @@ class ContainerStack:
             )  # fmt: skip
             wait_http(prometheus, PROMETHEUS_PORT, "/-/ready")
         wait_http(frontend, FRONTEND_HTTP_PORT)
+        if UNTRUSTED in self._services:  # the backend answers through them: they relay
+            wait_http(self._services[UNTRUSTED], RELAY_PORT)
+            wait_http(self._services[DENIED], RELAY_PORT, status=403)
+
+    def _trust_env(self) -> dict[str, str]:
+        """Proxy trust, deny list and rate-limit exemption of the reference backend
+        (harness.stacks.clients)."""
+        assert self._network is not None
+        network = self._network.name
+        self._gateway = gateway_of(self.client, network)
+        self._addresses = {
+            name: address_of(self._services[name], network)
+            for name in ("frontend", UNTRUSTED, DENIED)
+        }
+        return backend_trust_env(
+            gateway=self._gateway,
+            frontend=self._addresses["frontend"],
+            denied=self._addresses[DENIED],
+        )
 
     def _images(self) -> dict[str, str]:
         """The image of each role, present in the engine (pulled when a registry answers)."""
         from harness.stacks.images import resolve_image
 
         roles = ["postgres", "redis", "frontend"] + (["prometheus"] if self.with_prometheus else [])
+        roles += ["python"] if self.user_image is None else []  # the untrusted clients' relays
         images = {role: resolve_image(role, client=self.client) for role in roles}
         images["backend"] = self.user_image or resolve_image("backend", client=self.client)
         for image in dict.fromkeys(images.values()):
@@ -277,4 +316,11 @@ class ContainerStack:
             workdir=str(self.workdir),
             start_seconds=round(seconds, 2),
             lock_file=str(lock_path(self.run_id)),
+            gateway=self._gateway,
+            addresses=dict(self._addresses),
+            untrusted_urls={
+                name: services[name].url(RELAY_PORT)
+                for name in (UNTRUSTED, DENIED)
+                if name in services
+            },
         )

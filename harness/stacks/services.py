@@ -178,10 +178,10 @@ def wait_redis(service: Service) -> None:
     _wait(service, LogMessageWaitStrategy("Ready to accept connections"))
 
 
-def wait_http(service: Service, port: int, path: str = "/health") -> None:
+def wait_http(service: Service, port: int, path: str = "/health", status: int = 200) -> None:
     from testcontainers.core.wait_strategies import HttpWaitStrategy
 
-    _wait(service, HttpWaitStrategy(port, path).for_status_code(200))
+    _wait(service, HttpWaitStrategy(port, path).for_status_code(status))
 
 
 def run_to_completion(service: Service) -> None:

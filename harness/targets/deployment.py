@@ -16,9 +16,11 @@ from typing import Any
 
 from harness.errors import TargetStartError
 from harness.probes.audit import parse_records
+from harness.stacks.clients import DENIED_SOURCE
 
-# outside 127.0.0.10-250, which the suites' clients use (harness.probes.http)
-DENIED_ADDRESS = "127.0.0.253"
+# outside 127.0.0.10-250, which the suites' clients use (harness.probes.http); the container
+# stack deny-lists the same source
+DENIED_ADDRESS = DENIED_SOURCE
 # the address the embedded nginx frontend connects to the app from
 FRONTEND_SOURCE = "127.0.0.1"
 
