@@ -6,21 +6,33 @@ as JSON (`to_json` / `from_json`) and control the same containers by id.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from contextlib import suppress
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
+
+import httpx
 
 from harness.probes.forwarding import play_trusted_hop, stop_playing
 from harness.stacks.clients import DENIED, UNTRUSTED
 from harness.stacks.info import StackInfo
 from harness.targets.base import Capability, Target
-from harness.targets.deployment import DENIED_ADDRESS, LOAD_GENERATOR_ADDRESS
+from harness.targets.deployment import DENIED_ADDRESS, LOAD_GENERATOR_ADDRESS, settings_vars
 
 if TYPE_CHECKING:
     import docker
 
     from harness.stacks.containers import ContainerStack
     from harness.stacks.control import StackControl
+
+
+def _serves(url: str) -> bool:
+    """The variant's /health answers 200 to the harness's plain address (127.0.0.1 in the
+    host's terms, which an allow list of a check names) presented through the hop."""
+    try:
+        answer = httpx.get(url + "/health", headers={"X-Forwarded-For": LOAD_GENERATOR_ADDRESS})
+    except httpx.HTTPError:
+        return False
+    return answer.status_code == 200
 
 
 class ContainersTarget(Target):
@@ -76,6 +88,8 @@ class ContainersTarget(Target):
         extra.add(Capability.AUDIT_LOG)  # audit records are JSON lines of the backend's log
         if self.info.reference_backend:
             extra.add(Capability.USERS)  # its image has reference_app.create_admin
+        if self._hop:  # a second reference backend, its settings in SECURITY_* variables
+            extra.add(Capability.VARIANTS)
         return frozenset(base | extra)
 
     def replica_urls(self) -> tuple[str, ...]:
@@ -176,6 +190,24 @@ class ContainersTarget(Target):
         if code != 0:
             lines = output.strip().splitlines()
             raise TargetStartError(f"creating user {username!r} failed: {lines[-1:] or code}")
+
+    @contextmanager
+    def variant(self, **settings: Any) -> Iterator[Target]:
+        """The stack's backend once more, with ``settings`` (and the profile's rate limits),
+        on the same database and Redis; removed after the block."""
+        self.require(Capability.VARIANTS)
+        from harness.stacks.ratelimit import rate_limit_env
+        from harness.stacks.variants import backend_variant
+        from harness.targets.url import UrlTarget
+
+        profile = settings.pop("profile", self.info.profile)
+        env = {"ENVIRONMENT": profile, **rate_limit_env(profile), **settings_vars(settings)}
+        with backend_variant(self.control.client, self.info, env, _serves) as url:
+            play_trusted_hop([url])
+            try:
+                yield UrlTarget(url, self.allow_hosts)
+            finally:
+                stop_playing([url])
 
     def inspect_image(self, service: str) -> dict[str, Any]:
         return self.control.inspect_image(service)
