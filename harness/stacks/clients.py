@@ -14,6 +14,7 @@ is ordinary; the other's address is on the backend's deny list.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from harness.errors import TargetStartError
@@ -80,14 +81,30 @@ def address_of(service: Service, network: str) -> str:
     return address
 
 
-def backend_trust_env(*, gateway: str, frontend: str, denied: str) -> dict[str, str]:
-    """The reference backend's proxy trust, deny list and rate-limit exemption.
+@dataclass(frozen=True)
+class Trust:
+    """Who the reference backend trusts and refuses, by network address."""
 
-    The harness's plain requests (no source address of their own, the load generator's
-    among them) arrive from the gateway with no X-Forwarded-For: that is the exempt client,
-    as the host's 127.0.0.1 is on the embedded target."""
-    return {
-        "SECURITY_TRUSTED_PROXIES": f"{gateway},{frontend}",
-        "SECURITY_IP_BLACKLIST": f"{DENIED_SOURCE},{denied}",
-        "SECURITY_RATE_LIMIT_EXEMPT": gateway,
-    }
+    gateway: str  # every published port's traffic comes from here: the harness's hop
+    addresses: Mapping[str, str]  # frontend and relays -> their address on the network
+
+    def backend_env(self) -> dict[str, str]:
+        """Proxy trust, deny list and rate-limit exemption of the reference backend.
+
+        The harness's plain requests (no source address of their own, the load generator's
+        among them) arrive from the gateway with no X-Forwarded-For: that is the exempt
+        client, as the host's 127.0.0.1 is on the embedded target."""
+        return {
+            "SECURITY_TRUSTED_PROXIES": f"{self.gateway},{self.addresses['frontend']}",
+            "SECURITY_IP_BLACKLIST": f"{DENIED_SOURCE},{self.addresses[DENIED]}",
+            "SECURITY_RATE_LIMIT_EXEMPT": self.gateway,
+        }
+
+
+def trust_of(client: docker.DockerClient, network: str, services: Mapping[str, Service]) -> Trust:
+    """The gateway of ``network`` and the addresses of the frontend and the relays."""
+    names = ("frontend", UNTRUSTED, DENIED)
+    return Trust(
+        gateway_of(client, network),
+        {name: address_of(services[name], network) for name in names},
+    )

@@ -22,9 +22,8 @@ from harness.stacks.clients import (
     RELAY_COMMAND,
     RELAY_PORT,
     UNTRUSTED,
-    address_of,
-    backend_trust_env,
-    gateway_of,
+    Trust,
+    trust_of,
 )
 from harness.stacks.control import StackControl
 from harness.stacks.docker_env import LABEL, LABEL_KIND, LABEL_RUN, docker_client
@@ -34,6 +33,7 @@ from harness.stacks.services import (
     Mount,
     Service,
     applied_testcontainers_env,
+    ensure_image,
     labelled_volumes,
     launch,
     one_line,
@@ -90,8 +90,7 @@ class ContainerStack:
         self._info: StackInfo | None = None
         self._control: StackControl | None = None
         self._closed = False
-        self._gateway = ""
-        self._addresses: dict[str, str] = {}
+        self._trust: Trust | None = None  # the reference backend's (harness.stacks.clients)
 
     # --- public surface ---
     @property
@@ -189,7 +188,9 @@ class ContainerStack:
         }
         if self.user_image is None:  # the reference backend: a short rate-limit window
             backend_env.update(rate_limit_env(self.profile))  # harness.stacks.ratelimit
-            backend_env.update(self._trust_env())
+            assert self._network is not None
+            self._trust = trust_of(self.client, self._network.name, self._services)
+            backend_env.update(self._trust.backend_env())
         if self.mutant:
             backend_env[MUTANT_ENV_VAR] = self.mutant
         if self.user_image is None:  # a user's image migrates its own database
@@ -222,22 +223,6 @@ class ContainerStack:
             wait_http(self._services[UNTRUSTED], RELAY_PORT)
             wait_http(self._services[DENIED], RELAY_PORT, status=403)
 
-    def _trust_env(self) -> dict[str, str]:
-        """Proxy trust, deny list and rate-limit exemption of the reference backend
-        (harness.stacks.clients)."""
-        assert self._network is not None
-        network = self._network.name
-        self._gateway = gateway_of(self.client, network)
-        self._addresses = {
-            name: address_of(self._services[name], network)
-            for name in ("frontend", UNTRUSTED, DENIED)
-        }
-        return backend_trust_env(
-            gateway=self._gateway,
-            frontend=self._addresses["frontend"],
-            denied=self._addresses[DENIED],
-        )
-
     def _images(self) -> dict[str, str]:
         """The image of each role, present in the engine (pulled when a registry answers)."""
         from harness.stacks.images import resolve_image
@@ -247,24 +232,10 @@ class ContainerStack:
         images = {role: resolve_image(role, client=self.client) for role in roles}
         images["backend"] = self.user_image or resolve_image("backend", client=self.client)
         for image in dict.fromkeys(images.values()):
-            self._ensure_image(image)
+            ensure_image(self.client, image)
         if self.mutant:
             images.update(mutant_images(self.client, self.mutant, images, self.run_id, self.labels))
         return images
-
-    def _ensure_image(self, image: str) -> None:
-        import docker.errors
-
-        try:
-            self.client.images.get(image)
-        except docker.errors.ImageNotFound:
-            try:
-                self.client.images.pull(image)
-            except docker.errors.APIError:
-                raise TargetStartError(
-                    f"image {image} is not present and cannot be pulled; run `make images` "
-                    "(or set HARNESS_IMAGE_<ROLE> to an image you have)"
-                ) from None
 
     def _make_network(self) -> None:
         from testcontainers.core.network import Network
@@ -316,8 +287,8 @@ class ContainerStack:
             workdir=str(self.workdir),
             start_seconds=round(seconds, 2),
             lock_file=str(lock_path(self.run_id)),
-            gateway=self._gateway,
-            addresses=dict(self._addresses),
+            gateway=self._trust.gateway if self._trust else "",
+            addresses=dict(self._trust.addresses) if self._trust else {},
             untrusted_urls={
                 name: services[name].url(RELAY_PORT)
                 for name in (UNTRUSTED, DENIED)

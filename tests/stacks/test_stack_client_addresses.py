@@ -16,7 +16,7 @@ import pytest
 from harness.probes.forwarding import ForwardedSource, play_trusted_hop, stop_playing
 from harness.probes.http import client_for
 from harness.probes.rawhttp import send_raw
-from harness.stacks.clients import backend_trust_env
+from harness.stacks.clients import DENIED, UNTRUSTED, Trust
 from reference_app.mutants import MUTANTS
 from tests.conftest import suite_runner
 from tests.stacks.stack_helpers import require_stack_images
@@ -107,7 +107,8 @@ def test_clients_and_raw_sender_present_their_source(echo_server: str) -> None:
 
 
 def test_backend_trusts_the_gateway_and_frontend_and_exempts_the_gateway() -> None:
-    env = backend_trust_env(gateway="172.18.0.1", frontend="172.18.0.4", denied="172.18.0.6")
+    addresses = {"frontend": "172.18.0.4", UNTRUSTED: "172.18.0.5", DENIED: "172.18.0.6"}
+    env = Trust("172.18.0.1", addresses).backend_env()
     assert env["SECURITY_TRUSTED_PROXIES"] == "172.18.0.1,172.18.0.4"
     assert env["SECURITY_IP_BLACKLIST"] == "127.0.0.253,172.18.0.6"
     assert env["SECURITY_RATE_LIMIT_EXEMPT"] == "172.18.0.1"
