@@ -2,8 +2,8 @@
 Retry-After, window reset, Redis outage.
 
 Each check sends from loopback addresses no other check uses (127.1.W.3, 127.1.W.4, ... with
-W the xdist worker) when the target sees client addresses; otherwise (a container stack
-behind docker-proxy, where all requests share one address) it takes the stack for itself
+W the xdist worker) when the target sees client addresses; otherwise (a user's image behind
+docker-proxy, where all requests share one address) it takes the stack for itself
 (``disruptive``: no other check runs meanwhile) and starts from a fresh window, waiting for
 the announced reset when earlier requests are still counted. The window length is the
 ``*_period_s`` parameter, or the value the target states in ``facts`` (the embedded target
