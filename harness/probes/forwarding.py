@@ -18,6 +18,7 @@ import httpx
 
 # scheme://host:port of the services that believe the harness's hop, in this process
 _TRUSTED_HOP: set[str] = set()
+_FORWARDED = "harness_forwarded"  # request extension: the source is already appended
 
 
 def origin(url: str) -> str:
@@ -52,9 +53,11 @@ class ForwardedSource(httpx.BaseTransport):
         self.source = source
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if forwards_sources(str(request.url)):
+        # once per request: a 429 retry sends the same request object again
+        if forwards_sources(str(request.url)) and not request.extensions.get(_FORWARDED):
             spoofed = ", ".join(request.headers.get_list("x-forwarded-for")) or None
             request.headers["X-Forwarded-For"] = appended(spoofed, self.source)
+            request.extensions[_FORWARDED] = True
         return self.inner.handle_request(request)
 
     def close(self) -> None:

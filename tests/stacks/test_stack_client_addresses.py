@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from harness.probes.forwarding import ForwardedSource, play_trusted_hop, stop_playing
-from harness.probes.http import client_for
+from harness.probes.http import RetryAfter429, client_for
 from harness.probes.rawhttp import send_raw
 from harness.stacks.clients import DENIED, UNTRUSTED, Trust
 from reference_app.mutants import MUTANTS
@@ -61,6 +61,20 @@ def _forwarded(source: str, url: str, **headers: str) -> list[str]:
 def test_sources_travel_as_forwarded_for_to_the_hop_only(hop: str) -> None:
     assert _forwarded("127.1.0.5", hop + "/x") == ["127.1.0.5"]
     assert _forwarded("127.1.0.5", "http://127.0.0.1:10/x") == []  # not a trusted-hop origin
+
+
+def test_a_repeated_request_carries_its_source_once(hop: str) -> None:
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["x-forwarded-for"])
+        return httpx.Response(429 if len(seen) == 1 else 200, headers={"Retry-After": "0"})
+
+    inner = ForwardedSource(httpx.MockTransport(answer), "127.1.0.5")
+    transport = RetryAfter429(inner, sleep=lambda _: None, source="127.1.0.5")
+    with httpx.Client(transport=transport) as client:
+        assert client.get(hop).status_code == 200
+    assert seen == ["127.1.0.5", "127.1.0.5"]
 
 
 def test_a_spoofed_forwarded_for_stays_in_front_of_the_source(hop: str) -> None:
