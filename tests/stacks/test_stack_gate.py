@@ -28,6 +28,12 @@ from tests.stacks.stack_helpers import (
     stack_env,
 )
 
+# the load checks run on the stack as on the embedded target, at a third of the spec's rate
+# per user (and the throughput target scaled with it, so that it is still judged): a shared
+# 2-CPU machine serves that plan; the latency targets stay the spec's
+LIGHT_LOAD = ("--param=load_user_rps=1", "--param=min_throughput_rps=40")
+JUDGED_ON_THE_STACK = ("SEC-RL-", "SEC-IP-", "SEC-VAL-", "LOAD-")
+
 
 @pytest.fixture
 def images(docker_client: Any) -> dict[str, str]:
@@ -38,8 +44,8 @@ def test_gate_passes_on_the_reference_stack(
     images: dict[str, str], docker_client: Any, tmp_path: Path
 ) -> None:
     # INCOMPLETE is expected (uncovered requirements, quick load runs): nothing may fail
-    argv = harness_cmd("gate", "--stack", "containers", "--allow-incomplete")
-    result = run([*argv, "--report-dir", str(tmp_path)])
+    argv = harness_cmd("gate", "--stack", "containers", "--allow-incomplete", *LIGHT_LOAD)
+    result = run([*argv, "--report-dir", str(tmp_path)], timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     data = matrix(tmp_path)
     [target] = data["targets"]
@@ -56,6 +62,14 @@ def test_gate_passes_on_the_reference_stack(
         assert entries[rid]["verdict"] == "passed", entries[rid]  # control, Redis, frontend
     assert "container stack" in result.stdout
     assert not resources_of_run(docker_client, target["run_id"])
+    # the checks that need client addresses, variants or an exempt generator judge here too
+    skipped = {
+        rid: (entry["verdict"], entry.get("skip_reasons"))
+        for rid, entry in entries.items()
+        if rid.startswith(JUDGED_ON_THE_STACK)
+        and entry["verdict"] not in {"passed", "scaled", "uncovered"}  # uncovered: no check
+    }
+    assert not skipped, skipped
 
 
 def test_one_stack_serves_every_xdist_worker(
@@ -63,7 +77,7 @@ def test_one_stack_serves_every_xdist_worker(
 ) -> None:
     argv = [
         sys.executable, "-m", "pytest", str(SUITES), "--stack", "containers", "-n", "2",
-        "-p", "no:cacheprovider", "-q", f"--report-dir={tmp_path}",
+        "-p", "no:cacheprovider", "-q", f"--report-dir={tmp_path}", *LIGHT_LOAD,
     ]  # fmt: skip
     proc = subprocess.Popen(
         argv, cwd=REPO, env=stack_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
