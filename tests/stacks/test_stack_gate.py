@@ -16,6 +16,7 @@ import pytest
 from harness.stacks.docker_env import LABEL_RUN
 from tests.conftest import REPO, SUITES, interruptible
 from tests.stacks.stack_helpers import (
+    LIGHT_LOAD,
     LineReader,
     harness_cmd,
     health_components,
@@ -28,10 +29,6 @@ from tests.stacks.stack_helpers import (
     stack_env,
 )
 
-# the load checks run on the stack as on the embedded target, at a third of the spec's rate
-# per user (and the throughput target scaled with it, so that it is still judged): a shared
-# 2-CPU machine serves that plan; the latency targets stay the spec's
-LIGHT_LOAD = ("--param=load_user_rps=1", "--param=min_throughput_rps=40")
 JUDGED_ON_THE_STACK = ("SEC-RL-", "SEC-IP-", "SEC-VAL-", "LOAD-")
 
 
