@@ -74,7 +74,10 @@ def test_one_stack_serves_every_xdist_worker(
 ) -> None:
     argv = [
         sys.executable, "-m", "pytest", str(SUITES), "--stack", "containers", "-n", "2",
-        "-p", "no:cacheprovider", "-q", f"--report-dir={tmp_path}", *LIGHT_LOAD,
+        "-p", "no:cacheprovider", "-q", f"--report-dir={tmp_path}",
+        # the load checks judge on the stack in the serial gate above; two workers each running
+        # a scenario of their own measure a shared 2-CPU machine more than the deployment
+        "-k", "not test_performance",
     ]  # fmt: skip
     proc = subprocess.Popen(
         argv, cwd=REPO, env=stack_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
