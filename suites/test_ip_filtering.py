@@ -78,7 +78,9 @@ def test_spoofed_forwarded_for_does_not_bypass_denylist(
 ) -> None:
     denied = _denied_address(ip)
     assert first_address(ip["trusted_proxies"]) != denied, "the denied address is a proxy"
-    response = send(target.url, denied, ip["api_probe_path"], **{"X-Forwarded-For": ALLOWED})
+    # from a peer the deployment does not trust as a proxy (a relay container on a stack)
+    untrusted = target.untrusted_url(target.url, denied)
+    response = send(untrusted, denied, ip["api_probe_path"], **{"X-Forwarded-For": ALLOWED})
     evidence.note("spoofed X-Forwarded-For", {"from": denied, "claims": ALLOWED})
     assert response.status_code == 403, (
         f"{denied} (deny-listed, not a trusted proxy) claiming X-Forwarded-For: {ALLOWED} got "

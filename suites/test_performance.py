@@ -32,8 +32,9 @@ from harness.stacks.processes import ManagedProcess, free_port, tail
 from harness.targets import Capability, Target
 
 requirement = pytest.mark.requirement
-# one load at a time on this host: runs side by side would measure each other
-pytestmark = [pytest.mark.load, pytest.mark.xdist_group("load")]
+# one load at a time on this host: runs side by side would measure each other; on a shared
+# container stack no other check's requests run meanwhile either (``disruptive``)
+pytestmark = [pytest.mark.load, pytest.mark.xdist_group("load"), pytest.mark.disruptive]
 
 SCENARIO_IDS = {name: f"LOAD-SCENARIO-{name.upper()}" for name in SCENARIOS}
 UI_SWARM_S = 4.0

@@ -2,8 +2,8 @@
 Retry-After, window reset, Redis outage.
 
 Each check sends from loopback addresses no other check uses (127.1.W.3, 127.1.W.4, ... with
-W the xdist worker) when the target sees client addresses; otherwise (a container stack
-behind docker-proxy, where all requests share one address) it takes the stack for itself
+W the xdist worker) when the target sees client addresses; otherwise (a user's image behind
+docker-proxy, where all requests share one address) it takes the stack for itself
 (``disruptive``: no other check runs meanwhile) and starts from a fresh window, waiting for
 the announced reset when earlier requests are still counted. The window length is the
 ``*_period_s`` parameter, or the value the target states in ``facts`` (the embedded target
@@ -289,9 +289,10 @@ def test_client_addresses_have_separate_budgets(
 
 @requirement("SEC-RL-XFF")
 def test_forwarded_for_does_not_buy_a_fresh_budget(
-    new_client: Any, spender: Spender, rl: dict[str, Any], evidence: Evidence
+    target: Target, new_client: Any, spender: Spender, rl: dict[str, Any], evidence: Evidence
 ) -> None:
-    client, route = new_client(), _api(rl)
+    # from a peer the deployment does not trust as a proxy (a relay container on a stack)
+    client, route = new_client(target.untrusted_url(target.url)), _api(rl)
     limit, period = rl["rate_limit_calls"], rl["rate_limit_period_s"]
     spender.exhaust(_get(client, route.path), route, limit, period, root=DEFAULT)
     spoofed = client.get(route.path, headers={"X-Forwarded-For": "203.0.113.77"})

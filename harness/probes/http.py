@@ -10,6 +10,7 @@ from collections.abc import Callable
 import httpx
 
 from harness import __version__
+from harness.probes.forwarding import ForwardedSource
 
 USER_AGENT = f"prodready-harness/{__version__}"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -113,6 +114,8 @@ def client_for(
             on_response(response)
 
     transport: httpx.BaseTransport = httpx.HTTPTransport(local_address=local_address, verify=verify)
+    if local_address is not None:  # a stack behind a proxy hop the harness plays
+        transport = ForwardedSource(transport, local_address)
     if retry_429:
         transport = RetryAfter429(transport, source=local_address)
     return httpx.Client(

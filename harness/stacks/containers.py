@@ -17,6 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import TargetStartError
+from harness.stacks.clients import (
+    DENIED,
+    RELAY_COMMAND,
+    RELAY_PORT,
+    UNTRUSTED,
+    Trust,
+    trust_of,
+)
 from harness.stacks.control import StackControl
 from harness.stacks.docker_env import LABEL, LABEL_KIND, LABEL_RUN, docker_client
 from harness.stacks.info import StackInfo
@@ -25,6 +33,7 @@ from harness.stacks.services import (
     Mount,
     Service,
     applied_testcontainers_env,
+    ensure_image,
     labelled_volumes,
     launch,
     one_line,
@@ -81,6 +90,7 @@ class ContainerStack:
         self._info: StackInfo | None = None
         self._control: StackControl | None = None
         self._closed = False
+        self._trust: Trust | None = None  # the reference backend's (harness.stacks.clients)
 
     # --- public surface ---
     @property
@@ -155,6 +165,19 @@ class ContainerStack:
             "POSTGRES_USER": DB_USER, "POSTGRES_PASSWORD": password, "POSTGRES_DB": DB_NAME,
         })  # fmt: skip
         redis = self._launch("redis", images["redis"], ["redis"])
+        # nginx resolves the backend per request, so it starts before it: the backend trusts
+        # the frontend's address, which is known once it runs
+        tls, _ = tls_material(self.workdir)
+        frontend = self._launch(
+            "frontend", images["frontend"], ["frontend"],
+            publish=[FRONTEND_HTTP_PORT, FRONTEND_TLS_PORT],
+            mounts=[(str(tls), "/etc/nginx/tls", "ro")],
+        )  # fmt: skip
+        if self.user_image is None:  # clients the reference backend does not trust
+            for relay in (UNTRUSTED, DENIED):
+                self._launch(
+                    relay, images["python"], [], publish=[RELAY_PORT], command=RELAY_COMMAND
+                )
         wait_database(database)
         wait_redis(redis)
         backend_env = {
@@ -165,6 +188,9 @@ class ContainerStack:
         }
         if self.user_image is None:  # the reference backend: a short rate-limit window
             backend_env.update(rate_limit_env(self.profile))  # harness.stacks.ratelimit
+            assert self._network is not None
+            self._trust = trust_of(self.client, self._network.name, self._services)
+            backend_env.update(self._trust.backend_env())
         if self.mutant:
             backend_env[MUTANT_ENV_VAR] = self.mutant
         if self.user_image is None:  # a user's image migrates its own database
@@ -185,12 +211,6 @@ class ContainerStack:
             self._launch(REPLICA, images["backend"], [], backend_env, publish=[BACKEND_PORT])
         if self.backend_replica:
             wait_http(self._services[REPLICA], BACKEND_PORT)
-        tls, _ = tls_material(self.workdir)
-        frontend = self._launch(
-            "frontend", images["frontend"], ["frontend"],
-            publish=[FRONTEND_HTTP_PORT, FRONTEND_TLS_PORT],
-            mounts=[(str(tls), "/etc/nginx/tls", "ro")],
-        )  # fmt: skip
         if self.with_prometheus:
             config = prometheus_config(self.workdir)
             prometheus = self._launch(
@@ -199,33 +219,23 @@ class ContainerStack:
             )  # fmt: skip
             wait_http(prometheus, PROMETHEUS_PORT, "/-/ready")
         wait_http(frontend, FRONTEND_HTTP_PORT)
+        if UNTRUSTED in self._services:  # the backend answers through them: they relay
+            wait_http(self._services[UNTRUSTED], RELAY_PORT)
+            wait_http(self._services[DENIED], RELAY_PORT, status=403)
 
     def _images(self) -> dict[str, str]:
         """The image of each role, present in the engine (pulled when a registry answers)."""
         from harness.stacks.images import resolve_image
 
         roles = ["postgres", "redis", "frontend"] + (["prometheus"] if self.with_prometheus else [])
+        roles += ["python"] if self.user_image is None else []  # the untrusted clients' relays
         images = {role: resolve_image(role, client=self.client) for role in roles}
         images["backend"] = self.user_image or resolve_image("backend", client=self.client)
         for image in dict.fromkeys(images.values()):
-            self._ensure_image(image)
+            ensure_image(self.client, image)
         if self.mutant:
             images.update(mutant_images(self.client, self.mutant, images, self.run_id, self.labels))
         return images
-
-    def _ensure_image(self, image: str) -> None:
-        import docker.errors
-
-        try:
-            self.client.images.get(image)
-        except docker.errors.ImageNotFound:
-            try:
-                self.client.images.pull(image)
-            except docker.errors.APIError:
-                raise TargetStartError(
-                    f"image {image} is not present and cannot be pulled; run `make images` "
-                    "(or set HARNESS_IMAGE_<ROLE> to an image you have)"
-                ) from None
 
     def _make_network(self) -> None:
         from testcontainers.core.network import Network
@@ -277,4 +287,11 @@ class ContainerStack:
             workdir=str(self.workdir),
             start_seconds=round(seconds, 2),
             lock_file=str(lock_path(self.run_id)),
+            gateway=self._trust.gateway if self._trust else "",
+            addresses=dict(self._trust.addresses) if self._trust else {},
+            untrusted_urls={
+                name: services[name].url(RELAY_PORT)
+                for name in (UNTRUSTED, DENIED)
+                if name in services
+            },
         )

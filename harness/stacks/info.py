@@ -6,7 +6,7 @@ The controller hands it to xdist workers, and `harness stack up` keeps it as its
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -29,10 +29,16 @@ class StackInfo:
     backend_replica_url: str | None = None  # a second backend on the same Redis, if any
     start_seconds: float | None = None
     lock_file: str = ""
+    gateway: str = ""  # where published ports' traffic comes from; a proxy the backend trusts
+    addresses: Mapping[str, str] = field(default_factory=dict)  # service -> network address
+    # untrusted client relays (harness.stacks.clients) -> their URL on 127.0.0.1
+    untrusted_urls: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["containers"] = dict(self.containers)
+        data["addresses"] = dict(self.addresses)
+        data["untrusted_urls"] = dict(self.untrusted_urls)
         return data
 
     @classmethod

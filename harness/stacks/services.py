@@ -84,6 +84,22 @@ def _free_port() -> int:
     return free_port(HOST_IP)
 
 
+def ensure_image(client: docker.DockerClient, image: str) -> None:
+    """Pull ``image`` unless the engine has it; one line when neither works."""
+    import docker.errors
+
+    try:
+        client.images.get(image)
+    except docker.errors.ImageNotFound:
+        try:
+            client.images.pull(image)
+        except docker.errors.APIError:
+            raise TargetStartError(
+                f"image {image} is not present and cannot be pulled; run `make images` "
+                "(or set HARNESS_IMAGE_<ROLE> to an image you have)"
+            ) from None
+
+
 def labelled_volumes(
     client: docker.DockerClient, image: str, prefix: str, labels: Mapping[str, str]
 ) -> list[Mount]:
@@ -178,10 +194,10 @@ def wait_redis(service: Service) -> None:
     _wait(service, LogMessageWaitStrategy("Ready to accept connections"))
 
 
-def wait_http(service: Service, port: int, path: str = "/health") -> None:
+def wait_http(service: Service, port: int, path: str = "/health", status: int = 200) -> None:
     from testcontainers.core.wait_strategies import HttpWaitStrategy
 
-    _wait(service, HttpWaitStrategy(port, path).for_status_code(200))
+    _wait(service, HttpWaitStrategy(port, path).for_status_code(status))
 
 
 def run_to_completion(service: Service) -> None:

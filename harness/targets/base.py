@@ -33,7 +33,8 @@ class Capability(StrEnum):
     ATTACK = "attack"  # load and attack traffic is allowed to this host
     CONTAINERS = "containers"  # the services run in containers the harness can exec into
     # the deployment sees the harness's own source address, and the harness can send from
-    # many (an IPv4 loopback target: 127.0.0.2, 127.0.0.3, ...)
+    # many (an IPv4 loopback target: 127.0.0.2, 127.0.0.3, ...; on the container stack they
+    # travel as X-Forwarded-For through the one proxy hop the backend trusts)
     CLIENT_ADDRESSES = "client-addresses"
     REPLICAS = "replicas"  # two backend replicas sharing one Redis, each with its own URL
     AUDIT_LOG = "audit-log"  # the harness can read the deployment's audit records
@@ -53,14 +54,15 @@ REASONS: dict[Capability, str] = {
     Capability.CONTAINERS: "needs a containers stack (exec, logs, image inspection)",
     Capability.REPLICAS: "needs two backend replicas sharing one Redis",
     Capability.CLIENT_ADDRESSES: "needs distinct client addresses that the deployment sees "
-    "(an IPv4 loopback target without address translation)",
+    "(an IPv4 loopback target without address translation, or a stack that trusts the "
+    "harness as its proxy hop)",
     Capability.AUDIT_LOG: "needs access to the audit log (embedded app's file, container logs)",
     Capability.VARIANTS: "needs a second instance of the app started with other settings",
     Capability.USERS: "needs a way to create user accounts (a test hook of the target)",
     Capability.LOAD: "needs a load generator address of its own (behind docker-proxy every "
-    "request comes from one gateway address, so exempting the generator from rate limiting "
-    "would exempt every check; run `harness load SCENARIO --target-url URL` against a "
-    "deployment that exempts the generator)",
+    "request of a user's image comes from one gateway address, so exempting the generator "
+    "from rate limiting would exempt every check; run `harness load SCENARIO --target-url "
+    "URL` against a deployment that exempts the generator)",
 }
 
 # what ``Target.variant`` accepts: parameter names (and the profile); a target that started
@@ -184,6 +186,12 @@ class Target:
         ):
             return self  # the target implements the capability's protocol itself
         return None
+
+    def untrusted_url(self, url: str, source: str | None = None) -> str:
+        """Where the service at ``url`` is reached, from ``source``, by a peer that the
+        deployment does not trust as a proxy, so its X-Forwarded-For must not be believed.
+        Here the harness's own sources are such peers: ``url`` itself."""
+        return url
 
     def service_url(self, service: str) -> str:
         if service == "backend":

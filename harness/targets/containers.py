@@ -6,12 +6,17 @@ as JSON (`to_json` / `from_json`) and control the same containers by id.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from contextlib import suppress
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
+from harness.probes.forwarding import play_trusted_hop, stop_playing
+from harness.stacks.clients import DENIED, UNTRUSTED
 from harness.stacks.info import StackInfo
 from harness.targets.base import Capability, Target
+from harness.targets.deployment import DENIED_ADDRESS, LOAD_GENERATOR_ADDRESS, settings_vars
 
 if TYPE_CHECKING:
     import docker
@@ -20,11 +25,23 @@ if TYPE_CHECKING:
     from harness.stacks.control import StackControl
 
 
+def _serves(url: str) -> bool:
+    """The variant's /health answers 200 to the harness's plain address (127.0.0.1 in the
+    host's terms, which an allow list of a check names) presented through the hop."""
+    try:
+        answer = httpx.get(url + "/health", headers={"X-Forwarded-For": LOAD_GENERATOR_ADDRESS})
+    except httpx.HTTPError:
+        return False
+    return answer.status_code == 200
+
+
 class ContainersTarget(Target):
     """A running container stack: HTTP, control, Redis, a TLS frontend, exec and logs."""
 
     kind = "containers"
-    load_generator_apart = False  # docker-proxy: every request comes from the gateway
+    # behind docker-proxy every request comes from the network's gateway, which the reference
+    # backend trusts as the one proxy hop: the harness plays it (harness.stacks.clients)
+    sees_client_address = True
 
     def __init__(
         self,
@@ -38,6 +55,17 @@ class ContainersTarget(Target):
         self._stack = stack  # set in the process that owns the stack: `close` tears it down
         self._client: docker.DockerClient | None = None
         self._control: StackControl | None = None
+        self._hop = self._trusted_hop_urls()
+        play_trusted_hop(self._hop)
+
+    def _trusted_hop_urls(self) -> tuple[str, ...]:
+        """The services that learn the harness's source addresses from X-Forwarded-For."""
+        if not self.info.gateway:  # a user's image: it is not told to trust the gateway
+            return ()
+        urls = [self.info.backend_url, self.info.frontend_url, self.info.frontend_http_url]
+        return tuple(
+            urls + ([self.info.backend_replica_url] if self.info.backend_replica_url else [])
+        )
 
     # --- JSON round trip, so xdist workers attach to the controller's stack ---
     def to_json(self) -> dict[str, Any]:
@@ -52,12 +80,17 @@ class ContainersTarget(Target):
     @property
     def capabilities(self) -> frozenset[Capability]:
         extra = {Capability.CONTROL, Capability.REDIS, Capability.FRONTEND, Capability.CONTAINERS}
+        base = set(super().capabilities)
+        if not self._hop:  # the gateway is every client: no addresses, no exempt generator
+            base -= {Capability.CLIENT_ADDRESSES, Capability.LOAD}
         if self.info.backend_replica_url:
             extra.add(Capability.REPLICAS)
         extra.add(Capability.AUDIT_LOG)  # audit records are JSON lines of the backend's log
         if self.info.reference_backend:
             extra.add(Capability.USERS)  # its image has reference_app.create_admin
-        return frozenset(set(super().capabilities) | extra)
+        if self._hop:  # a second reference backend, its settings in SECURITY_* variables
+            extra.add(Capability.VARIANTS)
+        return frozenset(base | extra)
 
     def replica_urls(self) -> tuple[str, ...]:
         if self.info.backend_replica_url:
@@ -70,7 +103,27 @@ class ContainersTarget(Target):
             return {}
         from harness.stacks.ratelimit import rate_limit_facts
 
-        return dict(rate_limit_facts(self.info.profile))
+        facts: dict[str, Any] = dict(rate_limit_facts(self.info.profile))
+        if self.info.gateway:
+            facts.update(
+                # the deny-listed source the checks send through the hop; the deny-listed
+                # relay is on the list too (its address is not one the harness sends from)
+                ip_denylist=[DENIED_ADDRESS, self.info.addresses.get(DENIED, "")],
+                ip_allowlist=[],
+                trusted_proxies=[self.info.gateway, self.info.addresses.get("frontend", "")],
+                # in the host's terms: requests without a source of their own (the load
+                # generator's) reach the backend from the gateway, which it exempts
+                rate_limit_exempt=[LOAD_GENERATOR_ADDRESS],
+            )
+        return facts
+
+    def untrusted_url(self, url: str, source: str | None = None) -> str:
+        """The backend through a relay container it does not trust: the deny-listed relay
+        for a deny-listed ``source``, the ordinary one for any other."""
+        relays = self.info.untrusted_urls
+        if url.rstrip("/") != self.info.backend_url or not relays:
+            return super().untrusted_url(url, source)
+        return relays[DENIED if source == DENIED_ADDRESS else UNTRUSTED]
 
     @property
     def ca_file(self) -> str:
@@ -138,6 +191,24 @@ class ContainersTarget(Target):
             lines = output.strip().splitlines()
             raise TargetStartError(f"creating user {username!r} failed: {lines[-1:] or code}")
 
+    @contextmanager
+    def variant(self, **settings: Any) -> Iterator[Target]:
+        """The stack's backend once more, with ``settings`` (and the profile's rate limits),
+        on the same database and Redis; removed after the block."""
+        self.require(Capability.VARIANTS)
+        from harness.stacks.ratelimit import rate_limit_env
+        from harness.stacks.variants import backend_variant
+        from harness.targets.url import UrlTarget
+
+        profile = settings.pop("profile", self.info.profile)
+        env = {"ENVIRONMENT": profile, **rate_limit_env(profile), **settings_vars(settings)}
+        with backend_variant(self.control.client, self.info, env, _serves) as url:
+            play_trusted_hop([url])
+            try:
+                yield UrlTarget(url, self.allow_hosts)
+            finally:
+                stop_playing([url])
+
     def inspect_image(self, service: str) -> dict[str, Any]:
         return self.control.inspect_image(service)
 
@@ -163,6 +234,7 @@ class ContainersTarget(Target):
         return info
 
     def close(self) -> None:
+        stop_playing(self._hop)
         if self._client is not None:
             with suppress(Exception):
                 self._client.close()

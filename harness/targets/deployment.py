@@ -16,9 +16,11 @@ from typing import Any
 
 from harness.errors import TargetStartError
 from harness.probes.audit import parse_records
+from harness.stacks.clients import DENIED_SOURCE
 
-# outside 127.0.0.10-250, which the suites' clients use (harness.probes.http)
-DENIED_ADDRESS = "127.0.0.253"
+# outside 127.0.0.10-250, which the suites' clients use (harness.probes.http); the container
+# stack deny-lists the same source
+DENIED_ADDRESS = DENIED_SOURCE
 # the address the embedded nginx frontend connects to the app from
 FRONTEND_SOURCE = "127.0.0.1"
 
@@ -50,13 +52,18 @@ def check_settings(settings: Mapping[str, Any]) -> None:
         raise KeyError(f"unknown deployment settings {unknown}; known: {sorted(_ENV_NAMES)}")
 
 
+def settings_vars(settings: Mapping[str, Any]) -> dict[str, str]:
+    """The reference app's environment variables for ``settings``."""
+    check_settings(settings)
+    return {
+        _ENV_NAMES[name]: value if isinstance(value, str) else ",".join(value)
+        for name, value in settings.items()
+    }
+
+
 def settings_env(settings: Mapping[str, Any], audit_log: Path) -> dict[str, str]:
     """The reference app's environment variables for ``settings`` and the audit log file."""
-    check_settings(settings)
-    env = {"SECURITY_AUDIT_LOG_PATH": str(audit_log)}
-    for name, value in settings.items():
-        env[_ENV_NAMES[name]] = value if isinstance(value, str) else ",".join(value)
-    return env
+    return {"SECURITY_AUDIT_LOG_PATH": str(audit_log), **settings_vars(settings)}
 
 
 def read_audit_log(path: Path) -> list[dict[str, Any]]:

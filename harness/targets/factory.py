@@ -24,7 +24,12 @@ def open_target(
         from harness.targets.url import UrlTarget
 
         assert config.target_url is not None
-        yield UrlTarget(config.target_url, config.allow_hosts)
+        manual = _manual_stack(config)
+        try:
+            yield manual or UrlTarget(config.target_url, config.allow_hosts)
+        finally:
+            if manual is not None:  # its Docker client only: the stack stays up
+                manual.close()
         return
     target = _containers_target(config, stack) if config.stack == "containers" else None
     if target is None:
@@ -69,3 +74,18 @@ def _containers_target(config: HarnessConfig, stack: Mapping[str, Any] | None) -
     if failure is not None:
         pytest.fail(failure, pytrace=False)
     return ContainersTarget(info, config.allow_hosts, stack=owned)
+
+
+def _manual_stack(config: HarnessConfig) -> Target | None:
+    """The stack of `harness stack up` when the URL is its backend's: the harness plays the
+    proxy hop it trusts and controls it, as with --stack containers."""
+    from harness.stacks.manual import StackStateError, read_state
+    from harness.targets.containers import ContainersTarget
+
+    try:
+        info = read_state()
+    except StackStateError:
+        return None
+    if info is None or str(config.target_url).rstrip("/") != info.backend_url:
+        return None
+    return ContainersTarget(info, config.allow_hosts)

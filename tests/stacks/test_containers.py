@@ -55,7 +55,10 @@ def test_everything_is_labelled_and_published_on_loopback_only(
     stack: ContainerStack, docker_client: Any
 ) -> None:
     info = stack.info
-    assert set(info.containers) == {"database", "redis", "backend", "backend-replica", "frontend"}
+    assert set(info.containers) == {
+        "database", "redis", "backend", "backend-replica", "frontend",
+        "untrusted-client", "denied-client",  # relays the backend does not trust
+    }  # fmt: skip
     for service in info.containers:
         attrs = stack.control.inspect_container(service)
         labels = attrs["Config"]["Labels"]
@@ -74,6 +77,13 @@ def test_everything_is_labelled_and_published_on_loopback_only(
         info.network
     ]
     assert "backend" in aliases["Aliases"]
+    # the backend trusts the gateway (the harness's hop) and the frontend, not the relays
+    env = dict(
+        e.partition("=")[::2] for e in stack.control.inspect_container("backend")["Config"]["Env"]
+    )
+    assert env["SECURITY_TRUSTED_PROXIES"] == f"{info.gateway},{info.addresses['frontend']}"
+    assert info.addresses["untrusted-client"] not in env["SECURITY_TRUSTED_PROXIES"].split(",")
+    assert env["SECURITY_IP_BLACKLIST"].split(",")[-1] == info.addresses["denied-client"]
 
 
 def test_health_through_backend_and_frontend(stack: ContainerStack) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from reference_app.mutants import MUTANTS
 from tests.conftest import SuiteRun, suite_runner
-from tests.stacks.stack_helpers import require_stack_images
+from tests.stacks.stack_helpers import LIGHT_LOAD, require_stack_images
 from tests.verdicts import assert_killed, ran_ids
 
 IMAGE_MUTANTS = sorted(name for name, mutant in MUTANTS.items() if mutant.image)
@@ -25,7 +25,9 @@ def clean_stack_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
         require_stack_images(client)
     finally:
         client.close()
-    return suite_runner(tmp_path_factory.mktemp("clean-stack"))("--stack", "containers")
+    return suite_runner(tmp_path_factory.mktemp("clean-stack"))(
+        "--stack", "containers", *LIGHT_LOAD, timeout=900
+    )  # fmt: skip
 
 
 def test_clean_reference_stack_passes(clean_stack_run: SuiteRun) -> None:

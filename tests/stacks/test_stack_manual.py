@@ -1,5 +1,5 @@
 """`harness stack up|status|down`: a stack left running for manual use, found again by
-`down`, never swept by test runs, and one at a time."""
+`down` and by a gate pointed at its backend URL, never swept by test runs, one at a time."""
 
 from __future__ import annotations
 
@@ -12,7 +12,13 @@ import httpx
 
 from harness.stacks.sweep import sweep_dead_runs, sweep_runs
 from tests.stacks.conftest import require_image
-from tests.stacks.stack_helpers import harness_cmd, require_stack_images, resources_of_run, run
+from tests.stacks.stack_helpers import (
+    harness_cmd,
+    matrix,
+    require_stack_images,
+    resources_of_run,
+    run,
+)
 
 
 def test_stack_up_status_and_down(docker_client: Any, tmp_path: Path) -> None:
@@ -37,6 +43,18 @@ def test_stack_up_status_and_down(docker_client: Any, tmp_path: Path) -> None:
         assert health.json()["components"]["database"]["status"] == "up"
         with httpx.Client(verify=ssl.create_default_context(cafile=info["ca_file"])) as client:
             assert client.get(info["frontend_url"] + "/health").status_code == 200
+
+        # the gate pointed at its backend URL finds the stack, plays the hop it trusts
+        reports = tmp_path / "gate"
+        gate = run(harness_cmd(
+            "gate", "--target-url", info["backend_url"], "--requirement", "SEC-RL-PER-IP",
+            "--allow-incomplete", "--report-dir", str(reports),
+        ), env=env)  # fmt: skip
+        assert gate.returncode == 0, gate.stdout + gate.stderr
+        gated = matrix(reports)
+        assert [t["kind"] for t in gated["targets"]] == ["containers"]
+        verdicts = {e["id"]: e["verdict"] for e in gated["requirements"]}
+        assert verdicts["SEC-RL-PER-IP"] == "passed", gate.stdout
 
         # it outlives the process that started it, and no test run's sweep removes it
         sweep_dead_runs(docker_client)
