@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the heavy machinery is imported lazily, by the fixtures tha
     from harness.probes.discovery import Discovery
     from harness.report.evidence import AppliedParams, Evidence
     from harness.targets.base import Target
+    from harness.targets.project import Project
 
 CONFIG_KEY = pytest.StashKey[HarnessConfig]()
 CATALOGUE_KEY = pytest.StashKey[Catalogue]()
@@ -332,6 +333,17 @@ def target(pytestconfig: pytest.Config, harness_config: HarnessConfig) -> Iterat
     with open_target(harness_config, stack=stack) as opened:
         pytestconfig.stash[TARGET_INFO_KEY] = opened.describe()
         yield opened
+
+
+@pytest.fixture(scope="session")
+def project(harness_config: HarnessConfig) -> Project:
+    """The deployment's repository (``--project-root``); a check that reads its files skips
+    without it, with the reason that names the option."""
+    from harness.targets.project import NEEDS_PROJECT, Project
+
+    if harness_config.project_root is None:
+        pytest.skip(NEEDS_PROJECT)
+    return Project(harness_config.project_root)
 
 
 @pytest.fixture(scope="session")
