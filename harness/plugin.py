@@ -335,14 +335,16 @@ def target(pytestconfig: pytest.Config, harness_config: HarnessConfig) -> Iterat
         yield opened
 
 
-@pytest.fixture(scope="session")
-def project(harness_config: HarnessConfig) -> Project:
-    """The deployment's repository (``--project-root``); a check that reads its files skips
-    without it, with the reason that names the option."""
+@pytest.fixture
+def project(harness_config: HarnessConfig, params: AppliedParams) -> Project:
+    """The deployment's repository (``--project-root``), its root recorded as applied in the
+    check's row; a check that reads its files skips without it, naming the option. (A
+    session-wide fixture reads ``harness_config.project_root``.)"""
     from harness.targets.project import NEEDS_PROJECT, Project
 
     if harness_config.project_root is None:
         pytest.skip(NEEDS_PROJECT)
+    params["project_root"]  # reading it records it as applied
     return Project(harness_config.project_root)
 
 

@@ -21,9 +21,14 @@ class LoadFileError(Exception):
     """A file did not load: the message is its loader's last words, one line."""
 
 
+# "ModuleNotFoundError: " before the loader's words: the words say it, and a check's message
+# that names a Python exception reads as a crash of the harness (docs/checks.md)
+_EXCEPTION_PREFIX = re.compile(r"^(?:[\w.]+\.)?\w+(?:Error|Exception|Exit): ")
+
+
 def _last_line(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "no output"
+    return _EXCEPTION_PREFIX.sub("", lines[-1])[:300] if lines else "no output"
 
 
 def _run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
