@@ -17,8 +17,11 @@ install: $(STAMP)
 
 # INCOMPLETE (nothing failed, something not proven here) exits 0: a fresh machine cannot prove
 # what needs containers or the full load durations; the summary says what and how
-gate: $(STAMP)  ## run the compliance gate against the embedded reference app
-	$(VENV)/bin/harness gate --allow-incomplete $(GATE_ARGS)
+# The reference repository tree is the second target: `make gate PROJECT_ROOT=` leaves it out
+# (its file checks then skip), `make gate PROJECT_ROOT=../my-repo` checks another.
+PROJECT_ROOT ?= reference_app/project
+gate: $(STAMP)  ## run the compliance gate against the embedded reference app and its repository
+	$(VENV)/bin/harness gate --allow-incomplete $(if $(PROJECT_ROOT),--project-root $(PROJECT_ROOT)) $(GATE_ARGS)
 
 test: $(STAMP)  ## the whole test suite, in parallel
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(TEST_ARGS)

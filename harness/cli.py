@@ -94,7 +94,8 @@ def gate(**options: Any) -> None:
         if config.image
         else f"the {config.stack} reference {'stack' if config.stack == 'containers' else 'app'}"
     )
-    click.echo(f"harness gate: checking {target} (profile {config.profile})", err=True)
+    repository = f" and the repository {config.project_root}" if config.project_root else ""
+    click.echo(f"harness gate: checking {target}{repository} (profile {config.profile})", err=True)
     log = None if verbose else config.report_dir / "pytest.log"
     from harness.report.console import run_pytest
 

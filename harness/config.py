@@ -26,6 +26,7 @@ SETTINGS = (
     "load_profile",
     "load_workers",
     "waivers",
+    "project_root",
 )
 LOAD_PROFILES = ("quick", "full")
 ENV_PREFIX = "HARNESS_"
@@ -45,6 +46,8 @@ class HarnessConfig:
     image: str | None = None  # the user's backend image, run in the containers stack
     load_profile: str = "quick"  # quick: each load scenario shortened to seconds; full: nightly
     load_workers: int = 0  # locust worker processes beside the master (0: one local process)
+    # the deployment's repository, for the checks of its files; None: they skip
+    project_root: Path | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     # requirement id -> its waiver (harness.report.waivers), from the ``waivers`` file
     waivers: Mapping[str, Waiver] = field(default_factory=dict)
@@ -221,6 +224,14 @@ def load_config(
         allow_hosts = [allow_hosts]
     resolved = {p.name: p.default_for(profile) for p in catalogue.parameters.values()}
     resolved.update(params)
+    project_root = _project_root(settings.get("project_root"), project_dir, sources)
+    if "project_root" in params:
+        raise ConfigError(
+            f"{sources['params.project_root']}: the repository is a setting, not a parameter: "
+            "use --project-root DIR (config key project_root, HARNESS_PROJECT_ROOT)"
+        )
+    # the catalogue's parameter shows the repository in the rows of the checks that read it
+    resolved["project_root"] = str(project_root) if project_root else None
     waivers_file = settings.get("waivers")
     waivers = (
         load_waivers(project_dir / str(waivers_file), catalogue.requirements)
@@ -239,8 +250,29 @@ def load_config(
         load_workers=load_workers,
         params=resolved,
         waivers=waivers,
+        project_root=project_root,
         sources=sources,
     )
+
+
+def _project_root(value: Any, base: Path, sources: Mapping[str, str]) -> Path | None:
+    """The repository's root, absolute; a path that is no directory is refused before any
+    check runs, so a typo cannot turn every file check into a skip."""
+    if value is None or not str(value).strip():
+        return None
+    where = sources.get("project_root", "default")
+    root = (base / str(value).strip()).resolve()
+    if not root.exists():
+        raise ConfigError(
+            f"{where}: project root {str(value)!r} does not exist; pass "
+            "--project-root DIR, the root of the deployment's repository"
+        )
+    if not root.is_dir():
+        raise ConfigError(
+            f"{where}: project root {str(value)!r} is not a directory; pass "
+            "--project-root DIR, the root of the deployment's repository"
+        )
+    return root
 
 
 def _load_workers(value: Any, sources: Mapping[str, str]) -> int:

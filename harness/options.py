@@ -148,6 +148,18 @@ OPTIONS: tuple[Option, ...] = (
         },
     ),
     Option(
+        "--project-root",
+        "project_root",
+        "Your deployment's repository: the checks of its files run on it.",
+        RUN,
+        metavar="DIR",
+        setting="project_root",
+        help_for={
+            "pytest": "root of the deployment's repository (scripts/, docker-compose.yml, "
+            "backend/tests/load/, ...); checks of its files skip without it"
+        },
+    ),
+    Option(
         "--load-profile",
         "load_profile",
         "Load scenarios: quick (seconds, same shape) or full (the spec's durations) [quick].",

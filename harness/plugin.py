@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the heavy machinery is imported lazily, by the fixtures tha
     from harness.probes.discovery import Discovery
     from harness.report.evidence import AppliedParams, Evidence
     from harness.targets.base import Target
+    from harness.targets.project import Project
 
 CONFIG_KEY = pytest.StashKey[HarnessConfig]()
 CATALOGUE_KEY = pytest.StashKey[Catalogue]()
@@ -332,6 +333,19 @@ def target(pytestconfig: pytest.Config, harness_config: HarnessConfig) -> Iterat
     with open_target(harness_config, stack=stack) as opened:
         pytestconfig.stash[TARGET_INFO_KEY] = opened.describe()
         yield opened
+
+
+@pytest.fixture
+def project(harness_config: HarnessConfig, params: AppliedParams) -> Project:
+    """The deployment's repository (``--project-root``), its root recorded as applied in the
+    check's row; a check that reads its files skips without it, naming the option. (A
+    session-wide fixture reads ``harness_config.project_root``.)"""
+    from harness.targets.project import NEEDS_PROJECT, Project
+
+    if harness_config.project_root is None:
+        pytest.skip(NEEDS_PROJECT)
+    params["project_root"]  # reading it records it as applied
+    return Project(harness_config.project_root)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Command line: `python -m reference_app serve|migrate|mutants|paths|nginx-conf`."""
+"""Command line: `python -m reference_app serve|migrate|mutants|paths|nginx-conf|project-mutant`."""
 
 from __future__ import annotations
 

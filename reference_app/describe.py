@@ -1,5 +1,6 @@
 """Commands that tell tools about the app without importing it: ``python -m reference_app
-mutants|paths|nginx-conf``. The harness runs these (it starts the app, never imports it)."""
+mutants|paths|nginx-conf|project-mutant``. The harness runs these (it starts the app, never
+imports it)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-COMMANDS = ("mutants", "paths", "nginx-conf")
+COMMANDS = ("mutants", "paths", "nginx-conf", "project-mutant")
 
 
 class DescribeError(Exception):
@@ -33,6 +34,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     nginx.add_argument("--prefix", type=Path, help="local run: nginx's prefix (temp dirs, logs)")
     nginx.add_argument("--tls-port", type=int, help="local run: also serve HTTPS on this port")
     nginx.add_argument("--tls-dir", type=Path, help="local run: folder with tls.crt and tls.key")
+    project = commands.add_parser(
+        "project-mutant", help="write a copy of the reference repository with one defect"
+    )
+    project.add_argument("name", help="the defect (reference_app/project_mutants.py)")
+    project.add_argument("directory", type=Path, help="where to write the tree (must not exist)")
 
 
 def mutants() -> dict[str, dict[str, Any]]:
@@ -59,6 +65,7 @@ def paths() -> dict[str, str]:
         "deploy": str(PACKAGE_DIR / "deploy"),
         "frontend": str(TEMPLATE.parent),
         "static": str(STATIC_ROOT),
+        "project": str(PACKAGE_DIR / "project"),  # the reference repository tree
     }
 
 
@@ -87,12 +94,24 @@ def nginx_conf(args: argparse.Namespace) -> str:
     )
 
 
+def project_mutant(name: str, directory: Path) -> str:
+    from reference_app.project_mutants import UnknownProjectMutantError, write_project_mutant
+
+    try:
+        mutant = write_project_mutant(name, directory)
+    except (UnknownProjectMutantError, FileExistsError) as exc:
+        raise DescribeError(str(exc).strip("'\"")) from None
+    return f"{directory}: {mutant.description}; breaks {', '.join(mutant.breaks)}\n"
+
+
 def run(args: argparse.Namespace) -> None:
     """Run one of ``COMMANDS``; DescribeError for a wrong argument."""
     if args.command == "mutants":
         text = json.dumps(mutants(), indent=2) + "\n"
     elif args.command == "paths":
         text = json.dumps(paths(), indent=2) + "\n"
+    elif args.command == "project-mutant":
+        text = project_mutant(args.name, args.directory)
     else:
         text = nginx_conf(args)
         if args.output is not None:

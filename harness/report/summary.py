@@ -13,6 +13,11 @@ from harness.report.verdicts import LABELS, counts_line
 
 # the start of a skip reason -> (the cause as a group title, what would prove it)
 CAUSES: tuple[tuple[str, str, str], ...] = (
+    (
+        "needs the deployment's repository",
+        "needs the deployment's repository",
+        "--project-root DIR",
+    ),
     ("needs stack control", "needs stack control", "--stack containers"),
     ("needs a Redis component", "needs a Redis component", "--stack containers"),
     ("needs a frontend service", "needs a frontend service", "--stack containers"),

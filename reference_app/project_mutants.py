@@ -1,0 +1,114 @@
+"""Mutants of the reference repository (``project/``): a copy of the tree with one defect in
+its files, each breaking the requirements it names. ``python -m reference_app project-mutant
+NAME DIR`` writes one; ``harness gate --project-root DIR`` must then fail those requirements."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent / "project"
+
+
+class UnknownProjectMutantError(LookupError):
+    def __init__(self, name: str) -> None:
+        known = ", ".join(sorted(PROJECT_MUTANTS))
+        super().__init__(f"unknown project mutant {name!r}; known: {known}")
+
+
+@dataclass(frozen=True)
+class ProjectMutant:
+    name: str
+    breaks: tuple[str, ...]
+    description: str
+    apply: Callable[[Path], None]
+
+
+PROJECT_MUTANTS: dict[str, ProjectMutant] = {}
+
+
+def _register(
+    name: str, breaks: tuple[str, ...], description: str
+) -> Callable[[Callable[[Path], None]], Callable[[Path], None]]:
+    def decorate(apply: Callable[[Path], None]) -> Callable[[Path], None]:
+        PROJECT_MUTANTS[name] = ProjectMutant(name, breaks, description, apply)
+        return apply
+
+    return decorate
+
+
+def _edit(root: Path, relative: str, old: str, new: str) -> None:
+    """Replace ``old`` in one file; a mutant whose anchor is gone would break nothing, so it
+    is an error rather than a silent copy of the clean tree."""
+    path = root / relative
+    text = path.read_text(encoding="utf-8")
+    if old not in text:
+        raise ValueError(f"{relative}: {old!r} is not in the reference tree any more")
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+LOAD = "backend/tests/load"
+
+
+@_register("locustfile-without-users", ("LOAD-LOCUSTFILE",), "the locustfile defines no User")
+def _no_users(root: Path) -> None:
+    _edit(root, f"{LOAD}/locustfile.py", "class ApiUser(HttpUser):", "class ApiUser:")
+
+
+@_register("locustfile-broken-import", ("LOAD-LOCUSTFILE",), "the locustfile does not import")
+def _broken_import(root: Path) -> None:
+    _edit(root, f"{LOAD}/locustfile.py", "from locust import", "from locusts import")
+
+
+@_register("load-config-small-stress", ("LOAD-CONFIG",), "the stress scenario runs 100 users")
+def _small_stress(root: Path) -> None:
+    _edit(root, f"{LOAD}/load_test_config.py", '"stress": {"users": 200', '"stress": {"users": 100')
+
+
+@_register("load-config-no-spike", ("LOAD-CONFIG",), "the spike scenario is missing")
+def _no_spike(root: Path) -> None:
+    _edit(root, f"{LOAD}/load_test_config.py", '"spike": {', '"burst": {')
+
+
+@_register("load-readme-no-headless", ("LOAD-README",), "the README has no headless command")
+def _no_headless(root: Path) -> None:
+    _edit(root, f"{LOAD}/README.md", "  --headless \\\n", "")
+
+
+@_register("env-example-real-secret", ("DEP-ENV-EXAMPLE",), ".env.example holds a real key")
+def _real_secret(root: Path) -> None:
+    key = "q7Rt2VbX9kLm4Np8Zs1Wc6Yd3Fh5Jg0A"  # a random-looking value, as a leaked key is
+    _edit(root, ".env.example", "SECRET_KEY=change-me-to-a-long-random-value", f"SECRET_KEY={key}")
+
+
+@_register(
+    "env-example-missing-variable",
+    ("DEP-ENV-EXAMPLE",),
+    ".env.example lacks a variable docker-compose.yml reads",
+)
+def _missing_variable(root: Path) -> None:
+    _edit(root, ".env.example", "GRAFANA_ADMIN_PASSWORD=change-me\n", "")
+
+
+@_register("backend-python-3-10", ("DEP-PREREQ-PYTHON",), "the backend runs Python 3.10")
+def _old_python(root: Path) -> None:
+    _edit(root, "backend/Dockerfile", "PYTHON_IMAGE=python:3.12-slim", "PYTHON_IMAGE=python:3.10")
+
+
+@_register("frontend-node-16", ("DEP-PREREQ-NODE",), "the frontend is built with Node.js 16")
+def _old_node(root: Path) -> None:
+    _edit(root, "frontend/Dockerfile", "FROM node:20-alpine", "FROM node:16-alpine")
+
+
+def write_project_mutant(name: str, destination: Path) -> ProjectMutant:
+    """Copy the reference tree to ``destination`` (which must not exist) with the defect."""
+    mutant = PROJECT_MUTANTS.get(name)
+    if mutant is None:
+        raise UnknownProjectMutantError(name)
+    if destination.exists():
+        raise FileExistsError(f"{destination} exists; name a new directory")
+    shutil.copytree(PROJECT, destination)  # links become files: the copy stands alone
+    mutant.apply(destination)
+    return mutant

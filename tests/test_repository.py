@@ -1,0 +1,142 @@
+"""The repository target: ``--project-root`` as a setting, its skip reason, the reference tree
+passing every repository check and each project mutant failing its requirement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from harness.config import load_config
+from harness.errors import ConfigError
+from harness.report.summary import cause_of
+from harness.targets.project import NEEDS_PROJECT, MissingProjectFile, Project
+from reference_app.project_mutants import PROJECT, PROJECT_MUTANTS, write_project_mutant
+from tests.conftest import REPO, SuiteRun, harness
+from tests.verdicts import assert_killed
+
+# the requirements suites/test_repository.py checks
+REPOSITORY_IDS = (
+    "LOAD-LOCUSTFILE",
+    "LOAD-CONFIG",
+    "LOAD-README",
+    "DEP-ENV-EXAMPLE",
+    "DEP-PREREQ-PYTHON",
+    "DEP-PREREQ-NODE",
+)
+
+
+def _only(ids: tuple[str, ...] = REPOSITORY_IDS) -> list[str]:
+    return [f"--requirement={rid}" for rid in ids]
+
+
+def test_project_root_follows_the_precedence_of_settings(tmp_path: Path) -> None:
+    for name in ("toml", "env", "cli"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "harness.toml").write_text("project_root = 'toml'\n")
+    config = load_config(env={}, project_dir=tmp_path)
+    assert config.project_root == tmp_path / "toml"
+    assert config.params["project_root"] == str(tmp_path / "toml")
+    env = {"HARNESS_PROJECT_ROOT": "env"}
+    assert load_config(env=env, project_dir=tmp_path).project_root == tmp_path / "env"
+    config = load_config(cli={"project_root": "cli"}, env=env, project_dir=tmp_path)
+    assert (config.project_root, config.sources["project_root"]) == (
+        tmp_path / "cli",
+        "command line",
+    )
+
+
+def test_no_project_root_by_default(tmp_path: Path) -> None:
+    config = load_config(env={}, project_dir=tmp_path)
+    assert config.project_root is None
+    assert config.params["project_root"] is None
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("missing", r"^command line: project root 'missing' does not exist; pass --project-root"),
+        ("a-file", r"^command line: project root 'a-file' is not a directory; pass --project-"),
+    ],
+)
+def test_a_project_root_that_is_no_directory_is_one_line(
+    tmp_path: Path, value: str, message: str
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config(cli={"project_root": value}, env={}, project_dir=tmp_path)
+    assert "\n" not in str(info.value)
+
+
+def test_project_root_is_a_setting_not_a_parameter(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not a parameter: use --project-root DIR"):
+        load_config(cli={"params": {"project_root": str(tmp_path)}}, env={}, project_dir=tmp_path)
+
+
+@pytest.mark.parametrize("bad", ["--project-root=nowhere", "--project-root=pyproject.toml"])
+def test_gate_refuses_a_bad_project_root_before_any_check(bad: str, tmp_path: Path) -> None:
+    result = harness("gate", bad, f"--report-dir={tmp_path}", cwd=REPO, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "project root" in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "matrix.json").exists()
+
+
+def test_project_paths_stay_inside_the_repository() -> None:
+    project = Project(PROJECT)
+    assert project.file("docker-compose.yml") == PROJECT / "docker-compose.yml"
+    with pytest.raises(MissingProjectFile, match="outside the repository"):
+        project.path("../app.py")
+    with pytest.raises(MissingProjectFile, match=r"set --param env_example=PATH"):
+        project.file("nope.env", "env_example")
+    assert project.directory("backend/tests/load") == PROJECT / "backend/tests/load"
+
+
+def test_the_skip_reason_is_grouped_with_its_remedy() -> None:
+    assert cause_of(NEEDS_PROJECT) == ("needs the deployment's repository", "--project-root DIR")
+
+
+def test_without_a_project_root_repository_checks_skip_and_the_gate_is_incomplete(
+    run_suites: Callable[..., SuiteRun],
+) -> None:
+    run = run_suites(*_only())
+    assert run.matrix is not None, run.output
+    assert run.matrix["headline"] == "INCOMPLETE", run.output
+    for rid in REPOSITORY_IDS:
+        entry = run.entry(rid)
+        assert entry["verdict"] == "skipped", (rid, entry)
+        assert entry["skip_reasons"] == [NEEDS_PROJECT], (rid, entry)
+
+
+def test_the_reference_tree_passes_every_repository_check(
+    run_suites: Callable[..., SuiteRun],
+) -> None:
+    run = run_suites(f"--project-root={PROJECT}", *_only())
+    verdicts = {rid: run.verdict(rid) for rid in REPOSITORY_IDS}
+    assert set(verdicts.values()) == {"passed"}, f"{verdicts}\n{run.output}"
+    entry = run.entry("LOAD-LOCUSTFILE")
+    assert entry["applied"]["project_root"] == str(PROJECT)
+    notes = {note["label"]: note["value"] for note in entry["evidence"]}
+    assert notes["user classes"] == ["ApiUser"], entry
+
+
+def test_every_repository_requirement_has_a_project_mutant() -> None:
+    broken = {rid for mutant in PROJECT_MUTANTS.values() for rid in mutant.breaks}
+    assert broken == set(REPOSITORY_IDS)
+
+
+@pytest.mark.parametrize("name", sorted(PROJECT_MUTANTS))
+def test_project_mutant_fails_its_requirements(
+    name: str, tmp_path: Path, run_suites: Callable[..., SuiteRun]
+) -> None:
+    mutant = write_project_mutant(name, tmp_path / "repo")
+    run = run_suites(f"--project-root={tmp_path / 'repo'}", *_only(mutant.breaks))
+    assert_killed(run, name, mutant.description, mutant.breaks)
+
+
+def test_a_project_mutant_never_overwrites(tmp_path: Path) -> None:
+    with pytest.raises(FileExistsError):
+        write_project_mutant("frontend-node-16", tmp_path)
