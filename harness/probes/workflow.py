@@ -70,7 +70,9 @@ def schema_problems(document: Any) -> list[str]:
     problems = []
     for error in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path)):
         where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
-        problems.append(f"schema: at {where}: {error.message[:200]}")
+        # a oneOf failure's own message repeats the whole job; its branches say what is wrong
+        reasons = dict.fromkeys(c.message[:150] for c in error.context) or [error.message[:200]]
+        problems.append(f"schema: at {where}: {' or '.join(list(reasons)[:3])}")
     return problems
 
 
