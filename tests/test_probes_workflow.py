@@ -17,7 +17,7 @@ from harness.probes.workflow_model import (
     parse_workflow,
 )
 from harness.probes.workflow_steps import smoke_test, trivy, version_tagged
-from reference_app.project_mutants_ci import REFERENCE_PROJECT, WORKFLOW
+from reference_app.project_mutants_ci import REFERENCE_PROJECT, WORKFLOW, write_mutant
 
 PUSH_MAIN = Scenario("push", "main").context()
 PUSH_DEVELOP = Scenario("push", "develop").context()
@@ -195,3 +195,22 @@ def test_actionlint_findings_fail_the_workflow(tmp_path: Path) -> None:
     fake.chmod(0o755)
     finding = check_workflow(REFERENCE_PROJECT, actionlint=str(fake))["DEP-CI-WORKFLOW"]
     assert finding.problems == ("actionlint: ci-cd.yml:3:1: bad thing [syntax-check]",)
+
+
+def test_step_conditions_guard_production_too(tmp_path: Path) -> None:
+    """Without a job-level if:, production is still safe when every deploy step is guarded."""
+    root = write_mutant("ci-production-any-branch", tmp_path / "repo")
+    path = root / WORKFLOW
+    text = path.read_text(encoding="utf-8")
+    guard = "        if: github.ref == 'refs/heads/main'\n"
+    deploy = "      - name: Deploy\n        run: |\n          kubectl --context production"
+    migrate = "      - name: Database migrations\n        run: kubectl --context production"
+    guarded = text.replace(deploy, deploy.replace("Deploy\n", "Deploy\n" + guard))
+    path.write_text(guarded, encoding="utf-8")
+    problems = check_workflow(root, actionlint=None)["DEP-CI-PRODUCTION"].problems
+    assert guard in guarded
+    # the migrations step is not guarded: it still runs against production from develop
+    assert any("push on develop" in p for p in problems)
+    both = guarded.replace(migrate, migrate.replace("migrations\n", "migrations\n" + guard))
+    path.write_text(both, encoding="utf-8")
+    assert check_workflow(root, actionlint=None)["DEP-CI-PRODUCTION"].ok

@@ -7,6 +7,7 @@ from typing import Any
 
 from harness.probes import workflow_steps as st
 from harness.probes.repo_findings import RepoFinding, finding
+from harness.probes.workflow_expr import UNKNOWN
 from harness.probes.workflow_model import Job, Scenario, Step, Workflow
 
 StepKind = Callable[[Step], object]
@@ -26,6 +27,21 @@ def _labels(workflow: Workflow, kind: StepKind) -> list[str]:
 
 def _builds(step: Step) -> bool:
     return bool(st.image_tags(step) or st.pushed_images(step))
+
+
+def _ships(step: Step) -> bool:
+    return _builds(step) or st.deploys(step) or st.migrates(step)
+
+
+def can_ship(workflow: Workflow, scenario: Scenario, job: Job) -> Any:
+    """Whether ``job`` builds, pushes or deploys in ``scenario``, step conditions included."""
+    shipping = [s for s in job.steps if _ships(s)]
+    if not shipping:
+        return workflow.state(scenario, job.id)
+    states = [workflow.step_state(scenario, job.id, step) for step in shipping]
+    if True in states:
+        return True
+    return UNKNOWN if any(state is UNKNOWN for state in states) else False
 
 
 def _deploy_jobs(workflow: Workflow) -> list[Job]:
@@ -256,13 +272,12 @@ def check_production(
     evidence = []
     on_main = Scenario("push", production_branch)
     for job in jobs:
-        state: Any = workflow.state(on_main, job.id)
-        if state is not True:
+        if can_ship(workflow, on_main, job) is not True:
             problems.append(
                 f"job {job.id!r} cannot be shown to run on {on_main} (if: {job.condition or '-'})"
             )
         for scenario in _other_scenarios(branches, production_branch):
-            if workflow.state(scenario, job.id) is not False:
+            if can_ship(workflow, scenario, job) is not False:
                 problems.append(
                     f"job {job.id!r} can deploy production on {scenario} "
                     f"(if: {job.condition or '-'}); an environment's branch rule lives in the "
@@ -301,10 +316,9 @@ def check_triggers(workflow: Workflow, branches: Sequence[str]) -> list[RepoFind
     ships = {j.id for j in _jobs(workflow, _builds) + _deploy_jobs(workflow)}
     for scenario in fired:
         for job in workflow.jobs.values():
-            state = workflow.state(scenario, job.id)
-            if job.id in ships and state is not False:
+            if job.id in ships and can_ship(workflow, scenario, job) is not False:
                 pr_problems.append(f"job {job.id!r} builds, pushes or deploys on {scenario}")
-            if _has(job, st.any_test) and state is not True:
+            if _has(job, st.any_test) and workflow.state(scenario, job.id) is not True:
                 pr_problems.append(f"test job {job.id!r} does not run on {scenario}")
     return [
         finding("DEP-CI-TRIGGER-PUSH", push_problems, [f"push: {push_spec}"]),

@@ -50,6 +50,7 @@ class Step:
     run: str
     with_: Mapping[str, Any]
     continue_on_error: bool
+    condition: str = ""
 
     @property
     def label(self) -> str:
@@ -147,24 +148,30 @@ class Workflow:
     def _evaluate(self, scenario: Scenario, job: Job) -> Any:
         if not self.fires(scenario):
             return False
-        needs = [self.state(scenario, need) for need in job.needs if need in self.jobs]
+        needs = _all([self.state(scenario, need) for need in job.needs if need in self.jobs])
+        return _condition(job.condition, scenario, needs)
 
-        def status(name: str) -> Any:
-            if name == "always":
-                return True
-            if name in ("failure", "cancelled"):
-                # the happy path: what runs when nothing fails
-                return False
-            return _all(needs)
+    def step_state(self, scenario: Scenario, job_id: str, step: Step) -> Any:
+        """Whether ``step`` runs: its job runs, the steps before it succeeded, its ``if:`` holds."""
+        return _and(self.state(scenario, job_id), _condition(step.condition, scenario, True))
 
-        expression = job.condition
-        try:
-            value = truthy(evaluate(expression, scenario.context(), status)) if expression else True
-        except ExpressionError:
-            value = UNKNOWN
-        if expression and uses_status_function(expression):
-            return value
-        return _and(_all(needs), value)
+
+def _condition(expression: str, scenario: Scenario, before: Any) -> Any:
+    """An ``if:`` in ``scenario``, where ``before`` says whether what it depends on succeeded."""
+
+    def status(name: str) -> Any:
+        if name == "always":
+            return True
+        # the happy path: what runs when nothing fails
+        return False if name in ("failure", "cancelled") else before
+
+    try:
+        value = truthy(evaluate(expression, scenario.context(), status)) if expression else True
+    except ExpressionError:
+        value = UNKNOWN
+    if expression and uses_status_function(expression):
+        return value
+    return _and(before, value)
 
 
 def _all(values: Sequence[Any]) -> Any:
@@ -251,6 +258,7 @@ def _steps(raw: Any) -> tuple[Step, ...]:
                 run=str(item.get("run") or ""),
                 with_=with_ if isinstance(with_ := item.get("with"), Mapping) else {},
                 continue_on_error=item.get("continue-on-error") not in (None, False, "false"),
+                condition=condition_text(item.get("if")),
             )
         )
     return tuple(steps)
