@@ -20,14 +20,13 @@ from typing import Any
 import jsonschema
 
 from harness.probes.repo_findings import RepoFinding, failed_all, finding
+from harness.probes.workflow_branches import check_production, check_triggers
 from harness.probes.workflow_checks import (
     check_images,
     check_order,
-    check_production,
     check_security,
     check_staging_and_migrations,
     check_tests,
-    check_triggers,
 )
 from harness.probes.workflow_model import (
     Workflow,

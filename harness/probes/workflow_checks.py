@@ -2,58 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
 from harness.probes import workflow_steps as st
 from harness.probes.repo_findings import RepoFinding, finding
-from harness.probes.workflow_expr import UNKNOWN
 from harness.probes.workflow_model import Job, Scenario, Step, Workflow
 
 StepKind = Callable[[Step], object]
 
 
-def _has(job: Job, kind: StepKind) -> bool:
+def has(job: Job, kind: StepKind) -> bool:
     return any(kind(step) for step in job.steps)
 
 
-def _jobs(workflow: Workflow, kind: StepKind) -> list[Job]:
-    return [job for job in workflow.jobs.values() if _has(job, kind)]
+def jobs(workflow: Workflow, kind: StepKind) -> list[Job]:
+    return [job for job in workflow.jobs.values() if has(job, kind)]
 
 
 def _labels(workflow: Workflow, kind: StepKind) -> list[str]:
     return [f"{j.id}: {s.label}" for j in workflow.jobs.values() for s in j.steps if kind(s)]
 
 
-def _builds(step: Step) -> bool:
+def builds(step: Step) -> bool:
     return bool(st.image_tags(step) or st.pushed_images(step))
 
 
-def _ships(step: Step) -> bool:
-    return _builds(step) or st.deploys(step) or st.migrates(step)
-
-
-def can_ship(workflow: Workflow, scenario: Scenario, job: Job) -> Any:
-    """Whether ``job`` builds, pushes or deploys in ``scenario``, step conditions included."""
-    shipping = [s for s in job.steps if _ships(s)]
-    if not shipping:
-        return workflow.state(scenario, job.id)
-    states = [workflow.step_state(scenario, job.id, step) for step in shipping]
-    if True in states:
-        return True
-    return UNKNOWN if any(state is UNKNOWN for state in states) else False
-
-
-def _deploy_jobs(workflow: Workflow) -> list[Job]:
-    return [j for j in workflow.jobs.values() if j.environment or _has(j, st.deploys)]
+def deploy_jobs(workflow: Workflow) -> list[Job]:
+    return [j for j in workflow.jobs.values() if j.environment or has(j, st.deploys)]
 
 
 def staging_jobs(workflow: Workflow) -> list[Job]:
-    return [j for j in _deploy_jobs(workflow) if "staging" in j.words()]
+    return [j for j in deploy_jobs(workflow) if "staging" in j.words()]
 
 
 def production_jobs(workflow: Workflow) -> list[Job]:
-    return [j for j in _deploy_jobs(workflow) if "prod" in j.words() and "staging" not in j.words()]
+    return [j for j in deploy_jobs(workflow) if "prod" in j.words() and "staging" not in j.words()]
 
 
 def _security_step(threshold: str) -> StepKind:
@@ -66,19 +49,19 @@ def _security_step(threshold: str) -> StepKind:
 
 
 def check_order(workflow: Workflow, threshold: str = "high") -> list[RepoFinding]:
-    tests = _jobs(workflow, st.any_test)
-    security = _jobs(workflow, _security_step(threshold))
-    builders = _jobs(workflow, _builds)
-    deployers = _deploy_jobs(workflow)
+    tests = jobs(workflow, st.any_test)
+    security = jobs(workflow, _security_step(threshold))
+    builders = jobs(workflow, builds)
+    deployers = deploy_jobs(workflow)
     problems = [
         f"no {stage} job"
-        for stage, jobs in (
+        for stage, found in (
             ("test", tests),
             ("security scan", security),
             ("image build", builders),
             ("deploy", deployers),
         )
-        if not jobs
+        if not found
     ]
     for build in builders:
         before = workflow.ancestors(build.id)
@@ -122,7 +105,7 @@ def check_tests(workflow: Workflow, production_branch: str = "main") -> list[Rep
         if not gating:
             problems.append(f"no step that can fail the pipeline runs the {what} on {push}")
     coverage_problems = []
-    for job in _jobs(workflow, st.measures_coverage):
+    for job in jobs(workflow, st.measures_coverage):
         first = min(s.index for s in job.steps if st.measures_coverage(s))
         if not any(st.keeps_coverage(s) and s.index > first for s in job.steps):
             coverage_problems.append(f"job {job.id!r} measures coverage but keeps no report")
@@ -150,7 +133,7 @@ def check_security(workflow: Workflow, production_branch: str, threshold: str) -
         if image_scans
         else [f"no Trivy image scan that fails on {threshold} findings or above runs on {push}"]
     )
-    for job in _jobs(workflow, st.pushed_images):
+    for job in jobs(workflow, st.pushed_images):
         first_push = min(s.index for s in job.steps if st.pushed_images(s))
         scanned_before = any(
             j.id in workflow.ancestors(job.id) or (j.id == job.id and s.index < first_push)
@@ -193,7 +176,7 @@ def check_security(workflow: Workflow, production_branch: str, threshold: str) -
 def check_images(workflow: Workflow) -> list[RepoFinding]:
     problems: list[str] = []
     pushed: list[str] = []
-    for job in _jobs(workflow, st.pushed_images):
+    for job in jobs(workflow, st.pushed_images):
         first_push = min(s.index for s in job.steps if st.pushed_images(s))
         if not any(st.logs_in(s) and s.index < first_push for s in job.steps):
             problems.append(f"job {job.id!r} pushes without logging in to a registry first")
@@ -214,7 +197,7 @@ def check_images(workflow: Workflow) -> list[RepoFinding]:
     return [finding("DEP-CI-IMAGES", problems, [f"built {built}", f"pushed {pushed}"])]
 
 
-def _smoke_after(workflow: Workflow, deploy: Job) -> tuple[list[str], list[str]]:
+def smoke_after(workflow: Workflow, deploy: Job) -> tuple[list[str], list[str]]:
     """Smoke test steps that run after ``deploy`` deployed, and problems with them."""
     found, problems = [], []
     first_deploy = min((s.index for s in deploy.steps if st.deploys(s)), default=-1)
@@ -238,94 +221,18 @@ def check_staging_and_migrations(
     for job in staging:
         if not _runs_on(workflow, push, job):
             problems.append(f"job {job.id!r} does not deploy staging on {push}")
-        smoke, smoke_problems = _smoke_after(workflow, job)
+        smoke, smoke_problems = smoke_after(workflow, job)
         problems += smoke_problems or ([] if smoke else [f"no smoke test runs after {job.id!r}"])
         evidence.append(f"{job.id} (environment {job.environment or '-'}), smoke tests {smoke}")
     deployers = staging + production_jobs(workflow)
     migration_problems = [
         f"job {j.id!r} deploys without running the migrations"
         for j in deployers
-        if not _has(j, st.migrates)
+        if not has(j, st.migrates)
     ]
     if not deployers:
         migration_problems.append("no staging or production deploy job")
     return [
         finding("DEP-CI-STAGING", problems, evidence),
         finding("DEP-CI-MIGRATIONS", migration_problems, _labels(workflow, st.migrates)),
-    ]
-
-
-def _other_scenarios(branches: Sequence[str], production: str) -> list[Scenario]:
-    others = sorted({*branches, "feature/x", f"{production}-hotfix"} - {production})
-    scenarios = [Scenario("push", b) for b in others]
-    scenarios += [Scenario("workflow_dispatch", b) for b in others]
-    for event in ("pull_request", "pull_request_target"):
-        scenarios += [Scenario(event, production, base) for base in sorted({*branches, production})]
-    return scenarios
-
-
-def check_production(
-    workflow: Workflow, branches: Sequence[str], production_branch: str
-) -> list[RepoFinding]:
-    jobs = production_jobs(workflow)
-    problems = [] if jobs else ["no job deploys to production"]
-    evidence = []
-    on_main = Scenario("push", production_branch)
-    for job in jobs:
-        if can_ship(workflow, on_main, job) is not True:
-            problems.append(
-                f"job {job.id!r} cannot be shown to run on {on_main} (if: {job.condition or '-'})"
-            )
-        for scenario in _other_scenarios(branches, production_branch):
-            if can_ship(workflow, scenario, job) is not False:
-                problems.append(
-                    f"job {job.id!r} can deploy production on {scenario} "
-                    f"(if: {job.condition or '-'}); an environment's branch rule lives in the "
-                    "repository settings, not in this file"
-                )
-        before = workflow.ancestors(job.id)
-        staged = [s for s in staging_jobs(workflow) if s.id in before]
-        smoked = [
-            s
-            for s in staged
-            if any(label.split(":")[0] in before | {s.id} for label in _smoke_after(workflow, s)[0])
-        ]
-        if not smoked:
-            problems.append(
-                f"job {job.id!r} does not wait for a staging deploy and its smoke tests"
-            )
-        evidence.append(f"{job.id}: if {job.condition or '-'}; needs {sorted(before)}")
-    return [finding("DEP-CI-PRODUCTION", problems, evidence)]
-
-
-def check_triggers(workflow: Workflow, branches: Sequence[str]) -> list[RepoFinding]:
-    push_spec = workflow.triggers.get("push")
-    push_problems = [
-        f"a push to {b} does not start the workflow"
-        for b in branches
-        if not workflow.fires(Scenario("push", b))
-    ]
-    if isinstance(push_spec, dict) and ({"paths", "paths-ignore"} & set(push_spec)):
-        push_problems.append("the push trigger has a paths filter: some pushes start nothing")
-    manual = [] if "workflow_dispatch" in workflow.triggers else ["no workflow_dispatch trigger"]
-    pulls = [Scenario("pull_request", "feature/x", base) for base in branches]
-    fired = [p for p in pulls if workflow.fires(p)]
-    pr_problems = (
-        [] if fired else ["pull requests into " + " or ".join(branches) + " start nothing"]
-    )
-    ships = {j.id for j in _jobs(workflow, _builds) + _deploy_jobs(workflow)}
-    for scenario in fired:
-        for job in workflow.jobs.values():
-            if job.id in ships and can_ship(workflow, scenario, job) is not False:
-                pr_problems.append(f"job {job.id!r} builds, pushes or deploys on {scenario}")
-            if _has(job, st.any_test) and workflow.state(scenario, job.id) is not True:
-                pr_problems.append(f"test job {job.id!r} does not run on {scenario}")
-    return [
-        finding("DEP-CI-TRIGGER-PUSH", push_problems, [f"push: {push_spec}"]),
-        finding("DEP-CI-TRIGGER-MANUAL", manual, ["workflow_dispatch"] if not manual else []),
-        finding(
-            "DEP-CI-TRIGGER-PR",
-            pr_problems,
-            [f"pull_request: {workflow.triggers.get('pull_request')}"],
-        ),
     ]
