@@ -16,7 +16,7 @@ from harness.probes.workflow_model import (
     load_document,
     parse_workflow,
 )
-from harness.probes.workflow_steps import smoke_test, trivy, version_tagged
+from harness.probes.workflow_steps import audits, gates, sast, smoke_test, trivy, version_tagged
 from reference_app.project_mutants_ci import REFERENCE_PROJECT, WORKFLOW, write_mutant
 
 PUSH_MAIN = Scenario("push", "main").context()
@@ -214,3 +214,23 @@ def test_step_conditions_guard_production_too(tmp_path: Path) -> None:
     both = guarded.replace(migrate, migrate.replace("migrations\n", "migrations\n" + guard))
     path.write_text(both, encoding="utf-8")
     assert check_workflow(root, actionlint=None)["DEP-CI-PRODUCTION"].ok
+
+
+@pytest.mark.parametrize(
+    ("run", "expected"),
+    [
+        ("npm audit --audit-level=high", {"javascript"}),
+        ("npm audit --audit-level=critical", set()),  # lets high findings through
+        ("pip install pip-audit", set()),  # installing the tool scans nothing
+        ("pip-audit -r requirements.txt && npm audit", {"python", "javascript"}),
+    ],
+)
+def test_dependency_audits(run: str, expected: set[str]) -> None:
+    assert audits(_step(run=run), "high") == expected
+
+
+def test_steps_that_cannot_fail_do_not_gate() -> None:
+    assert not gates(_step(run="bandit -r app || true"))
+    assert not gates(_step(run="bandit -r app", continue_on_error=True))
+    assert gates(_step(run="bandit -r app"))
+    assert not sast(_step(run="bandit -r app --exit-zero"))
