@@ -4,10 +4,13 @@ NAME DIR`` writes one; ``harness gate --project-root DIR`` must then fail those 
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from reference_app.project_mutants_ci import CI_MUTANTS, apply_edits
 
 PROJECT = Path(__file__).resolve().parent / "project"
 
@@ -100,6 +103,13 @@ def _old_python(root: Path) -> None:
 @_register("frontend-node-16", ("DEP-PREREQ-NODE",), "the frontend is built with Node.js 16")
 def _old_node(root: Path) -> None:
     _edit(root, "frontend/Dockerfile", "FROM node:20-alpine", "FROM node:16-alpine")
+
+
+# the workflow and manifest mutants (reference_app/project_mutants_ci.py), under one registry
+for _ci in CI_MUTANTS.values():
+    PROJECT_MUTANTS[_ci.name] = ProjectMutant(
+        _ci.name, _ci.breaks, _ci.description, functools.partial(apply_edits, _ci)
+    )
 
 
 def write_project_mutant(name: str, destination: Path) -> ProjectMutant:

@@ -222,7 +222,14 @@ def write_mutant(name: str, destination: Path) -> Path:
     """Copy the reference repository to ``destination`` with mutant ``name``'s edit applied."""
     mutant = CI_MUTANTS[name]
     shutil.copytree(REFERENCE_PROJECT, destination, dirs_exist_ok=True)
-    target = destination / mutant.path
+    apply_edits(mutant, destination)
+    return destination
+
+
+def apply_edits(mutant: FileMutant, root: Path) -> None:
+    """Apply ``mutant``'s edits to the copy of the repository at ``root``."""
+    name = mutant.name
+    target = root / mutant.path
     text = target.read_text(encoding="utf-8")
     for old, new in mutant.edits:
         if text.count(old) != 1:
@@ -232,4 +239,3 @@ def write_mutant(name: str, destination: Path) -> Path:
             )
         text = text.replace(old, new)
     target.write_text(text, encoding="utf-8")
-    return destination

@@ -10,13 +10,15 @@ import pytest
 
 from harness.config import load_config
 from harness.errors import ConfigError
+from harness.probes.k8s import K8S_REQUIREMENTS
+from harness.probes.workflow import CI_REQUIREMENTS
 from harness.report.summary import cause_of
 from harness.targets.project import NEEDS_PROJECT, MissingProjectFile, Project
 from reference_app.project_mutants import PROJECT, PROJECT_MUTANTS, write_project_mutant
 from tests.conftest import REPO, SuiteRun, harness
 from tests.verdicts import assert_killed
 
-# the requirements suites/test_repository.py checks
+# the requirements suites/test_repository.py and test_repository_ci.py check
 REPOSITORY_IDS = (
     "LOAD-LOCUSTFILE",
     "LOAD-CONFIG",
@@ -24,6 +26,8 @@ REPOSITORY_IDS = (
     "DEP-ENV-EXAMPLE",
     "DEP-PREREQ-PYTHON",
     "DEP-PREREQ-NODE",
+    *CI_REQUIREMENTS,
+    *K8S_REQUIREMENTS,
 )
 
 
