@@ -43,6 +43,7 @@ _FRAME = re.compile(r"^(?:AssertionError|Failed|Skipped): ")
 _METHOD = re.compile(r"^(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) (?=/)")
 REASON_WIDTH = 100  # characters of a reason on the console; matrix.md has the whole message
 MAX_IDS = 12  # more ids than this in one group are a wall: the matrix lists them all
+LISTED_PER_CAUSE = 10  # skips of one cause listed one per line up to this many
 
 
 def _wrap(ids: list[str]) -> str:
@@ -159,9 +160,18 @@ def shorten(text: str, width: int = REASON_WIDTH) -> str:
     return f"{cut} ..."
 
 
+def crowded(entries: list[Mapping[str, Any]]) -> set[str]:
+    """Skipped requirements whose cause leaves more than LISTED_PER_CAUSE unproven: that
+    cause is said once with its count and remedy, not as a wall of identical lines."""
+    ids = {rid for g in not_proven(entries).values() if len(g) > LISTED_PER_CAUSE for rid in g}
+    return {e["id"] for e in entries if e["verdict"] == "skipped" and e["id"] in ids}
+
+
 def requirement_lines(entries: list[Mapping[str, Any]]) -> list[str]:
-    """One line per requirement whose checks ran: id, verdict, reason; failures first."""
-    shown = [e for e in entries if e["verdict"] not in COUNTED]
+    """One line per requirement whose checks ran: id, verdict, reason; failures first; the
+    skips of a crowded cause are counted under their cause instead."""
+    hidden = crowded(entries)
+    shown = [e for e in entries if e["verdict"] not in COUNTED and e["id"] not in hidden]
 
     def rank(entry: Mapping[str, Any]) -> int:
         verdict = entry["verdict"]
@@ -199,8 +209,10 @@ def render_summary(matrix: Mapping[str, Any], report_dir: Path, log: Path | None
     groups = not_proven(entries)
     if groups:
         lines.append("not proven, by cause (ids in matrix.md):")
+        hidden = crowded(entries)
         for (cause, remedy), ids in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-            lines.append(f"  {cause}: {len(ids)} -> {remedy}")
+            unlisted = " (not listed above)" if hidden.intersection(ids) else ""
+            lines.append(f"  {cause}: {len(ids)}{unlisted} -> {remedy}")
     changed: dict[str, list[str]] = {}
     # a scaled run's shortened durations are said under "scaled load scenarios" already
     for entry in (e for e in entries if e["verdict"] != "scaled" and "scaled" not in e):
