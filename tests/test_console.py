@@ -130,8 +130,10 @@ def test_markdown_says_deselected_not_no_check_yet() -> None:
     builder = MatrixBuilder(CATALOGUE, "production", PARAMS, selected=["MON-HEALTH-001"])
     builder.add(check("MON-HEALTH-001", "a"))
     markdown = render_markdown(builder.build())
-    deselected = len(CATALOGUE) - 1
-    assert _sections(markdown)[-1] == f"## Deselected: left out by this run's selection ({deselected})"
+    deselected = f"({len(CATALOGUE) - 1})"
+    assert (
+        _sections(markdown)[-1] == f"## Deselected: left out by this run's selection {deselected}"
+    )
     assert "no check yet" not in markdown
     assert "MON-HEALTH-002" in markdown.split("## Deselected")[1]
 

@@ -183,7 +183,8 @@ def requirement_lines(entries: list[Mapping[str, Any]]) -> list[str]:
     shown = [
         e
         for e in entries
-        if e["verdict"] not in COUNTED and not (e.get("kind") == "attestation" and not e["checks"])
+        if e["verdict"] not in COUNTED
+        and not (e["verdict"] == "skipped" and e.get("kind") == "attestation")
     ]
 
     def rank(entry: Mapping[str, Any]) -> int:
