@@ -3,6 +3,7 @@ passed); unanswered it is not proven; every OPS- requirement is a check or an at
 
 from __future__ import annotations
 
+import json
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -269,3 +270,13 @@ def test_make_gate_passes_the_reference_attestations() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "--attestations reference_app/project/attestations.toml" in done.stdout
+
+
+def test_the_catalogue_listing_says_which_requirements_are_attested(tmp_path: Path) -> None:
+    rows = json.loads(harness("requirements", "--format", "json", cwd=tmp_path).stdout)
+    assert sorted(row["id"] for row in rows if row["kind"] == "attestation") == sorted(ATTESTED)
+    text = harness("requirements", "--area", "operations", cwd=tmp_path).stdout
+    line = next(line for line in text.splitlines() if line.startswith(f"{RID} "))
+    assert "[attestation] Someone reviews the access logs every month" in line
+    checked = next(line for line in text.splitlines() if line.startswith("OPS-GZIP "))
+    assert "[attestation]" not in checked
