@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from harness.config import load_config
@@ -20,7 +21,7 @@ from harness.report.selection import ids_in_files
 from harness.report.verdicts import headline, requirement_verdict
 from harness.resources import suites_dir
 from reference_app.project_mutants import PROJECT
-from tests.conftest import REPO, harness
+from tests.conftest import MATRIX_SCHEMA, REPO, harness
 from tests.test_console import _sections
 from tests.test_matrix_verdicts import CATALOGUE, PARAMS, check, entry
 
@@ -97,7 +98,9 @@ def _build(attestations: dict[str, Attestation], *reports: Any) -> dict[str, Any
     builder = MatrixBuilder(CATALOGUE, "production", PARAMS, attestations=attestations, today=TODAY)
     for report in reports:
         builder.add(report)
-    return builder.build()
+    matrix = builder.build()
+    jsonschema.validate(matrix, json.loads(MATRIX_SCHEMA.read_text()))
+    return matrix
 
 
 def test_a_valid_attestation_is_loaded(tmp_path: Path) -> None:
