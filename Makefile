@@ -20,8 +20,11 @@ install: $(STAMP)
 # The reference repository tree is the second target: `make gate PROJECT_ROOT=` leaves it out
 # (its file checks then skip), `make gate PROJECT_ROOT=../my-repo` checks another.
 PROJECT_ROOT ?= reference_app/project
+# what people, not programs, answer for (kind: attestation); `make gate ATTESTATIONS=` leaves
+# it out, and those requirements are then not proven
+ATTESTATIONS ?= $(if $(PROJECT_ROOT),$(PROJECT_ROOT)/attestations.toml)
 gate: $(STAMP)  ## run the compliance gate against the embedded reference app and its repository
-	$(VENV)/bin/harness gate --allow-incomplete $(if $(PROJECT_ROOT),--project-root $(PROJECT_ROOT)) $(GATE_ARGS)
+	$(VENV)/bin/harness gate --allow-incomplete $(if $(PROJECT_ROOT),--project-root $(PROJECT_ROOT)) $(if $(ATTESTATIONS),--attestations $(ATTESTATIONS)) $(GATE_ARGS)
 
 test: $(STAMP)  ## the whole test suite, in parallel
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(TEST_ARGS)

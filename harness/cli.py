@@ -266,6 +266,7 @@ def requirements(area: str | None, fmt: str) -> None:
                 "id": r.id,
                 "title": r.title,
                 "area": r.area,
+                "kind": r.kind,
                 "section": r.section,
                 "profiles": list(r.profiles),
                 "params": list(r.params),
@@ -274,8 +275,12 @@ def requirements(area: str | None, fmt: str) -> None:
         ]
         click.echo(json.dumps(rows, indent=2))
         return
+    width = max((len(r.id) for r in selected), default=0)
     for req in selected:
-        click.echo(f"{req.id:<22} {','.join(p[:4] for p in req.profiles):<10} {req.title}")
+        # a person answers it (--attestations); no check does
+        said = "[attestation] " if req.kind == "attestation" else ""
+        profiles = ",".join(p[:4] for p in req.profiles)
+        click.echo(f"{req.id:<{width}} {profiles:<10} {said}{req.title}")
 
 
 @cli.command()

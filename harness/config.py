@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.errors import ConfigError
+from harness.report.attestations import Attestation, load_attestations
 from harness.report.waivers import Waiver, load_waivers
 from harness.spec import PROFILES, Catalogue, CatalogueError, load_catalogue
 
@@ -26,6 +27,7 @@ SETTINGS = (
     "load_profile",
     "load_workers",
     "waivers",
+    "attestations",
     "project_root",
 )
 LOAD_PROFILES = ("quick", "full")
@@ -51,6 +53,8 @@ class HarnessConfig:
     params: Mapping[str, Any] = field(default_factory=dict)
     # requirement id -> its waiver (harness.report.waivers), from the ``waivers`` file
     waivers: Mapping[str, Waiver] = field(default_factory=dict)
+    # requirement id -> its attestation (harness.report.attestations), expired ones included
+    attestations: Mapping[str, Attestation] = field(default_factory=dict)
     # where each setting and parameter came from: default, pyproject.toml, harness.toml, env, cli
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -238,6 +242,12 @@ def load_config(
         if waivers_file
         else {}
     )
+    attestations_file = settings.get("attestations")
+    attestations = (
+        load_attestations(project_dir / str(attestations_file), catalogue)
+        if attestations_file
+        else {}
+    )
     return HarnessConfig(
         stack=stack,
         profile=profile,
@@ -250,6 +260,7 @@ def load_config(
         load_workers=load_workers,
         params=resolved,
         waivers=waivers,
+        attestations=attestations,
         project_root=project_root,
         sources=sources,
     )

@@ -148,6 +148,18 @@ OPTIONS: tuple[Option, ...] = (
         },
     ),
     Option(
+        "--attestations",
+        "attestations",
+        "TOML file of attested requirements: id, by, on, evidence, expires.",
+        RUN,
+        kind="file",
+        setting="attestations",
+        help_for={
+            "pytest": "TOML file answering the requirements no program can check "
+            "([[attestation]] id, by, on, evidence, expires)"
+        },
+    ),
+    Option(
         "--project-root",
         "project_root",
         "Your deployment's repository: the checks of its files run on it.",

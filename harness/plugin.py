@@ -85,6 +85,7 @@ def pytest_configure(config: pytest.Config) -> None:
             harness_config.profile,
             harness_config.params,
             harness_config.waivers,
+            attestations=harness_config.attestations,
             selected=getattr(config.option, "harness_requirements", None) or (),
         )
         config.pluginmanager.register(_MatrixRecorder(config, builder), "harness-matrix")

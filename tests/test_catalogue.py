@@ -67,6 +67,7 @@ def test_valid_minimal_document_loads() -> None:
         ({"title": ""}, "missing 'title'"),
         ({"colour": "red"}, "unknown keys"),
         ({"probes_saturation": "yes"}, "'probes_saturation' must be true or false"),
+        ({"kind": "promise"}, "kind must be one of check, attestation"),
     ],
 )
 def test_bad_entry_is_named(override: dict[str, Any], message: str) -> None:

@@ -64,8 +64,7 @@ def test_console_counts_uncovered_and_deselected_and_never_lists_them() -> None:
     builder = MatrixBuilder(CATALOGUE, "production", PARAMS, selected=["MON-HEALTH-001"])
     builder.add(check("MON-HEALTH-001", "a"))
     summary = render_summary(builder.build(), Path("reports"))
-    others = len(CATALOGUE) - 1  # every requirement but the one selected
-    assert f"deselected (left out by this run's selection): {others}" in summary
+    assert f"deselected (left out by this run's selection): {len(CATALOGUE) - 1}" in summary
     assert "MON-HEALTH-002" not in summary
     uncovered = render_summary(_matrix(), Path("reports"))
     assert "  uncovered (no check yet): " in uncovered
@@ -107,9 +106,14 @@ def test_markdown_opens_with_the_headline_then_failures_then_not_proven_then_are
     markdown = render_markdown(matrix)
     assert _lines(markdown)[2].startswith("**FAIL**")
     sections = _sections(markdown)
-    assert sections[:2] == ["## Failures (4)", "## Not proven: needs stack control (1)"]
+    attestations = sum(req.kind == "attestation" for req in CATALOGUE)
+    assert sections[:3] == [
+        "## Failures (4)",
+        f"## Not proven: needs an attestation ({attestations})",
+        "## Not proven: needs stack control (1)",
+    ]
     # the rest by area (passed, and what does not apply to the profile); uncovered last
-    assert "## monitoring" in sections[2:-1]
+    assert "## monitoring" in sections[3:-1]
     uncovered = sum(e["verdict"] == "uncovered" for e in matrix["requirements"])
     assert sections[-1] == f"## Uncovered: no check yet ({uncovered})"
     rows = [line.split(" | ")[0] for line in _lines(markdown) if line.startswith("| SEC-")]
@@ -126,8 +130,10 @@ def test_markdown_says_deselected_not_no_check_yet() -> None:
     builder = MatrixBuilder(CATALOGUE, "production", PARAMS, selected=["MON-HEALTH-001"])
     builder.add(check("MON-HEALTH-001", "a"))
     markdown = render_markdown(builder.build())
-    others = len(CATALOGUE) - 1
-    assert _sections(markdown)[-1] == f"## Deselected: left out by this run's selection ({others})"
+    deselected = f"({len(CATALOGUE) - 1})"
+    assert (
+        _sections(markdown)[-1] == f"## Deselected: left out by this run's selection {deselected}"
+    )
     assert "no check yet" not in markdown
     assert "MON-HEALTH-002" in markdown.split("## Deselected")[1]
 

@@ -12,6 +12,8 @@ from harness.report.verdicts import LABELS, VERDICTS
 # verdicts that make the gate FAIL; ``blocked`` rows are shown under the root cause they name
 BROKEN = ("failed", "error", "blocked")
 COMPACT = ("deselected", "uncovered")  # nothing of them ran: ids only
+# a person's statement, not a check: a section of its own, never among the passes
+STATED = ("attested",)
 HEADER = ["| id | verdict | requirement | detail |", "|---|---|---|---|"]
 
 Entry = Mapping[str, Any]
@@ -106,8 +108,13 @@ def render_markdown(matrix: Mapping[str, Any]) -> str:
     lines += _failures(entries)
     unproven, shown = _not_proven(entries)
     lines += unproven
-    rest = [e for e in entries if e["verdict"] not in (*BROKEN, *COMPACT) and e["id"] not in shown]
+    excluded = (*BROKEN, *COMPACT, *STATED)
+    rest = [e for e in entries if e["verdict"] not in excluded and e["id"] not in shown]
     lines += _by_area(rest)
+    attested = [e for e in entries if e["verdict"] in STATED]
+    if attested:
+        lines += ["", f"## Attested: a person's statement, not a check ({len(attested)})", ""]
+        lines += [*HEADER, *(_row(e) for e in attested)]
     lines += _compact(entries, "deselected", "Deselected: left out by this run's selection")
     lines += _compact(entries, "uncovered", "Uncovered: no check yet")
     return "\n".join(lines) + "\n"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.report.attestations import Attestation, unattested_reason
 from harness.report.verdicts import VERDICTS, headline, requirement_verdict
 from harness.report.waivers import Waiver
 from harness.spec import Catalogue
@@ -80,12 +81,17 @@ class MatrixBuilder:
         profile: str,
         params: Mapping[str, Any],
         waivers: Mapping[str, Waiver] | None = None,
+        *,
         selected: Collection[str] = (),
+        attestations: Mapping[str, Attestation] | None = None,
+        today: date | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.profile = profile
         self.params = params
         self.waivers = dict(waivers or {})
+        self.attestations = dict(attestations or {})
+        self.today = today or date.today()
         self.selected = frozenset(selected)  # empty: every requirement
         # requirements with checks the run left out (-k, -m, --ignore): deselected, not
         # uncovered, when none of their checks ran
@@ -145,17 +151,24 @@ class MatrixBuilder:
         outcomes = [check.outcome for check in checks]
         scaled = [c.scaled for c in checks if c.scaled is not None and c.outcome == "passed"]
         waiver = self.waivers.get(rid)
+        attestation = self.attestations.get(rid)
+        attested = None
+        if req.kind == "attestation":
+            attested = attestation is not None and not attestation.expired(self.today)
         verdict = requirement_verdict(
             outcomes,
             applicable=applicable,
             waived=waiver is not None,
             scaled=bool(scaled),
+            attested=attested,
             selected=(not self.selected or rid in self.selected)
             and bool(checks or rid not in self.left_out),
         )
         skip_reasons = sorted({c.message for c in checks if c.outcome == "skipped" and c.message})
         if not applicable:
             skip_reasons = [f"not applicable to profile {self.profile}"]
+        elif verdict == "skipped" and attested is False:
+            skip_reasons = [unattested_reason(attestation)]
         applied: dict[str, Any] = {}
         for check in checks:
             applied.update(check.applied)
@@ -163,6 +176,7 @@ class MatrixBuilder:
             "id": req.id,
             "title": req.title,
             "area": req.area,
+            "kind": req.kind,
             "section": req.section,
             "profiles": list(req.profiles),
             "applicable": applicable,
@@ -179,6 +193,11 @@ class MatrixBuilder:
             entry["scaled"] = scaled[0]
         if verdict == "blocked":
             entry["blocked_by"] = sorted({c.blocked_by for c in checks if c.blocked_by})
+        if attestation is not None:
+            entry["attestation"] = {
+                **attestation.to_json(),
+                "expired": attestation.expired(self.today),
+            }
         if waiver is not None:
             # what the checks said, had the requirement not been waived
             said = requirement_verdict(outcomes, applicable=True, waived=False, scaled=bool(scaled))

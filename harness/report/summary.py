@@ -13,6 +13,7 @@ from harness.report.verdicts import LABELS, counts_line
 
 # the start of a skip reason -> (the cause as a group title, what would prove it)
 CAUSES: tuple[tuple[str, str, str], ...] = (
+    ("needs an attestation", "needs an attestation", "--attestations FILE"),
     (
         "needs the deployment's repository",
         "needs the deployment's repository",
@@ -35,7 +36,19 @@ CAUSES: tuple[tuple[str, str, str], ...] = (
 )
 # the order of the per-requirement lines: what broke first, what is fine last; a verdict this
 # list does not know (added later) comes right after the failures
-ORDER = ("failed", "error", "blocked", "partial", "skipped", "scaled", "waived", "passed")
+ORDER = (
+    "failed",
+    "error",
+    "blocked",
+    "partial",
+    "skipped",
+    "scaled",
+    "waived",
+    "attested",
+    "passed",
+)
+# the user's own statements (waivers, attestations): shown whole on the console
+WHOLE = ("waived", "attested")
 # counted, not listed: nothing of them ran (their ids are in matrix.md)
 COUNTED = ("not_applicable", "deselected", "uncovered")
 # how pytest frames a check's own verdict; the reason reads better without it
@@ -135,6 +148,11 @@ def reason(entry: Mapping[str, Any], applied: bool = True) -> str:
             f"{w['reason']} (owner {w['owner']}, expires {w['expires']}; "
             f"its checks: {w['checks_verdict']})"
         )
+    elif verdict == "attested":
+        a = entry["attestation"]
+        parts.append(
+            f"attested by {a['by']} on {a['on']}, expires {a['expires']}; evidence: {a['evidence']}"
+        )
     elif verdict == "scaled":
         parts.append(f"ran {entry['scaled']['share']}; only --load-profile full proves it")
     elif verdict in ("skipped", "partial", "not_applicable"):
@@ -171,7 +189,14 @@ def requirement_lines(entries: list[Mapping[str, Any]]) -> list[str]:
     """One line per requirement whose checks ran: id, verdict, reason; failures first; the
     skips of a crowded cause are counted under their cause instead."""
     hidden = crowded(entries)
-    shown = [e for e in entries if e["verdict"] not in COUNTED and e["id"] not in hidden]
+    # an unanswered attestation ran nothing either: its cause group below names the fix
+    shown = [
+        e
+        for e in entries
+        if e["verdict"] not in COUNTED
+        and e["id"] not in hidden
+        and not (e["verdict"] == "skipped" and e.get("kind") == "attestation")
+    ]
 
     def rank(entry: Mapping[str, Any]) -> int:
         verdict = entry["verdict"]
@@ -182,9 +207,9 @@ def requirement_lines(entries: list[Mapping[str, Any]]) -> list[str]:
     label_width = max((len(LABELS.get(e["verdict"], e["verdict"])) for e in shown), default=0)
     return [
         f"  {e['id']:<{id_width}}  {LABELS.get(e['verdict'], e['verdict']):<{label_width}}  "
-        # a waiver's owner and expiry are the user's own words and matter whole
+        # a waiver's or attestation's who and expiry are the user's own words and matter whole
         # the differing parameters have their own block below the lines
-        f"{reason(e, False) if e['verdict'] == 'waived' else shorten(reason(e, False))}".rstrip()
+        f"{reason(e, False) if e['verdict'] in WHOLE else shorten(reason(e, False))}".rstrip()
         for e in shown
     ]
 
@@ -204,6 +229,11 @@ def render_summary(matrix: Mapping[str, Any], report_dir: Path, log: Path | None
         lines += [f"  {cause} blocks {', '.join(ids)}" for cause, ids in blocked.items()]
     if s.get("not_applicable"):
         lines.append(f"not applicable to profile {matrix['profile']}: {s['not_applicable']}")
+    if s.get("attested"):
+        lines.append(
+            f"attested (a person's statement, not a check): {s['attested']}; "
+            "they count toward PASS like a waiver"
+        )
     if s.get("deselected"):
         lines.append(f"deselected (left out by this run's selection): {s['deselected']}")
     groups = not_proven(entries)

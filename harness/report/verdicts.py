@@ -6,8 +6,10 @@ check passed but a load scenario ran shortened, ``partial`` when some passed and
 skipped, ``skipped`` when every check skipped, ``blocked`` when none failed but a check could
 not judge because another requirement (its root cause, ``blocked_by``) fails; ``uncovered``
 has no check, ``not_applicable`` does not apply to the profile and ``waived`` carries a
-waiver; ``deselected`` was left out by the run's ``--requirement`` selection. The gate says
-PASS only when every applicable, selected requirement passed or is waived.
+waiver; ``attested`` is a ``kind: attestation`` requirement (a human process no program can
+check) with a current attestation, and without one it is ``skipped``; ``deselected`` was left
+out by the run's ``--requirement`` selection. The gate says PASS only when every applicable,
+selected requirement passed, is waived or is attested.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ VERDICTS = (
     "not_applicable",
     "uncovered",
     "waived",
+    "attested",
     "deselected",
 )
 # applicable, not failed, yet not proven: the gate says INCOMPLETE
@@ -44,6 +47,7 @@ LABELS = {
     "not_applicable": "not applicable",
     "uncovered": "uncovered",
     "waived": "waived",
+    "attested": "attested",
     "deselected": "deselected",
 }
 
@@ -71,13 +75,18 @@ def requirement_verdict(
     waived: bool,
     scaled: bool = False,
     selected: bool = True,
+    attested: bool | None = None,
 ) -> str:
+    """``attested`` is None for a requirement checks prove, else whether a current
+    attestation answers it: no check can, so without one it is skipped, never uncovered."""
     if not selected:
         return "deselected"
     if not applicable:
         return "not_applicable"
     if waived:
         return "waived"
+    if attested is not None:
+        return "attested" if attested else "skipped"
     return fold(outcomes, scaled)
 
 

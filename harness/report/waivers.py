@@ -41,7 +41,7 @@ class Waiver:
         }
 
 
-def _expiry(value: Any, where: str) -> date:
+def as_date(value: Any, where: str, name: str = "expires") -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -51,7 +51,7 @@ def _expiry(value: Any, where: str) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise ConfigError(f"{where}: expires {value!r} is not a date (write expires = 2027-03-01)")
+    raise ConfigError(f"{where}: {name} {value!r} is not a date (write {name} = 2027-03-01)")
 
 
 def _waiver(raw: Any, where: str, known: Container[str], today: date) -> Waiver:
@@ -72,7 +72,7 @@ def _waiver(raw: Any, where: str, known: Container[str], today: date) -> Waiver:
         raise ConfigError(
             f"{where}: unknown requirement id {raw['id']!r}; see `harness requirements`"
         )
-    expires = _expiry(raw["expires"], where)
+    expires = as_date(raw["expires"], where)
     if expires < today:
         raise ConfigError(
             f"{where}: the waiver expired on {expires.isoformat()}; renew it or fix the requirement"
@@ -80,30 +80,40 @@ def _waiver(raw: Any, where: str, known: Container[str], today: date) -> Waiver:
     return Waiver(raw["id"], raw["reason"].strip(), raw["owner"].strip(), expires)
 
 
+def read_tables(path: Path, table: str, option: str) -> list[Any]:
+    """The ``[[table]]`` entries of the TOML file ``path``; raises ConfigError with one line."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such {table}s file; check {option}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    unknown = sorted(set(data) - {table})
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; write [[{table}]] tables")
+    entries = data.get(table, [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: '{table}' must be an array of tables ([[{table}]])")
+    return entries
+
+
+def entry_label(path: Path, table: str, index: int, raw: Any) -> str:
+    """How an error names an entry: ``file: waiver 2 (SEC-HDR-HSTS)``."""
+    label = raw.get("id") if isinstance(raw, dict) else None
+    return f"{path}: {table} {index}" + (f" ({label})" if isinstance(label, str) else "")
+
+
 def load_waivers(
     path: Path, known: Container[str], today: date | None = None
 ) -> Mapping[str, Waiver]:
     """The waivers of ``path`` by requirement id; raises ConfigError with one line."""
     today = today or date.today()
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such waivers file; check --waivers") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    unknown = sorted(set(data) - {"waiver"})
-    if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; write [[waiver]] tables")
-    entries = data.get("waiver", [])
-    if not isinstance(entries, list):
-        raise ConfigError(f"{path}: 'waiver' must be an array of tables ([[waiver]])")
     waivers: dict[str, Waiver] = {}
-    for index, raw in enumerate(entries, start=1):
-        label = raw.get("id") if isinstance(raw, dict) else None
-        where = f"{path}: waiver {index}" + (f" ({label})" if isinstance(label, str) else "")
+    for index, raw in enumerate(read_tables(path, "waiver", "--waivers"), start=1):
+        where = entry_label(path, "waiver", index, raw)
         waiver = _waiver(raw, where, known, today)
         if waiver.id in waivers:
             raise ConfigError(f"{where}: {waiver.id} is waived twice")

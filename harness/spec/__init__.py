@@ -3,6 +3,7 @@
 from harness.spec.catalogue import (
     AREAS,
     ID_PREFIXES,
+    KINDS,
     PROFILES,
     Catalogue,
     CatalogueError,
@@ -14,6 +15,7 @@ from harness.spec.catalogue import (
 __all__ = [
     "AREAS",
     "ID_PREFIXES",
+    "KINDS",
     "PROFILES",
     "Catalogue",
     "CatalogueError",

@@ -52,7 +52,11 @@ _REQUIREMENT_KEYS = {
     "claim",
     "notes",
     "probes_saturation",
+    "kind",
 }
+# check: a program proves it (a check of the target or of the repository); attestation: a
+# human process no program can verify, answered by a person's statement (--attestations)
+KINDS = ("check", "attestation")
 _PARAMETER_KEYS = {"type", "default", "unit", "description", "profiles", "choices"}
 
 
@@ -119,6 +123,7 @@ class Requirement:
     # a load scenario that is meant to push the target past what it serves (stress, spike):
     # achieving less than the planned rate is what it measures, not a failure
     probes_saturation: bool = False
+    kind: str = "check"
 
     @property
     def prefix(self) -> str:
@@ -318,7 +323,15 @@ def _parse_requirement(index: int, raw: Any, parameters: Mapping[str, Parameter]
         claim=str(raw.get("claim", "")).strip(),
         notes=str(raw.get("notes", "")).strip(),
         probes_saturation=saturation,
+        kind=_kind(raw, where),
     )
+
+
+def _kind(raw: Mapping[str, Any], where: str) -> str:
+    kind = raw.get("kind", "check")
+    if kind not in KINDS:
+        raise CatalogueError(f"{where}: kind must be one of {', '.join(KINDS)}")
+    return str(kind)
 
 
 def parse_catalogue(data: Any, path: Path) -> Catalogue:
