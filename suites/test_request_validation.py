@@ -335,6 +335,12 @@ def test_sql_metacharacters_round_trip_unchanged(
                 "refuses any body from this client (authentication or CSRF), so the round "
                 "trip cannot be seen; set --param api_probe_path=/your/route"
             )
+        if control.status_code in payloads.NO_ROUTE_STATUSES:
+            pytest.skip(
+                f"POST {probe} answered {control.status_code}: the route creates nothing with "
+                "POST, so the round trip cannot be seen; set --param api_probe_path=/your/route "
+                "(a route that stores what is POSTed and reads it back)"
+            )
         if control.status_code == 201:
             stored[f"plain {tag}"] = answers.identifier(control, api=answers.FORMULAS_API)
         try:

@@ -92,7 +92,6 @@ def test_the_whole_gate_speaks_in_its_own_words(foreign_url: str, tmp_path: Path
 
 # api_probe_path -> what INP-SQLI must say about it
 CANNOT_JUDGE = [
-    ("/items", "POST /items", f"a formula created from {FORMULAS_HINT}", "405 text/plain"),
     ("/notes", "POST /notes", "a JSON object with 'id'", "201 text/html '<p>saved</p>'"),
 ]
 
@@ -196,3 +195,15 @@ def test_a_login_page_cookie_without_secure_fails_the_cookiechecks(
         }
     ]
     assert "pages setting cookies: /admin/login/ (csrftoken)" in output
+
+
+def test_a_route_that_takes_no_post_skips_the_round_trip(foreign_url: str, tmp_path: Path) -> None:
+    args = ("--requirement", "INP-SQLI", "--param", "api_probe_path=/items")
+    code, output, matrix = gate(foreign_url, tmp_path, *args)
+    assert code == 4, f"exit {code}:\n{output[-3000:]}"  # INCOMPLETE: not judged
+    check = only_check(matrix, "INP-SQLI")
+    assert check["outcome"] == "skipped", check
+    assert fg.message(check).startswith("POST /items answered 405: the route creates nothing"), (
+        check
+    )
+    assert "set --param api_probe_path=/your/route" in fg.message(check)
