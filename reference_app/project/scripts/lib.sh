@@ -76,13 +76,23 @@ table_counts() {
     done
 }
 
-# Keep the newest $2 files matching the glob $1 (and their .sha256); delete the rest.
+# The same lines as table_counts, read from the dump $1 itself (a COPY block per table, one line
+# per row), so a restore is compared with what was dumped rather than with a database that
+# kept taking writes since.
+dump_counts() {
+    db_run 'pg_restore --data-only -f -' <"$1" | awk '
+        /^COPY / { table = $2; sub(/^public\./, "", table); gsub(/"/, "", table); rows = 0; next }
+        /^\\\.$/ && table != "" { print table, rows; table = ""; next }
+        table != "" { rows++ }' | sort
+}
+
+# Keep the newest $2 entries (files or backup sets) matching the glob $1, and their .sha256.
 prune_files() {
     local pattern=$1 keep=$2 file
     local -a files=()
     mapfile -t files < <(compgen -G "$pattern" | sort -r)
     for file in "${files[@]:keep}"; do
-        rm -f -- "$file" "$file.sha256"
+        rm -rf -- "$file" "$file.sha256"
         log "pruned $file (keeping $keep)"
     done
 }
