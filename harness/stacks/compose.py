@@ -5,6 +5,7 @@ use (`dockerfile_inline`, profiles), so a v1 found first is refused, not used.""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -68,3 +69,33 @@ def compose_command() -> list[str]:
         tried.append(" ".join(argv) + (f" is v{major}" if major is not None else " does not run"))
     detail = f" ({'; '.join(tried)})" if tried else ""
     raise ComposeUnavailable(f"Docker Compose v2 is not installed{detail}: {INSTALL_HINT}")
+
+
+class ComposeConfigError(HarnessError):
+    """`compose config` refused the file; the message is Compose's own first lines."""
+
+
+def _clean_env() -> dict[str, str]:
+    # the caller's COMPOSE_FILE / COMPOSE_PROJECT_NAME must not swap the file being judged
+    return {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
+
+
+def compose_config(root: Path, compose_file: Path, env_file: Path | None) -> dict[str, object]:
+    """The file as Compose v2 resolves it (JSON), interpolated from ``env_file`` when given,
+    without interpolation otherwise. No engine is needed: `config` only reads files."""
+    argv = [*compose_command(), "--project-directory", str(root), "-f", str(compose_file)]
+    if env_file is not None:
+        argv += ["--env-file", str(env_file)]
+    argv += ["config", "--format", "json"]
+    if env_file is None:
+        argv.append("--no-interpolate")
+    done = subprocess.run(
+        argv, capture_output=True, text=True, timeout=60, check=False, env=_clean_env()
+    )
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        raise ComposeConfigError(" / ".join(lines[:3]) or f"exit {done.returncode}")
+    loaded = json.loads(done.stdout)
+    if not isinstance(loaded, dict):
+        raise ComposeConfigError(f"compose config printed {type(loaded).__name__}, not a mapping")
+    return loaded
