@@ -8,7 +8,9 @@ import io
 import os
 import shlex
 import shutil
+import signal
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -109,6 +111,21 @@ def _seed(drill: Drill) -> None:
     )
 
 
+def _deaf_base(drill: Drill, docker_client: docker.DockerClient) -> str:
+    """A backend base image that serves on another port than the one its health check asks."""
+    tag = f"{drill.name}/deaf:1"
+    docker_client.images.build(
+        fileobj=io.BytesIO(
+            b"FROM prodready/reference-backend:1.0.0\n"
+            b'CMD ["python", "-m", "reference_app", "serve", "--host", "0.0.0.0",'
+            b' "--port", "8001", "--no-migrate"]\n'
+        ),
+        tag=tag,
+        labels={"com.docker.compose.project": drill.name},
+    )
+    return tag
+
+
 def _deployed(drill: Drill, version: str, **extra: str) -> None:
     done = drill.run("deploy.sh", VERSION=version, **extra)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -137,19 +154,62 @@ def test_a_v2_that_never_turns_healthy_is_rolled_back_with_its_data(
 ) -> None:
     _deployed(drill, "v1")
     _seed(drill)
-    # v2 serves on another port than the one its health check asks
-    docker_client.images.build(
-        fileobj=io.BytesIO(
-            b'FROM prodready/reference-backend:1.0.0\nCMD ["python", "-m", "reference_app",'
-            b' "serve", "--host", "0.0.0.0", "--port", "8001", "--no-migrate"]\n'
-        ),
-        tag=f"{drill.name}/deaf:1",
-        labels={"com.docker.compose.project": drill.name},
-    )
-    done = drill.run(
-        "deploy.sh", VERSION="v2", BACKEND_BASE=f"{drill.name}/deaf:1", HEALTH_TIMEOUT="15"
-    )
+    deaf = _deaf_base(drill, docker_client)
+    done = drill.run("deploy.sh", VERSION="v2", BACKEND_BASE=deaf, HEALTH_TIMEOUT="15")
     assert done.returncode == 1, done.stderr[-3000:]
     assert "deploy failed at step health; rolled back to v1" in done.stderr
     assert drill.backend_image() == f"{drill.name}/backend:v1"
     assert drill.sql("SELECT count(*) FROM users") == str(SEED_ROWS)
+
+
+# the real migration, then a column and a revision of its own, then a crash: half-way
+HALF_MIGRATION = """python -m reference_app migrate && python -c '
+import asyncio, os, asyncpg
+async def main():
+    db = await asyncpg.connect(os.environ["DATABASE_URL"].replace("+asyncpg", ""))
+    await db.execute("ALTER TABLE users ADD COLUMN v2_only text")
+    await db.execute("UPDATE alembic_version SET version_num = $1", "v2half")
+asyncio.run(main())' && exit 3"""
+
+
+def test_a_migration_that_fails_half_way_leaves_the_schema_of_v1(drill: Drill) -> None:
+    _deployed(drill, "v1")
+    _seed(drill)
+    revision = drill.sql("SELECT version_num FROM alembic_version")
+    done = drill.run("deploy.sh", VERSION="v2", MIGRATE_COMMAND=HALF_MIGRATION)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "deploy failed at step migrate; rolled back to v1" in done.stderr
+    assert "Traceback" not in done.stderr, "the half migration itself broke, not at its end"
+    assert drill.sql("SELECT version_num FROM alembic_version") == revision
+    columns = drill.sql(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'users'"
+    )
+    assert "v2_only" not in columns.split()
+    assert drill.sql("SELECT count(*) FROM users") == str(SEED_ROWS)
+    assert drill.backend_image() == f"{drill.name}/backend:v1"
+
+
+def test_an_interrupted_deploy_leaves_v1_serving_and_the_next_deploy_succeeds(
+    drill: Drill, docker_client: docker.DockerClient
+) -> None:
+    _deployed(drill, "v1")
+    log = drill.root / "deploy-v2.log"
+    with log.open("w") as sink:
+        deploy = subprocess.Popen(
+            ["./scripts/deploy.sh"], cwd=drill.root, stdout=sink, stderr=sink,
+            env={**drill.env, "VERSION": "v2", "BACKEND_BASE": _deaf_base(drill, docker_client),
+                 "HEALTH_TIMEOUT": "120"},
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 120
+            while "step 6/7 health" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.5)
+            deploy.send_signal(signal.SIGTERM)
+            code = deploy.wait(timeout=120)
+        finally:
+            deploy.kill()
+    stderr = log.read_text()
+    assert code == 1, stderr[-3000:]
+    assert "interrupted during step health" in stderr
+    assert drill.backend_image() == f"{drill.name}/backend:v1"
+    _deployed(drill, "v3")
