@@ -213,3 +213,18 @@ def test_an_interrupted_deploy_leaves_v1_serving_and_the_next_deploy_succeeds(
     assert "interrupted during step health" in stderr
     assert drill.backend_image() == f"{drill.name}/backend:v1"
     _deployed(drill, "v3")
+
+
+def test_the_specs_compose_commands_run_on_the_reference_file(drill: Drill) -> None:
+    """up -d, logs, down (data volumes survive), up -d --build, with the local override."""
+    drill.bash("compose up -d --wait")
+    assert drill.backend_image() == f"{drill.name}/backend:latest"
+    drill.bash("compose run --rm --no-deps -T backend python -m reference_app migrate")
+    _seed(drill)
+    logs = drill.bash("compose logs --no-color")
+    assert "backend-1" in logs
+    assert "Uvicorn running" in logs
+    drill.bash("compose down")
+    assert drill.bash("compose ps -a -q").strip() == ""
+    drill.bash("compose up -d --build --wait")
+    assert drill.sql("SELECT count(*) FROM users") == str(SEED_ROWS)
