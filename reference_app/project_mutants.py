@@ -105,6 +105,21 @@ def _old_node(root: Path) -> None:
     _edit(root, "frontend/Dockerfile", "FROM node:20-alpine", "FROM node:16-alpine")
 
 
+@_register("compose-misspelt-key", ("DEP-COMPOSE-VALID",), "the db service has a misspelt key")
+def _compose_misspelt(root: Path) -> None:
+    _edit(
+        root,
+        "docker-compose.yml",
+        '    healthcheck:\n      test: ["CMD-SHELL"',
+        '    healthchek:\n      test: ["CMD-SHELL"',
+    )
+
+
+@_register("compose-without-grafana", ("DEP-COMPOSE-VALID",), "the Grafana service is missing")
+def _compose_no_grafana(root: Path) -> None:
+    _edit(root, "docker-compose.yml", "\n  grafana:\n", "\n  dashboards:\n")
+
+
 # the workflow and manifest mutants (reference_app/project_mutants_ci.py), under one registry
 for _ci in CI_MUTANTS.values():
     PROJECT_MUTANTS[_ci.name] = ProjectMutant(
