@@ -83,8 +83,16 @@ def test_harness_load_judges_a_url_and_writes_reports(tmp_path: Path) -> None:
             str(tmp_path / "r"),
             cwd=tmp_path,
         )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "verdict: PASS (scaled: 12 s of 10 min)" in result.stdout  # only full is a pass
+    # a generator that shares two busy cores with the rest of the suite may fall short of its
+    # plan (89 % once, with sub-millisecond answers); then the run must say so and fail, and
+    # nothing else may fail. Otherwise it passes, scaled: only the full profile is a pass
+    if "saturated: achieved" in result.stdout:
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "verdict: FAIL" in result.stdout
+        assert "LOAD-ERROR-RATE  passed" in result.stdout
+    else:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "verdict: PASS (scaled: 12 s of 10 min)" in result.stdout
     assert "scaled: ran 12 s of 10 min of the spec's duration" in result.stdout
     assert "LOAD-P95         passed" in result.stdout
     assert "429 responses count as errors" in result.stdout  # nothing says it is exempt
