@@ -122,6 +122,8 @@ def _deaf_base(drill: Drill, docker_client: docker.DockerClient) -> str:
         ),
         tag=tag,
         labels={"com.docker.compose.project": drill.name},
+        rm=True,  # docker-py keeps the intermediate containers otherwise
+        forcerm=True,
     )
     return tag
 

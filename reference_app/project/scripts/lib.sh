@@ -15,10 +15,14 @@ if [[ -z ${ENV_FILE:-} ]]; then
     if [[ $ENVIRONMENT == development ]]; then ENV_FILE=.env; else ENV_FILE=.env.$ENVIRONMENT; fi
 fi
 
+# The log goes to the stderr the script was started with, kept as fd 8: a trap can fire while a
+# function runs with its stderr sent to /dev/null (a signal during a quiet health probe), and
+# its lines must still reach the user.
+exec 8>&2
 log() {
     local line
     line="$(date -u +%Y-%m-%dT%H:%M:%SZ) ${SCRIPT_NAME:-script} [$ENVIRONMENT] $*"
-    printf '%s\n' "$line" >&2
+    printf '%s\n' "$line" >&8
     if [[ -n ${LOG_FILE:-} ]]; then printf '%s\n' "$line" >>"$LOG_FILE"; fi
 }
 
