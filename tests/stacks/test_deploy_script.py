@@ -30,6 +30,7 @@ LOCAL_IMAGES = (
     "prodready-local/postgres:15",
     "prodready-local/redis:7",
     "prodready/reference-backend:1.0.0",
+    "prodready-local/nginx:1.22",
 )
 ENV = (
     "POSTGRES_PASSWORD=drill-pw\nSECRET_KEY=drill-0123456789abcdef0123456789abcdef\n"
@@ -87,8 +88,8 @@ def drill(docker_client: docker.DockerClient, tmp_path: Path) -> Iterator[Drill]
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
     env.update(
         COMPOSE=compose, COMPOSE_PROJECT_NAME=name, BACKEND_IMAGE=f"{name}/backend",
-        COMPOSE_FILE="docker-compose.yml:docker-compose.local.yml", HEALTH_TIMEOUT="40",
-        MIGRATE_COMMAND="python -m reference_app migrate",
+        FRONTEND_IMAGE=f"{name}/frontend", HEALTH_TIMEOUT="40",
+        COMPOSE_FILE="docker-compose.yml:docker-compose.local.yml",
     )  # fmt: skip
     drill = Drill(root, name, env)
     try:

@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Deploy the platform with Docker Compose v2. Steps: preflight, backup, build, migrate, start,
-# health, cleanup; a log line per step. Any failure, SIGINT or SIGTERM after the backup rolls
-# back: the previous images start again on the database restored from this run's backup.
+# Deploy the platform with Docker Compose v2. Steps: preflight, build, backup, migrate, start,
+# health, cleanup; a log line per step. Any failure, SIGINT or SIGTERM after the build rolls
+# back to the previous images, with the database as it was:
+# - writes stop before the backup (the app services are stopped), so a restore of that backup
+#   never loses a write the app acknowledged;
+# - a failed migration restores the backup (the schema may be half-changed);
+# - a new version that fails to start or to turn healthy may have taken writes: its schema is
+#   downgraded to the previous revision by its own migrations, which keeps those rows; only
+#   when the downgrade fails is the backup restored, and the log says writes since it are lost.
 #
 #   ./scripts/deploy.sh                          # development, reads .env
 #   ENVIRONMENT=production ./scripts/deploy.sh   # production, reads .env.production
 #
 # Settings (environment): VERSION (default: the git commit and a UTC time stamp), ENV_FILE,
 # COMPOSE ("docker compose"), COMPOSE_FILE and COMPOSE_PROJECT_NAME (Compose's own),
-# MIGRATE_COMMAND ("alembic upgrade head"), HEALTH_TIMEOUT (120 s), HEALTH_URL (as seen from
-# inside the backend), BACKUP_DIR (backups), BACKUP_KEEP (7), IMAGE_KEEP (3), LOG_DIR (logs).
+# MIGRATE_COMMAND ("alembic upgrade head"), DOWNGRADE_COMMAND ("alembic downgrade", given the
+# revision), HEALTH_TIMEOUT (120 s), HEALTH_URL (as seen from inside the backend), BACKUP_DIR
+# (backups), BACKUP_KEEP (7), IMAGE_KEEP (2: the running images and the rollback ones), LOG_DIR.
 # Exit codes: 0 deployed; 1 failed and rolled back; 2 refused before any change; 3 the
 # rollback failed too (the log names both steps); 4 deployed, but the image cleanup failed.
 set -Eeuo pipefail
@@ -19,14 +26,16 @@ SCRIPT_NAME=deploy
 source scripts/lib.sh
 
 MIGRATE_COMMAND=${MIGRATE_COMMAND:-alembic upgrade head}
+DOWNGRADE_COMMAND=${DOWNGRADE_COMMAND:-alembic downgrade}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-120}
 HEALTH_URL=${HEALTH_URL:-http://127.0.0.1:8000/health}
 BACKUP_KEEP=${BACKUP_KEEP:-7}
-IMAGE_KEEP=${IMAGE_KEEP:-3}
-STEPS=(preflight backup build migrate start health cleanup)
+IMAGE_KEEP=${IMAGE_KEEP:-2}
+STEPS=(preflight build backup migrate start health cleanup)
 STEP=none
 BACKUP_FILE=
 PREVIOUS_VERSION=
+PREVIOUS_REVISION=
 APP_SERVICES=()
 
 fail() {
@@ -42,9 +51,11 @@ step_preflight() {
     compose config --quiet || fail "the Compose configuration does not validate"
     [[ $IMAGE_KEEP =~ ^[1-9][0-9]*$ && $BACKUP_KEEP =~ ^[1-9][0-9]*$ ]] ||
         fail "IMAGE_KEEP and BACKUP_KEEP must be positive integers"
-    local service
+    local service services
+    # read whole first: grep -q leaving early would fail the pipe (pipefail)
+    services=$(compose config --services)
     for service in backend frontend; do
-        if compose config --services | grep -qx "$service"; then APP_SERVICES+=("$service"); fi
+        if grep -qx "$service" <<<"$services"; then APP_SERVICES+=("$service"); fi
     done
     [[ ${APP_SERVICES[0]:-} == backend ]] || fail "the Compose file has no backend service"
     mkdir -p "$BACKUP_DIR" "$LOG_DIR"
@@ -67,14 +78,24 @@ step_preflight() {
     log "deploying $VERSION over ${PREVIOUS_VERSION:-nothing}; services: ${APP_SERVICES[*]}"
 }
 
+# the Alembic revision of the database, empty before the first migration
+current_revision() {
+    if [[ $(db_sql "SELECT to_regclass('public.alembic_version') IS NOT NULL") == t ]]; then
+        db_sql "SELECT version_num FROM alembic_version"
+    fi
+}
+
 step_backup() {
+    # no write reaches the database from here on until the new version is up
+    compose stop "${APP_SERVICES[@]}"
     compose up -d --wait db
+    PREVIOUS_REVISION=$(current_revision)
     BACKUP_FILE="$BACKUP_DIR/db-$ENVIRONMENT-$STAMP-before-$VERSION.dump"
     dump_database "$BACKUP_FILE"
     # the configuration goes with each deployment (env files hold secrets: the dir is 0700)
     tar -czf "$BACKUP_DIR/config-$ENVIRONMENT-$STAMP.tar.gz" --ignore-failed-read \
         docker-compose*.yml "$ENV_FILE" monitoring 2>/dev/null
-    log "backup $BACKUP_FILE ($(wc -c <"$BACKUP_FILE") bytes, sha256 $(cut -c1-12 "$BACKUP_FILE.sha256"))"
+    log "backup $BACKUP_FILE ($(wc -c <"$BACKUP_FILE") bytes, sha256 $(cut -c1-12 "$BACKUP_FILE.sha256")), revision ${PREVIOUS_REVISION:-none}"
     prune_files "$BACKUP_DIR/db-$ENVIRONMENT-*.dump" "$BACKUP_KEEP"
     prune_files "$BACKUP_DIR/config-$ENVIRONMENT-*.tar.gz" "$BACKUP_KEEP"
 }
@@ -119,9 +140,10 @@ step_health() {
 
 step_cleanup() {
     local service image project
-    local -a images=() in_use=()
+    local in_use
+    local -a images=()
     project=$(compose config | sed -n 's/^name: //p')
-    mapfile -t in_use < <(docker ps -a --format '{{.Image}}' | sort -u)
+    in_use=$(docker ps -a --format '{{.Image}}')
     for service in "${APP_SERVICES[@]}"; do
         # only images this project built for this service, newest tag first: the creation
         # time is no order (a build that only adds a label keeps its base's)
@@ -132,13 +154,31 @@ step_cleanup() {
                 printf '%s\t%s\n' "$(docker image inspect --format '{{.Metadata.LastTagTime}}' "$image")" "$image"
             done | sort -r | cut -f2)
         for image in "${images[@]:IMAGE_KEEP}"; do
-            if printf '%s\n' "${in_use[@]}" | grep -qxF "$image" || [[ $image == *":$PREVIOUS_VERSION" ]]; then
+            if grep -qxF "$image" <<<"$in_use" || [[ $image == *":$PREVIOUS_VERSION" ]]; then
                 continue
             fi
             docker image rm "$image" >/dev/null
             log "removed old image $image (keeping $IMAGE_KEEP)"
         done
     done
+}
+
+restore_backup() {
+    [[ -n $BACKUP_FILE ]] || return 0
+    restore_database "$BACKUP_FILE" || { log "rollback failed: the database restore"; exit 3; }
+    log "database restored from $BACKUP_FILE"
+}
+
+# Back to the previous revision with the new version's own migrations (they know the way
+# down); the rows written meanwhile stay.
+downgrade_schema() {
+    [[ -n $BACKUP_FILE && $(current_revision) != "$PREVIOUS_REVISION" ]] || return 0
+    if compose run --rm --no-deps -T backend sh -c "$DOWNGRADE_COMMAND ${PREVIOUS_REVISION:-base}"; then
+        log "schema downgraded to ${PREVIOUS_REVISION:-base}"
+    else
+        log "the downgrade to ${PREVIOUS_REVISION:-base} failed; restoring the backup: writes since it are lost"
+        restore_backup
+    fi
 }
 
 rollback() {
@@ -148,10 +188,12 @@ rollback() {
     STEP=rollback
     log "rolling back after $failed to ${PREVIOUS_VERSION:-nothing}"
     compose stop "${APP_SERVICES[@]}"
-    if [[ -n $BACKUP_FILE ]]; then
-        restore_database "$BACKUP_FILE" || { log "rollback failed: the database restore"; exit 3; }
-        log "database restored from $BACKUP_FILE"
-    fi
+    case $failed in
+        migrate) restore_backup ;; # nothing was written since the backup: the app was stopped
+        start | health) downgrade_schema ;;
+    esac
+    local image failed_images
+    failed_images=$(compose config --images "${APP_SERVICES[@]}")
     if [[ -n $PREVIOUS_VERSION ]]; then
         export VERSION=$PREVIOUS_VERSION
         if ! compose up -d --no-build "${APP_SERVICES[@]}" || ! wait_healthy; then
@@ -159,6 +201,12 @@ rollback() {
             exit 3
         fi
     fi
+    # once no container uses them: the failed version's images are not kept as rollback targets
+    for image in $failed_images; do
+        if [[ $image != *":$PREVIOUS_VERSION" ]] && docker image rm "$image" >/dev/null 2>&1; then
+            log "removed the failed image $image"
+        fi
+    done
     log "deploy failed at step $failed; rolled back to ${PREVIOUS_VERSION:-nothing}"
     exit 1
 }
@@ -167,6 +215,7 @@ on_failure() {
     local failed=$STEP
     case $failed in
         preflight | none) log "deploy refused at step $failed; nothing changed"; exit 2 ;;
+        build) log "deploy failed at step build; nothing changed"; exit 1 ;;
         # the new version is up and healthy: a leftover image is no reason to take it down
         cleanup) log "deployed $VERSION, but step cleanup failed"; exit 4 ;;
         *) rollback "$failed" ;;

@@ -1,0 +1,96 @@
+"""The deploy drills (suites/test_deploy.py) as a user runs them: the reference repository's
+deploy script passes every one with no acknowledged write lost, and each deploy mutant fails
+the requirement it breaks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.stacks.compose import ComposeUnavailable, compose_command
+from reference_app.project_mutants import PROJECT, write_project_mutant
+from reference_app.project_mutants_deploy import DEPLOY_MUTANTS
+from tests.conftest import SuiteRun, suite_runner
+from tests.stacks.conftest import skip_or_fail
+from tests.verdicts import assert_killed
+
+DRILL_IDS = (
+    "DEP-DEPLOY-RUN",
+    "DEP-DEPLOY-BACKUP",
+    "DEP-DEPLOY-HEALTH",
+    "DEP-DEPLOY-ROLLBACK",
+    "DEP-DEPLOY-MIGRATIONS",
+    "DEP-DEPLOY-CLEANUP",
+    "OPS-BACKUP-CONFIG",
+)
+LOCAL_IMAGES = (
+    "prodready-local/postgres:15",
+    "prodready-local/redis:7",
+    "prodready-local/nginx:1.22",
+    "prodready/reference-backend:1.0.0",
+)
+# the reference tree's local stand-ins: no registry here
+DRILL_ARGS = (
+    "--stack=containers",
+    "--param=drill_compose_files=docker-compose.yml:docker-compose.local.yml",
+)
+
+
+@pytest.fixture
+def drill_suite(docker_client: Any, tmp_path: Path) -> Callable[..., SuiteRun]:
+    from harness.stacks.images import image_exists
+
+    missing = [image for image in LOCAL_IMAGES if not image_exists(docker_client, image)]
+    if missing:
+        skip_or_fail(f"the local images {', '.join(missing)} are missing; run make images")
+    try:
+        compose_command()
+    except ComposeUnavailable as exc:
+        skip_or_fail(str(exc))
+    run = suite_runner(tmp_path)
+
+    def drills(root: Path, *ids: str) -> SuiteRun:
+        selected = [f"--requirement={rid}" for rid in ids]
+        return run(
+            f"--project-root={root}", *DRILL_ARGS, *selected, "-v", timeout=900,
+        )  # fmt: skip
+
+    return drills
+
+
+def _drill_notes(run: SuiteRun) -> dict[str, dict[str, Any]]:
+    notes: dict[str, dict[str, Any]] = {}
+    for rid in DRILL_IDS:
+        for note in run.entry(rid)["evidence"]:
+            if str(note["label"]).startswith("drill "):
+                notes[note["label"].removeprefix("drill ")] = note["value"]
+    return notes
+
+
+def test_the_reference_deploy_script_passes_every_drill_and_loses_no_write(
+    drill_suite: Callable[..., SuiteRun],
+) -> None:
+    run = drill_suite(PROJECT, *DRILL_IDS)
+    verdicts = {rid: run.verdict(rid) for rid in DRILL_IDS}
+    assert set(verdicts.values()) == {"passed"}, f"{verdicts}\n{run.output[-6000:]}"
+    notes = _drill_notes(run)
+    # a writer posted through the frontend during each of the five drills after v1
+    for label in ("v2", "v3", "v4", "v5", "v6"):
+        writes = notes[label]["writes"]
+        assert writes["lost_count"] == 0, (label, writes)
+        assert writes["acknowledged"] > 0, (label, writes)
+    for label in ("v3", "v4", "v5"):
+        assert notes[label]["exit"] == 1, notes[label]
+    assert "deploy drill v6: exit 0" in run.output
+
+
+@pytest.mark.parametrize("name", sorted(DEPLOY_MUTANTS))
+def test_deploy_mutant_fails_its_requirement(
+    name: str, tmp_path: Path, drill_suite: Callable[..., SuiteRun]
+) -> None:
+    mutant = write_project_mutant(name, tmp_path / "repo")
+    run = drill_suite(tmp_path / "repo", *mutant.breaks)
+    assert_killed(run, name, mutant.description, mutant.breaks)
