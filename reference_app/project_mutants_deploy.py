@@ -15,7 +15,7 @@ def _deploy(name: str, rid: str, description: str, *edits: str) -> FileMutant:
     return FileMutant(name, (rid,), description, DEPLOY, pairs)
 
 
-_MUTANTS = (
+_MUTANTS: tuple[FileMutant, ...] = (
     _deploy(
         "deploy-without-backup",
         "DEP-DEPLOY-BACKUP",
@@ -58,6 +58,22 @@ _MUTANTS = (
         "if false; then",
         '            docker image rm "$image" >/dev/null',
         '            docker image rm -f "$image" >/dev/null',
+    ),
+)
+
+_MUTANTS += (
+    FileMutant(
+        "deploy-ignores-environment-file",
+        ("DEP-DEPLOY-ENVIRONMENT",),
+        "ENVIRONMENT=production still deploys with .env, not .env.production",
+        "scripts/lib.sh",
+        (
+            (
+                "if [[ $ENVIRONMENT == development ]]; then ENV_FILE=.env; "
+                "else ENV_FILE=.env.$ENVIRONMENT; fi",
+                "ENV_FILE=.env",
+            ),
+        ),
     ),
 )
 

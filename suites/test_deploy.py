@@ -26,8 +26,13 @@ pytestmark = [pytest.mark.xdist_group("deploy-drills")]
 NEEDS_CONTAINERS = "the deploy drills run the deploy script on Docker: use --stack containers"
 STAMP = re.compile(r"\d{8}T?\d{4,6}|\d{4}-\d{2}-\d{2}")
 # the last run of the chain each requirement reads: a run of fewer requirements stops sooner
-LAST_RUN = {"DEP-DEPLOY-RUN": "v2", "DEP-DEPLOY-BACKUP": "v2", "DEP-DEPLOY-HEALTH": "v3"}
-CHAIN = ("v1", "v2", "v3", "v4", "v5", "v6")
+LAST_RUN = {
+    "DEP-DEPLOY-RUN": "v2",
+    "DEP-DEPLOY-BACKUP": "v2",
+    "DEP-DEPLOY-HEALTH": "v3",
+    "DEP-DEPLOY-ENVIRONMENT": "production",
+}
+CHAIN = ("v1", "v2", "v3", "v4", "v5", "v6", "production")
 
 
 def _last_run_needed(session: pytest.Session) -> str:
@@ -66,13 +71,15 @@ def drills(
     example = root / params["env_example"]
     if not example.is_file():
         pytest.fail(f"{params['env_example']}: no such file; the drill's .env is made from it")
-    env_file = drill_env_file(example.read_text(), _pairs(params["drill_env"]))
+    overrides = _pairs(params["drill_env"])
+    env_file = drill_env_file(example.read_text(), overrides)
+    production = drill_env_file(example.read_text(), {**overrides, "ENVIRONMENT": "production"})
     files = params["drill_compose_files"] or params["compose_file"]
     settings = DrillSettings(
         script=params["deploy_script"], compose_files=files, env_file=env_file,
         deploy_env=_pairs(params["drill_deploy_env"]), write_path=params["api_probe_path"],
         write_body=params["drill_write_body"], health_path=params["health_path"],
-        backup_dir=params["backup_dir"],
+        backup_dir=params["backup_dir"], production_env_file=production,
     )  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="harness-drill-") as workdir:
         try:
@@ -253,3 +260,32 @@ def test_no_write_acknowledged_in_the_whole_chain_is_lost(
     downtime = {label: run.writes.downtime_s for label, run in drills.runs.items() if run.writes}
     evidence.note("downtime seen by the writer (s)", downtime)
     assert not drills.lost_at_end, f"{len(drills.lost_at_end)} acknowledged writes are gone"
+
+
+@requirement("DEP-DEPLOY-ENVIRONMENT")
+def test_environment_production_deploys_with_the_production_env_file(
+    drills: DrillRecord, evidence: Evidence
+) -> None:
+    run = _run(drills, "production", evidence)
+    assert run.code == 0, f"ENVIRONMENT=production deploy exited {run.code}: {run.output[-500:]}"
+    assert "production" in run.output, "the deploy's log does not name the environment"
+    env = run.backend_env
+    assert env.get("ENVIRONMENT") == "production", (
+        f"the backend runs with ENVIRONMENT={env.get('ENVIRONMENT')!r}, not production"
+    )
+    # the drill's .env and .env.production hold different random secrets: the backend must
+    # carry the production file's, never the development file's
+    development = _env_values(drills.env_files[".env"])
+    production = _env_values(drills.env_files[".env.production"])
+    differing = [k for k in production if k in development and production[k] != development[k]]
+    reached = [k for k in differing if k in env]
+    evidence.note("settings of .env.production seen in the backend", reached)
+    assert reached, "no setting that differs in .env.production reaches the backend container"
+    wrong = [k for k in reached if env[k] != production[k]]
+    assert not wrong, f"the backend runs with .env's {', '.join(wrong)}, not .env.production's"
+    assert not run.serving, f"after the production deploy: {run.serving}"
+
+
+def _env_values(text: str) -> dict[str, str]:
+    pairs = (line.partition("=") for line in text.splitlines() if not line.startswith("#"))
+    return {key.strip(): value for key, sep, value in pairs if sep}

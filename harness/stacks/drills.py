@@ -15,6 +15,7 @@ undo), and for the faults a migration that fails half-way or a command that neve
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -34,6 +35,7 @@ RUN_TIMEOUT_S = 600
 DRILL_TABLE = "harness_drill_{rev}"
 VERSIONS_SCRIPT = """
 import hashlib
+import json
 import os
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -70,6 +72,7 @@ class DrillSettings:
     write_body: str
     health_path: str
     backup_dir: str
+    production_env_file: str = ""
     frontend_port: int = 8080
 
 
@@ -91,6 +94,7 @@ class DeployRun:
     new_files: list[str] = field(default_factory=list)
     backend_created: float | None = None
     backup: dict[str, Any] = field(default_factory=dict)  # the restore of its database backup
+    backend_env: dict[str, str] = field(default_factory=dict)  # the running backend's
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -114,6 +118,7 @@ class DrillRecord:
     images_left: list[str] = field(default_factory=list)
     seeded: WriteReport | None = None
     lost_at_end: list[str] = field(default_factory=list)
+    env_files: dict[str, str] = field(default_factory=dict)  # name -> the text the drill wrote
     broken: str = ""  # the chain stopped here: later runs are missing
 
 
@@ -128,7 +133,9 @@ class DeployDrills:
         self.progress = progress
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.record = DrillRecord()
+        self.record = DrillRecord(
+            env_files={".env": settings.env_file, ".env.production": settings.production_env_file}
+        )
         self._versions_dir = ""
         self._base_image = ""
         self._migrations: list[tuple[str, str]] = []  # (revision, file text) of the good line
@@ -151,7 +158,9 @@ class DeployDrills:
         # versions unique to this drill: its images never overwrite a tag the user has
         first = self._deploy("v1", self._version("v1"), overlay=None, writer=False)
         if first.code != 0:
-            raise DrillError(f"the first deploy (v1) exited {first.code}: {_tail(first.output)}")
+            raise DrillError(
+                f"the first deploy (v1) exited {first.code}: {_tail(first.output, 12)}"
+            )
         self._discover()
         self.record.seeded = self._seed()
         for label, fault in (
@@ -167,6 +176,15 @@ class DeployDrills:
                 break
         self.record.images_left = self._images()
         self.record.lost_at_end = self._lost_at_end()
+        if until == "production":
+            self._production()
+
+    def _production(self) -> None:
+        """``ENVIRONMENT=production`` on a fresh database (the production file's credentials
+        are its own): the first deploy of a production environment."""
+        self.project.compose("down", "-v", "--timeout", "5")
+        (self.project.root / ".env.production").write_text(self.settings.production_env_file)
+        self._deploy("production", self._version("prod"), None, False, ENVIRONMENT="production")
 
     def _lost_at_end(self) -> list[str]:
         """Every write acknowledged in the whole chain, looked up once more at its end."""
@@ -207,12 +225,17 @@ class DeployDrills:
     # --- one run --------------------------------------------------------------------------
 
     def _deploy(
-        self, label: str, version: str, overlay: tuple[str, str | None] | None, writer: bool
+        self,
+        label: str,
+        version: str,
+        overlay: tuple[str, str | None] | None,
+        writer: bool,
+        **extra_env: str,
     ) -> DeployRun:
         files = f"{self.settings.compose_files}:harness-drill-ports.yml"
         if overlay is not None:
             files += ":" + self._write_overlay(version, *overlay)
-        env = {**self.project.env, **self.settings.deploy_env, "VERSION": version}
+        env = {**self.project.env, **self.settings.deploy_env, **extra_env, "VERSION": version}
         env["COMPOSE_FILE"] = files
         self.progress(f"deploy drill {label}: {self.settings.script} VERSION={version} ...")
         before = set(self._backup_files())
@@ -280,6 +303,12 @@ class DeployDrills:
                 capture_output=True, text=True, timeout=60, check=False,
             ).stdout.strip()  # fmt: skip
             run.backend_created = _docker_time(created)
+            listed = subprocess.run(
+                ["docker", "inspect", "--format", "{{json .Config.Env}}", ids[0]],
+                capture_output=True, text=True, timeout=60, check=False,
+            ).stdout  # fmt: skip
+            pairs = (item.partition("=") for item in json.loads(listed or "[]"))
+            run.backend_env = {key: value for key, _, value in pairs}
 
     def _restore_backup(self, run: DeployRun) -> dict[str, Any]:
         """The database backup ``run`` wrote, restored into a scratch database: its tables
@@ -367,7 +396,9 @@ class DeployDrills:
              self.record.image_repository],
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
-        return sorted(line for line in listed.stdout.split() if not line.endswith(":<none>"))
+        # this drill's versions only: other drills may share the repository name
+        mine = f":{self.project.name}-"
+        return sorted(line for line in listed.stdout.split() if mine in line)
 
 
 def _tail(output: str, lines: int = 3) -> str:

@@ -21,6 +21,23 @@ from tests.stacks.conftest import require_image
 STACK_ROLES = ("postgres", "redis", "backend", "frontend")
 
 
+# the deploy drills' requirements (suites/test_deploy.py)
+DRILL_IDS = (
+    "DEP-DEPLOY-RUN",
+    "DEP-DEPLOY-BACKUP",
+    "DEP-DEPLOY-HEALTH",
+    "DEP-DEPLOY-ROLLBACK",
+    "DEP-DEPLOY-MIGRATIONS",
+    "DEP-DEPLOY-CLEANUP",
+    "OPS-BACKUP-CONFIG",
+    "DEP-DEPLOY-ENVIRONMENT",
+)
+# the reference tree's local stand-ins: no registry here
+DRILL_ARGS = (
+    "--stack=containers",
+    "--param=drill_compose_files=docker-compose.yml:docker-compose.local.yml",
+)
+
 # the load checks run on the stack as on the embedded target, at a third of the spec's rate
 # per user (and the throughput target scaled with it, so that it is still judged): a shared
 # 2-CPU machine serves that plan; the latency targets stay the spec's

@@ -15,27 +15,14 @@ from reference_app.project_mutants import PROJECT, write_project_mutant
 from reference_app.project_mutants_deploy import DEPLOY_MUTANTS
 from tests.conftest import SuiteRun, suite_runner
 from tests.stacks.conftest import skip_or_fail
+from tests.stacks.stack_helpers import DRILL_ARGS, DRILL_IDS
 from tests.verdicts import assert_killed
 
-DRILL_IDS = (
-    "DEP-DEPLOY-RUN",
-    "DEP-DEPLOY-BACKUP",
-    "DEP-DEPLOY-HEALTH",
-    "DEP-DEPLOY-ROLLBACK",
-    "DEP-DEPLOY-MIGRATIONS",
-    "DEP-DEPLOY-CLEANUP",
-    "OPS-BACKUP-CONFIG",
-)
 LOCAL_IMAGES = (
     "prodready-local/postgres:15",
     "prodready-local/redis:7",
     "prodready-local/nginx:1.22",
     "prodready/reference-backend:1.0.0",
-)
-# the reference tree's local stand-ins: no registry here
-DRILL_ARGS = (
-    "--stack=containers",
-    "--param=drill_compose_files=docker-compose.yml:docker-compose.local.yml",
 )
 
 

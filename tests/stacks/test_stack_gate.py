@@ -17,6 +17,8 @@ from harness.stacks.docker_env import LABEL_RUN
 from reference_app.project_mutants import PROJECT
 from tests.conftest import REPO, SUITES, interruptible
 from tests.stacks.stack_helpers import (
+    DRILL_ARGS,
+    DRILL_IDS,
     LIGHT_LOAD,
     LineReader,
     harness_cmd,
@@ -45,7 +47,7 @@ def test_gate_passes_on_the_reference_stack(
     # the stack and the repository it is built from: the load test files are judged too
     argv = harness_cmd(
         "gate", "--stack", "containers", "--allow-incomplete", *LIGHT_LOAD,
-        f"--project-root={PROJECT}",
+        f"--project-root={PROJECT}", *DRILL_ARGS[1:],
     )  # fmt: skip
     result = run([*argv, "--report-dir", str(tmp_path)], timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -72,6 +74,9 @@ def test_gate_passes_on_the_reference_stack(
         and entry["verdict"] not in {"passed", "scaled", "uncovered"}  # uncovered: no check
     }
     assert not skipped, skipped
+    # the deploy drills ran on the reference repository's own deploy script
+    drills = {rid: entries[rid]["verdict"] for rid in DRILL_IDS}
+    assert set(drills.values()) == {"passed"}, drills
 
 
 def test_one_stack_serves_every_xdist_worker(

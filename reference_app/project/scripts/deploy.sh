@@ -138,18 +138,28 @@ step_health() {
     wait_healthy
 }
 
+# "repository:tag" of the images Compose built for this project's services $2... (only those:
+# a base image such as the database's is never ours to remove), of any tag or only of tag $1
+built_images() {
+    local tag=$1 service project
+    shift
+    project=$(compose config | sed -n 's/^name: //p')
+    for service in "$@"; do
+        docker image ls --format '{{.Repository}}:{{.Tag}}' \
+            --filter "label=com.docker.compose.project=$project" \
+            --filter "label=com.docker.compose.service=$service"
+    done | grep -v '<none>' | grep "${tag:+:$tag\$}" || true
+}
+
 step_cleanup() {
-    local service image project
+    local service image
     local in_use
     local -a images=()
-    project=$(compose config | sed -n 's/^name: //p')
     in_use=$(docker ps -a --format '{{.Image}}')
     for service in "${APP_SERVICES[@]}"; do
         # only images this project built for this service, newest tag first: the creation
         # time is no order (a build that only adds a label keeps its base's)
-        mapfile -t images < <(docker image ls --format '{{.Repository}}:{{.Tag}}' \
-            --filter "label=com.docker.compose.project=$project" \
-            --filter "label=com.docker.compose.service=$service" | grep -v '<none>' |
+        mapfile -t images < <(built_images "" "$service" |
             while read -r image; do
                 printf '%s\t%s\n' "$(docker image inspect --format '{{.Metadata.LastTagTime}}' "$image")" "$image"
             done | sort -r | cut -f2)
@@ -193,7 +203,7 @@ rollback() {
         start | health) downgrade_schema ;;
     esac
     local image failed_images
-    failed_images=$(compose config --images "${APP_SERVICES[@]}")
+    failed_images=$(built_images "$VERSION" "${APP_SERVICES[@]}")
     if [[ -n $PREVIOUS_VERSION ]]; then
         export VERSION=$PREVIOUS_VERSION
         if ! compose up -d --no-build "${APP_SERVICES[@]}" || ! wait_healthy; then
