@@ -18,6 +18,24 @@ from reference_app.project_mutants import PROJECT, PROJECT_MUTANTS, write_projec
 from tests.conftest import REPO, SuiteRun, harness
 from tests.verdicts import assert_killed
 
+# the requirements suites/test_repository_ops.py and test_compose_files.py check by their
+# files (their running-system checks, where there are any, live elsewhere)
+OPS_FILE_IDS = (
+    "DEP-BACKEND-MULTISTAGE",
+    "DEP-BACKEND-PRODUCTION",
+    "DEP-FRONTEND-MULTISTAGE",
+    "DEP-FRONTEND-PROXY",
+    "DEP-COMPOSE-POSTGRES",
+    "DEP-COMPOSE-REDIS",
+    "DEP-COMPOSE-BACKEND",
+    "DEP-COMPOSE-FRONTEND",
+    "DEP-COMPOSE-PROMETHEUS",
+    "DEP-COMPOSE-GRAFANA",
+    "DEP-COMPOSE-MLFLOW",
+    "DEP-DEPLOY-SCRIPT",
+    "OPS-BACKUP-DAILY",
+    "OPS-LOG-RETENTION",
+)
 # the requirements suites/test_repository.py and test_repository_ci.py check
 REPOSITORY_IDS = (
     "LOAD-LOCUSTFILE",
@@ -29,6 +47,7 @@ REPOSITORY_IDS = (
     "DEP-COMPOSE-VALID",
     *CI_REQUIREMENTS,
     *K8S_REQUIREMENTS,
+    *OPS_FILE_IDS,
 )
 
 
