@@ -169,3 +169,14 @@ def test_grafana_without_its_mounts(tmp_path: Path) -> None:
     assert (
         "mounts no provisioning folder" in check_grafana("grafana", service, "prometheus").summary()
     )
+
+
+def test_ill_shaped_provisioning_is_read_as_nothing(tmp_path: Path) -> None:
+    service = _grafana_tree(tmp_path)
+    (tmp_path / "provisioning" / "datasources" / "ds.yml").write_text("datasources: 5\n")
+    (tmp_path / "provisioning" / "dashboards" / "p.yml").write_text(
+        "providers: [x, {options: 1}]\n"
+    )
+    summary = check_grafana("grafana", service, "prometheus").summary()
+    assert "provisions no data source of type prometheus" in summary
+    assert "reads no path" in summary

@@ -162,7 +162,15 @@ def test_global_options_and_paths_on_their_own_line() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["/a.log {\ndaily\n", "}\n", "/a.log {\n/b.log {\n}\n}\n", "{\n}\n"]
+    "text",
+    [
+        "/a.log {\ndaily\n",
+        "}\n",
+        "/a.log {\n/b.log {\n}\n}\n",
+        "{\n}\n",
+        "/a.log {\nrotate ninety\n}\n",
+        '"/a.log {\n}\n',
+    ],
 )
 def test_a_broken_logrotate_file_is_one_line(text: str) -> None:
     with pytest.raises(LogrotateError) as info:

@@ -35,11 +35,17 @@ def _documents(folder: Path, problems: list[str]) -> list[tuple[Path, dict[str, 
     return found
 
 
+def _entries(loaded: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """The mappings listed under ``key``; anything else there is not an entry Grafana reads."""
+    found = loaded.get(key)
+    return [entry for entry in found if isinstance(entry, dict)] if isinstance(found, list) else []
+
+
 def _datasources(folder: Path, prometheus: str, problems: list[str]) -> list[str]:
     found = []
     for path, loaded in _documents(folder, problems):
-        for source in loaded.get("datasources") or []:
-            if isinstance(source, dict) and source.get("type") == "prometheus":
+        for source in _entries(loaded, "datasources"):
+            if source.get("type") == "prometheus":
                 host = urlsplit(str(source.get("url", ""))).hostname
                 found.append(f"{path.name}: {source.get('name')} -> {source.get('url')}")
                 if host != prometheus:
@@ -54,10 +60,9 @@ def _dashboards(service: Service, folder: Path, problems: list[str]) -> tuple[li
     """Providers found, and the dashboards their folders hold."""
     providers, boards = [], []
     for path, loaded in _documents(folder, problems):
-        for provider in loaded.get("providers") or []:
-            if not isinstance(provider, dict):
-                continue
-            inside = str((provider.get("options") or {}).get("path", ""))
+        for provider in _entries(loaded, "providers"):
+            options = provider.get("options")
+            inside = str(options.get("path", "")) if isinstance(options, dict) else ""
             providers.append(f"{path.name}: {provider.get('name')} <- {inside}")
             source = host_path(service, inside.rstrip("/")) if inside else None
             if source is None or not source.is_dir():

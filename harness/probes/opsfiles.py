@@ -15,6 +15,7 @@ from harness.probes.schedules import Job, daily_problem, repository_files
 _PERIOD_DAYS = {"hourly": 1 / 24, "daily": 1.0, "weekly": 7.0, "monthly": 30.0, "yearly": 365.0}
 _SCRIPTS = ("postrotate", "prerotate", "firstaction", "lastaction", "preremove")
 _SIZE_OPTIONS = ("size", "maxsize", "minsize")
+_NUMERIC = ("rotate", "maxage")
 _MTIME = re.compile(r"^\+(\d+)$")
 
 
@@ -138,6 +139,8 @@ class _LogrotateReader:
         elif words[0] in _SCRIPTS:
             self.in_script = True
         elif self.current is not None:
+            if words[0] in _NUMERIC and not re.fullmatch(r"-?\d+", "".join(words[1:2])):
+                raise LogrotateError(f"{at}: {words[0]} needs a whole number, not {line!r}")
             self.current.options[words[0]] = words[1:]
         elif line.startswith(("/", "~", '"')) or "*" in words[0]:
             self.pending += _words(line, at)

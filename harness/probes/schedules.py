@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from croniter import croniter  # type: ignore[import-untyped]
 
@@ -77,19 +78,29 @@ def cronjob_jobs(k8s_dir: Path, label: str) -> tuple[list[Job], list[str]]:
     manifests, problems = load_manifests(k8s_dir)
     jobs = []
     for manifest in (m for m in manifests if m.kind == "CronJob"):
-        spec = manifest.body.get("spec") or {}
+        spec = manifest.body.get("spec")
         where = f"{label}/{manifest.label} CronJob {manifest.name}"
+        if not isinstance(spec, dict):
+            problems.append(f"{where} has no spec")
+            continue
         if spec.get("suspend"):
             problems.append(f"{where} is suspended")
             continue
-        pod = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
         argv = [
             str(word)
-            for container in (pod.get("spec") or {}).get("containers") or []
+            for container in _containers(spec)
             for word in [*(container.get("command") or []), *(container.get("args") or [])]
         ]
         jobs.append(Job(where, str(spec.get("schedule", "")), " ".join(argv)))
     return jobs, problems
+
+
+def _containers(cronjob_spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The containers of a CronJob's pod template; an ill-shaped one has none."""
+    node: Any = cronjob_spec
+    for key in ("jobTemplate", "spec", "template", "spec", "containers"):
+        node = node.get(key) if isinstance(node, dict) else None
+    return [c for c in node if isinstance(c, dict)] if isinstance(node, list) else []
 
 
 def _unit_values(text: str, key: str) -> list[str]:
