@@ -4,6 +4,7 @@ the Compose file as Docker Compose v2 itself resolves it (harness/stacks/compose
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from harness.probes.compose_services import (
     check_redis,
 )
 from harness.probes.grafana import check_grafana
-from harness.probes.repo_findings import RepoFinding
+from harness.probes.repo_findings import RepoFinding, judge
 from harness.report.evidence import Evidence
 from harness.stacks.compose import ComposeConfigError, ComposeUnavailable, compose_config
 from harness.targets.project import Project
@@ -81,66 +82,58 @@ def _service(project: Project, params: dict[str, Any], index: int) -> tuple[str,
     return name, services[name]
 
 
-def _judge(found: RepoFinding, evidence: Evidence, params: dict[str, Any]) -> None:
-    __tracebackhide__ = True
-    evidence.note("found", list(found.evidence))
-    evidence.note("problems", list(found.problems))
-    assert found.ok, f"{params['compose_file']}: {found.summary()}"
-
-
-@requirement("DEP-COMPOSE-POSTGRES")
-def test_compose_postgres_has_a_health_check(
-    project: Project, params: dict[str, Any], evidence: Evidence
-) -> None:
-    _judge(check_postgres(*_service(project, params, _DB)), evidence, params)
-
-
-@requirement("DEP-COMPOSE-REDIS")
-def test_compose_redis_persists_on_a_named_volume(
-    project: Project, params: dict[str, Any], evidence: Evidence
-) -> None:
-    _judge(check_redis(*_service(project, params, _REDIS)), evidence, params)
-
-
-@requirement("DEP-COMPOSE-BACKEND")
-def test_compose_backend_publishes_8000_and_waits_for_its_stores(
-    project: Project, params: dict[str, Any], evidence: Evidence
-) -> None:
-    names = params["compose_services"]
-    found = check_backend(*_service(project, params, _BACKEND), names[_DB], names[_REDIS])
-    _judge(found, evidence, params)
-
-
-@requirement("DEP-COMPOSE-FRONTEND")
-def test_compose_frontend_publishes_8080_after_the_backend(
-    project: Project, params: dict[str, Any], evidence: Evidence
-) -> None:
-    backend = params["compose_services"][_BACKEND]
-    _judge(check_frontend(*_service(project, params, _FRONTEND), backend), evidence, params)
-
-
-@requirement("DEP-COMPOSE-PROMETHEUS")
-def test_compose_prometheus_loads_the_repository_configuration(
-    project: Project, params: dict[str, Any], evidence: Evidence
-) -> None:
+def _prometheus_config(project: Project, params: dict[str, Any]) -> Path:
     # the path as the Compose file names it, links not followed: a repository may keep the
     # file elsewhere and link it, and the bind mount names the link
     config = Path(os.path.normpath(project.root / params["prometheus_config"]))
     if project.root not in config.parents or not config.is_file():
         project.file(params["prometheus_config"], "prometheus_config")  # fails with the fix
-    _judge(check_prometheus(*_service(project, params, _PROMETHEUS), config), evidence, params)
+    return config
 
 
-@requirement("DEP-COMPOSE-GRAFANA")
-def test_compose_grafana_provisions_prometheus_and_dashboards(
-    project: Project, params: dict[str, Any], evidence: Evidence
+# (requirement, the service's index in compose_services, its judgement: name, service, ...)
+_Judgement = Callable[[str, Any, Project, dict[str, Any]], RepoFinding]
+_SERVICE_CHECKS: tuple[tuple[str, int, _Judgement], ...] = (
+    ("DEP-COMPOSE-POSTGRES", _DB, lambda name, db, _, p: check_postgres(name, db)),
+    ("DEP-COMPOSE-REDIS", _REDIS, lambda name, redis, _, p: check_redis(name, redis)),
+    (
+        "DEP-COMPOSE-BACKEND",
+        _BACKEND,
+        lambda name, backend, _, p: check_backend(
+            name, backend, p["compose_services"][_DB], p["compose_services"][_REDIS]
+        ),
+    ),
+    (
+        "DEP-COMPOSE-FRONTEND",
+        _FRONTEND,
+        lambda name, frontend, _, p: check_frontend(
+            name, frontend, p["compose_services"][_BACKEND]
+        ),
+    ),
+    (
+        "DEP-COMPOSE-PROMETHEUS",
+        _PROMETHEUS,
+        lambda name, prometheus, project, p: check_prometheus(
+            name, prometheus, _prometheus_config(project, p)
+        ),
+    ),
+    (
+        "DEP-COMPOSE-GRAFANA",
+        _GRAFANA,
+        lambda name, grafana, _, p: check_grafana(
+            name, grafana, p["compose_services"][_PROMETHEUS]
+        ),
+    ),
+    ("DEP-COMPOSE-MLFLOW", _MLFLOW, lambda name, mlflow, _, p: check_mlflow(name, mlflow)),
+)
+
+
+@pytest.mark.parametrize(
+    ("index", "check"),
+    [pytest.param(i, c, marks=requirement(rid), id=rid) for rid, i, c in _SERVICE_CHECKS],
+)
+def test_compose_service_as_compose_resolves_it(
+    index: int, check: _Judgement, project: Project, params: dict[str, Any], evidence: Evidence
 ) -> None:
-    prometheus = params["compose_services"][_PROMETHEUS]
-    _judge(check_grafana(*_service(project, params, _GRAFANA), prometheus), evidence, params)
-
-
-@requirement("DEP-COMPOSE-MLFLOW")
-def test_compose_mlflow_runs_a_tracking_server(
-    project: Project, params: dict[str, Any], evidence: Evidence
-) -> None:
-    _judge(check_mlflow(*_service(project, params, _MLFLOW)), evidence, params)
+    name, service = _service(project, params, index)
+    judge(check(name, service, project, params), evidence, params["compose_file"])

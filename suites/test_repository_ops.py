@@ -5,6 +5,7 @@ for the same requirements live beside the stacks they need."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from harness.probes.opsfiles import (
     logrotate_files,
     parse_logrotate,
 )
-from harness.probes.repo_findings import RepoFinding
+from harness.probes.repo_findings import RepoFinding, judge
 from harness.probes.schedules import Job, schedule_sources
 from harness.probes.shellscript import check_shell_script
 from harness.report.evidence import Evidence
@@ -38,38 +39,27 @@ from harness.targets.project import Project
 requirement = pytest.mark.requirement
 
 
-def _judge(found: RepoFinding, evidence: Evidence, where: str) -> None:
-    __tracebackhide__ = True
-    evidence.note("found", list(found.evidence))
-    evidence.note("problems", list(found.problems))
-    assert found.ok, f"{where}: {found.summary()}"
+# the Dockerfile checks: (requirement, the parameter naming the file, the judgement)
+_DOCKERFILE_CHECKS = (
+    ("DEP-BACKEND-MULTISTAGE", "backend_dockerfile", check_backend_multistage),
+    ("DEP-BACKEND-PRODUCTION", "backend_dockerfile", check_production_server),
+    ("DEP-FRONTEND-MULTISTAGE", "frontend_dockerfile", check_frontend_multistage),
+)
 
 
-@requirement("DEP-BACKEND-MULTISTAGE")
-def test_backend_image_is_a_multistage_build(
-    project: Project, params: dict[str, Any], evidence: Evidence
+@pytest.mark.parametrize(
+    ("setting", "check"),
+    [pytest.param(s, c, marks=requirement(rid), id=rid) for rid, s, c in _DOCKERFILE_CHECKS],
+)
+def test_dockerfile_stages_and_command(
+    setting: str,
+    check: Callable[[str], RepoFinding],
+    project: Project,
+    params: dict[str, Any],
+    evidence: Evidence,
 ) -> None:
-    path = params["backend_dockerfile"]
-    dockerfile = project.read_text(path, "backend_dockerfile")
-    _judge(check_backend_multistage(dockerfile), evidence, path)
-
-
-@requirement("DEP-BACKEND-PRODUCTION")
-def test_backend_image_runs_a_production_server(
-    project: Project, params: dict[str, Any], evidence: Evidence
-) -> None:
-    path = params["backend_dockerfile"]
-    dockerfile = project.read_text(path, "backend_dockerfile")
-    _judge(check_production_server(dockerfile), evidence, path)
-
-
-@requirement("DEP-FRONTEND-MULTISTAGE")
-def test_frontend_image_builds_with_node_and_serves_with_nginx(
-    project: Project, params: dict[str, Any], evidence: Evidence
-) -> None:
-    path = params["frontend_dockerfile"]
-    dockerfile = project.read_text(path, "frontend_dockerfile")
-    _judge(check_frontend_multistage(dockerfile), evidence, path)
+    dockerfile = project.read_text(params[setting], setting)
+    judge(check(dockerfile), evidence, params[setting])
 
 
 def _nginx_configs(project: Project, params: dict[str, Any]) -> list[Path]:
@@ -100,7 +90,7 @@ def test_frontend_nginx_serves_the_app_and_proxies_the_api(
         evidence.note("configuration", str(relative))
     backend = params["compose_services"][3]
     found = check_frontend_proxy(directives, api_path=params["api_probe_path"], backend=backend)
-    _judge(found, evidence, "the frontend's nginx")
+    judge(found, evidence, "the frontend's nginx")
 
 
 @requirement("DEP-DEPLOY-SCRIPT")
@@ -108,7 +98,7 @@ def test_deploy_script_is_an_executable_script_that_parses(
     project: Project, params: dict[str, Any], evidence: Evidence
 ) -> None:
     script = project.file(params["deploy_script"], "deploy_script")
-    _judge(check_shell_script(script, project.root), evidence, params["deploy_script"])
+    judge(check_shell_script(script, project.root), evidence, params["deploy_script"])
 
 
 def _scheduled(project: Project, params: dict[str, Any]) -> tuple[list[Job], list[str]]:
@@ -129,7 +119,7 @@ def test_backup_is_scheduled_daily_at_the_backup_hour(
         jobs, unread, hour=int(params["backup_hour"]), backup_script=params["backup_script"],
         k8s_dir=params["k8s_dir"],
     )  # fmt: skip
-    _judge(found, evidence, "the backup's schedule")
+    judge(found, evidence, "the backup's schedule")
 
 
 @requirement("OPS-LOG-RETENTION")
@@ -150,4 +140,4 @@ def test_logs_are_kept_for_the_retention_and_removed_after(
     found = check_log_retention(
         rotations, cleanups, problems, days=int(params["log_retention_days"])
     )
-    _judge(found, evidence, "log retention")
+    judge(found, evidence, "log retention")
