@@ -176,3 +176,12 @@ def test_the_configuration_is_found_through_the_dockerfile(tmp_path: Path) -> No
     )
     found = copied_configs(dockerfile, tmp_path)
     assert found == [(tmp_path / "nginx.conf").resolve(), (tmp_path / "conf.d/api.conf").resolve()]
+
+
+def test_a_root_set_for_every_server_in_the_http_block_serves_the_app(tmp_path: Path) -> None:
+    text = (
+        "events {}\nhttp {\n  root /srv/app;\n  server {\n    listen 8080;\n"
+        "    location /api/ { proxy_pass http://backend:8000; }\n  }\n}\n"
+    )
+    found = check_frontend_proxy(_parse(tmp_path, text), api_path="/api/x", backend="backend")
+    assert found.ok, found.problems

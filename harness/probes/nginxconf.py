@@ -129,10 +129,11 @@ def _proxy_hosts(url: str, upstreams: dict[str, list[str]]) -> list[str]:
     return [s.rsplit(":", 1)[0] for s in servers] if servers else [host]
 
 
-def _serves_app(server: Directive) -> str | None:
-    """How the server serves the built app at /, or None."""
+def _serves_app(server: Directive, inherited: Directive | None) -> str | None:
+    """How the server serves the built app at /, or None; ``inherited``: the http block's
+    root, which a server without its own uses."""
     block = server.get("block") or []
-    root = _first(block, "root")
+    root = _first(block, "root") or inherited
     slash = select_location(server, "/")
     inner = slash.block if slash else []
     if slash and (_first(inner, "proxy_pass") or _first(inner, "return")):
@@ -157,10 +158,13 @@ def check_frontend_proxy(
     if not servers:
         return finding(rid, ["no server block"], [])
     upstreams = _upstream_hosts(directives)
+    http_root = next(
+        (r for h in _walk(directives, "http") if (r := _first(h["block"], "root"))), None
+    )
     problems, evidence = [], []
     for server in servers:
         listen = " ".join(" ".join(d["args"]) for d in _walk([server], "listen")) or "80"
-        served = _serves_app(server)
+        served = _serves_app(server, http_root)
         chosen = select_location(server, api_path)
         proxy = _first(chosen.block, "proxy_pass") if chosen else None
         hosts = _proxy_hosts(proxy["args"][0], upstreams) if proxy else []
