@@ -12,6 +12,7 @@ from pathlib import Path
 
 from reference_app.project_mutants_ci import CI_MUTANTS, apply_edits
 from reference_app.project_mutants_deploy import DEPLOY_MUTANTS
+from reference_app.project_mutants_ops import OPS_MUTANTS
 
 PROJECT = Path(__file__).resolve().parent / "project"
 
@@ -126,6 +127,14 @@ def _compose_no_grafana(root: Path) -> None:
 for _ci in (*CI_MUTANTS.values(), *DEPLOY_MUTANTS.values()):
     PROJECT_MUTANTS[_ci.name] = ProjectMutant(
         _ci.name, _ci.breaks, _ci.description, functools.partial(apply_edits, _ci)
+    )
+
+
+# the Dockerfile, nginx, Compose service, deploy script and operations mutants
+# (reference_app/project_mutants_ops.py), under the same registry
+for _ops in OPS_MUTANTS.values():
+    PROJECT_MUTANTS[_ops.name] = ProjectMutant(
+        _ops.name, _ops.breaks, _ops.description, functools.partial(apply_edits, _ops)
     )
 
 

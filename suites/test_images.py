@@ -153,6 +153,31 @@ def test_static_assets_are_cached_and_the_shell_revalidated(
         assert age >= minimum, f"{path} has Cache-Control {value!r}; expected max-age >= {minimum}"
 
 
+def _media_type(response: httpx.Response) -> str:
+    return str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
+
+
+@requirement("DEP-FRONTEND-PROXY")
+def test_frontend_serves_the_app_and_forwards_the_api(
+    frontend: httpx.Client, http: httpx.Client, params: dict[str, Any], evidence: Evidence
+) -> None:
+    page = frontend.get("/")
+    assert page.status_code == 200, f"the frontend's / answered {page.status_code}"
+    assert _media_type(page) == "text/html", f"the frontend's / is {_media_type(page)!r}"
+    path = params["api_probe_path"]
+    direct, through = http.get(path), frontend.get(path)
+    answers = {
+        "backend": [direct.status_code, _media_type(direct)],
+        "frontend": [through.status_code, _media_type(through)],
+    }
+    evidence.note(path, answers)
+    # the app's own routes answer with its HTML shell: an API path that does too is not proxied
+    assert answers["frontend"] == answers["backend"], (
+        f"{path} through the frontend answers {through.status_code} {_media_type(through)}, "
+        f"the backend {direct.status_code} {_media_type(direct)}: the API is not proxied"
+    )
+
+
 @requirement("DEP-FRONTEND-HEADERS")
 def test_frontend_headers_on_its_own_404(frontend: httpx.Client, evidence: Evidence) -> None:
     response = frontend.get(f"/assets/missing-{uuid.uuid4().hex}.js")

@@ -40,7 +40,7 @@ ATTESTED = [req.id for req in CATALOGUE if req.kind == "attestation"]
 # test below fails for any other OPS- requirement that is neither checked nor attested
 PENDING_CHECKS = {
     **dict.fromkeys(
-        ("OPS-BACKUP-DAILY", "OPS-BACKUP-SCRIPT", "OPS-PG-DUMP"),
+        ("OPS-BACKUP-SCRIPT", "OPS-PG-DUMP"),
         "the deploy and backup drills on containers check these (suites/test_deploy.py)",
     ),
     **dict.fromkeys(
@@ -63,7 +63,6 @@ PENDING_CHECKS = {
         ),
         "performance settings, observable on the containers stack; checks to come",
     ),
-    "OPS-LOG-RETENTION": "log rotation configuration (compose logging options, logrotate)",
     **dict.fromkeys(
         (
             "OPS-MAINT-ERROR-LOGS",

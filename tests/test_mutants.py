@@ -8,6 +8,7 @@ import pytest
 
 from harness.spec import load_catalogue
 from reference_app.mutants import MUTANTS
+from reference_app.project_mutants import PROJECT
 from tests.conftest import SuiteRun, suite_runner
 from tests.verdicts import assert_killed, ran_ids
 
@@ -60,7 +61,10 @@ def test_mutant_fails_its_requirements(name: str, run_suites: Callable[..., Suit
         profile = "production" if catalogue[rid].applies_to("production") else "development"
         by_profile.setdefault(profile, []).append(rid)
     for profile, ids in sorted(by_profile.items()):
+        # the clean repository beside the mutated app: a requirement checked in both (the
+        # frontend's proxy) is judged by all its checks, and only the app is broken
         run = run_suites(
-            "--mutant", name, f"--profile={profile}", *(f"--requirement={rid}" for rid in ids)
-        )
+            "--mutant", name, f"--profile={profile}", f"--project-root={PROJECT}",
+            *(f"--requirement={rid}" for rid in ids),
+        )  # fmt: skip
         assert_killed(run, name, mutant.description, ids)

@@ -38,7 +38,9 @@ _SUFFIXES = (".yaml", ".yml", ".json")
 _SINGLE_NODE_ACCESS = {"ReadWriteOnce", "ReadWriteOncePod"}
 
 
-def _load(directory: Path) -> tuple[list[Manifest], list[str]]:
+def load_manifests(directory: Path) -> tuple[list[Manifest], list[str]]:
+    """The objects of every manifest `kubectl apply -f DIR` reads, and the files that do not
+    parse (one line each)."""
     manifests, problems = [], []
     for path in sorted(p for p in directory.iterdir() if p.suffix in _SUFFIXES and p.is_file()):
         try:
@@ -182,7 +184,7 @@ def check_manifests(
     directory = root / k8s_dir
     if not directory.is_dir():
         return failed_all(K8S_REQUIREMENTS, f"{k8s_dir}/ does not exist under {root}")
-    manifests, problems = _load(directory)
+    manifests, problems = load_manifests(directory)
     if not manifests and not problems:
         return failed_all(K8S_REQUIREMENTS, f"{k8s_dir}/ holds no manifest")
     version = kubernetes_version or kubernetes_validate.latest_version()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from harness.report.evidence import Evidence
+
 
 @dataclass(frozen=True)
 class RepoFinding:
@@ -30,3 +32,12 @@ def finding(requirement: str, problems: Iterable[str], evidence: Iterable[str]) 
 def failed_all(requirements: Iterable[str], problem: str) -> dict[str, RepoFinding]:
     """The same problem for every requirement: the file is missing or cannot be read."""
     return {rid: RepoFinding(rid, (problem,)) for rid in requirements}
+
+
+def judge(found: RepoFinding, evidence: Evidence, where: str) -> None:
+    """A check's verdict on ``found``: what was found and the problems go into the evidence,
+    and the check fails with the problems in one line."""
+    __tracebackhide__ = True
+    evidence.note("found", list(found.evidence))
+    evidence.note("problems", list(found.problems))
+    assert found.ok, f"{where}: {found.summary()}"

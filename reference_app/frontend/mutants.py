@@ -61,3 +61,12 @@ def _shell_cached(config: str) -> str:
         '        default                       "no-cache";',
         '        default                       "public, max-age=31536000";',
     )
+
+
+@register_frontend(
+    "frontend-no-api-proxy",
+    breaks=("DEP-FRONTEND-PROXY",),
+    description="nginx proxies no /api/: API paths fall through to the app's HTML shell",
+)
+def _no_api_proxy(config: str) -> str:
+    return _replace(config, "        location /api/ {", "        location /api-unused/ {")
