@@ -19,6 +19,15 @@ from reference_app.project_mutants_deploy import DEPLOY_MUTANTS
 from tests.conftest import REPO, SuiteRun, harness
 from tests.verdicts import assert_killed
 
+# the operations settings suites/test_operations_files.py reads from the repository's files
+OPS_FILE_IDS = (
+    "OPS-MAINT-LOAD-TESTS",
+    "OPS-MAINT-PERF-REVIEW",
+    "OPS-MAINT-ACCESS-LOGS",
+    "OPS-SLOW-QUERY-LOG",
+    "OPS-WORKERS",
+    "OPS-TS-WORKERS",
+)
 # the requirements suites/test_repository.py and test_repository_ci.py check
 REPOSITORY_IDS = (
     "LOAD-LOCUSTFILE",
@@ -30,6 +39,7 @@ REPOSITORY_IDS = (
     "DEP-COMPOSE-VALID",
     *CI_REQUIREMENTS,
     *K8S_REQUIREMENTS,
+    *OPS_FILE_IDS,
 )
 
 

@@ -40,6 +40,8 @@ def flag_values(argv: Sequence[str], flag: str) -> list[str]:
 
 def prometheus_duration_s(text: str) -> float:
     """A Prometheus duration (``15d``, ``1y2w``, ``720h``) in seconds."""
+    if text.strip() == "0":
+        return 0.0
     match = _PROM_DURATION.match(text.strip())
     if not text.strip() or not match:
         raise SettingError(f"{text!r} is not a Prometheus duration (like 15d, 2w, 720h)")
