@@ -51,6 +51,7 @@ def _model(project: Project, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _service(project: Project, params: dict[str, Any], role: str) -> tuple[str, dict[str, Any]]:
+    """Where the service is (for messages) and its resolved model."""
     names = list(params["compose_services"])
     index = _ROLES.index(role)
     name = names[index] if index < len(names) else role
@@ -60,7 +61,7 @@ def _service(project: Project, params: dict[str, Any], role: str) -> tuple[str, 
             f"{params['compose_file']} has no service {name!r} (the {role}; the parameter "
             "compose_services names it when yours is called otherwise)"
         )
-    return name, services[name]
+    return f"{params['compose_file']}, service {name}", services[name]
 
 
 def _words(value: Any) -> list[str] | None:
@@ -94,8 +95,7 @@ def test_ci_runs_the_load_tests_every_week(
 def test_prometheus_keeps_a_week_of_metrics(
     project: Project, params: dict[str, Any], evidence: Evidence
 ) -> None:
-    name, service = _service(project, params, "prometheus")
-    where = f"{params['compose_file']}, service {name}"
+    where, service = _service(project, params, "prometheus")
     try:
         retention = prometheus_retention(_argv(service))
     except SettingError as exc:
@@ -144,8 +144,7 @@ def _mounted(project: Project, service: dict[str, Any], inside: str, where: str)
 def test_postgres_logs_slow_queries(
     project: Project, params: dict[str, Any], evidence: Evidence
 ) -> None:
-    name, service = _service(project, params, "db")
-    where = f"{params['compose_file']}, service {name}"
+    where, service = _service(project, params, "db")
     settings, source = postgres_args(_argv(service)), f"{where}: command"
     # the command line wins over the file; the file counts only when the server is told to read it
     if SLOW_QUERY_SETTING not in settings and "config_file" in settings:
@@ -181,7 +180,7 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
 def _backend_workers(project: Project, params: dict[str, Any]) -> tuple[Workers, str]:
     """The backend's worker count as its container starts: Compose's entrypoint and command
     over the image's, the Compose environment over the image's ENV."""
-    name, service = _service(project, params, "backend")
+    where, service = _service(project, params, "backend")
     entrypoint, command = _words(service.get("entrypoint")), _words(service.get("command"))
     dockerfile = params["backend_dockerfile"]
     image = None
@@ -192,7 +191,7 @@ def _backend_workers(project: Project, params: dict[str, Any]) -> tuple[Workers,
         # only the image's own entrypoint keeps its CMD: Compose's drops it, as docker run does
         command = command if command is not None else image.cmd
     composed = service.get("entrypoint") is not None or service.get("command") is not None
-    source = f"{params['compose_file']}, service {name}" if composed else dockerfile
+    source = where if composed else dockerfile
     environment = {**(image.env if image else {}), **_environment(service)}
     return worker_count([*(entrypoint or []), *(command or [])], environment), source
 
@@ -215,8 +214,7 @@ def test_backend_runs_enough_workers(
 def test_compose_sets_the_worker_count_with_workers(
     project: Project, params: dict[str, Any], evidence: Evidence
 ) -> None:
-    name, service = _service(project, params, "backend")
-    where = f"{params['compose_file']}, service {name}"
+    where, service = _service(project, params, "backend")
     argv = _argv(service)
     assert argv, f"{where} has no command: its worker count is not set there (--workers N)"
     workers = worker_count(argv, _environment(service))
