@@ -13,6 +13,7 @@ from pathlib import Path
 from reference_app.project_mutants_ci import CI_MUTANTS, apply_edits
 from reference_app.project_mutants_deploy import DEPLOY_MUTANTS
 from reference_app.project_mutants_ops import OPS_MUTANTS
+from reference_app.project_mutants_opsfiles import OPS_FILE_MUTANTS
 
 PROJECT = Path(__file__).resolve().parent / "project"
 
@@ -122,19 +123,21 @@ def _compose_no_grafana(root: Path) -> None:
     _edit(root, "docker-compose.yml", "\n  grafana:\n", "\n  dashboards:\n")
 
 
-# the workflow and manifest mutants (reference_app/project_mutants_ci.py) and the deploy
-# script's (project_mutants_deploy.py, judged by the drills on Docker), under one registry
-for _ci in (*CI_MUTANTS.values(), *DEPLOY_MUTANTS.values()):
-    PROJECT_MUTANTS[_ci.name] = ProjectMutant(
-        _ci.name, _ci.breaks, _ci.description, functools.partial(apply_edits, _ci)
-    )
-
-
-# the Dockerfile, nginx, Compose service, deploy script and operations mutants
-# (reference_app/project_mutants_ops.py), under the same registry
-for _ops in OPS_MUTANTS.values():
-    PROJECT_MUTANTS[_ops.name] = ProjectMutant(
-        _ops.name, _ops.breaks, _ops.description, functools.partial(apply_edits, _ops)
+# the file mutants of the other modules, under one registry: the workflow and manifests
+# (project_mutants_ci.py), Dockerfiles, nginx, Compose services, schedules and logs
+# (project_mutants_ops.py), operations settings (project_mutants_opsfiles.py), and the deploy
+# script's, judged by the drills on Docker (project_mutants_deploy.py)
+for _file_mutant in (
+    *CI_MUTANTS.values(),
+    *OPS_MUTANTS.values(),
+    *OPS_FILE_MUTANTS.values(),
+    *DEPLOY_MUTANTS.values(),
+):
+    PROJECT_MUTANTS[_file_mutant.name] = ProjectMutant(
+        _file_mutant.name,
+        _file_mutant.breaks,
+        _file_mutant.description,
+        functools.partial(apply_edits, _file_mutant),
     )
 
 

@@ -39,6 +39,15 @@ OPS_FILE_IDS = (
 )
 # of those, the ones a check of the running system (the embedded app's frontend) judges too
 LIVE_TOO = ("DEP-FRONTEND-PROXY",)
+# the operations settings suites/test_operations_files.py reads from the repository's files
+OPS_SETTINGS_IDS = (
+    "OPS-MAINT-LOAD-TESTS",
+    "OPS-MAINT-PERF-REVIEW",
+    "OPS-MAINT-ACCESS-LOGS",
+    "OPS-SLOW-QUERY-LOG",
+    "OPS-WORKERS",
+    "OPS-TS-WORKERS",
+)
 # the requirements suites/test_repository.py and test_repository_ci.py check
 REPOSITORY_IDS = (
     "LOAD-LOCUSTFILE",
@@ -51,6 +60,7 @@ REPOSITORY_IDS = (
     *CI_REQUIREMENTS,
     *K8S_REQUIREMENTS,
     *OPS_FILE_IDS,
+    *OPS_SETTINGS_IDS,
 )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import crossplane  # type: ignore[import-untyped]
+import crossplane
 
 from harness.probes.dockerfile import command_words, stages
 from harness.probes.repo_findings import RepoFinding, finding

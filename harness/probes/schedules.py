@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from croniter import croniter  # type: ignore[import-untyped]
+from croniter import croniter
 
 from harness.probes.k8s import load_manifests
 

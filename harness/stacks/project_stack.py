@@ -79,13 +79,21 @@ class ThrowawayProject:
         project's images on the way out, whatever happened inside."""
         name = f"drill{uuid.uuid4().hex[:10]}"
         root = workdir / name
-        shutil.copytree(source, root, ignore=IGNORED, symlinks=True)
+        # links become the files they point at: the copy stands alone, as a clone would
+        try:
+            shutil.copytree(source, root, ignore=IGNORED)
+        except (shutil.Error, OSError) as exc:
+            shutil.rmtree(root, ignore_errors=True)
+            first = exc.args[0][0] if isinstance(exc, shutil.Error) and exc.args[0] else exc
+            raise DrillError(f"the repository cannot be copied for the drill: {first}") from None
         (root / ".env").write_text(env_file)
         env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
         env.update(
             COMPOSE=" ".join(compose_command()),
             COMPOSE_PROJECT_NAME=name,
             COMPOSE_FILE=compose_files,
+            # images tagged with a version of the drill's own never replace a tag of yours
+            VERSION=f"{name}-local",
         )
         project = cls(root, name, compose_files, env)
         try:
