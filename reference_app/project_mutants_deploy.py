@@ -77,4 +77,31 @@ _MUTANTS += (
     ),
 )
 
+# the Quick Start (suites/test_quickstart.py), judged on Docker like the drills
+_MUTANTS += (
+    FileMutant(
+        "env-example-without-db-password",
+        ("DEP-DEV-START",),
+        ".env.example has no POSTGRES_PASSWORD: a copy of it cannot start the stack",
+        ".env.example",
+        (("POSTGRES_PASSWORD=change-me\n", ""),),
+    ),
+    FileMutant(
+        "backend-image-without-create-admin",
+        ("DEP-CREATE-ADMIN",),
+        "the backend image the Compose file builds has no create_admin module",
+        "docker-compose.local.yml",
+        (
+            (
+                "        ENV ALEMBIC_CONFIG=",
+                "        USER root\n"
+                "        RUN rm /opt/venv/lib/python3.11/site-packages/"
+                "reference_app/create_admin.py\n"
+                "        USER 10001:10001\n"
+                "        ENV ALEMBIC_CONFIG=",
+            ),
+        ),
+    ),
+)
+
 DEPLOY_MUTANTS = {mutant.name: mutant for mutant in _MUTANTS}

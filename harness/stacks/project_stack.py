@@ -117,6 +117,18 @@ class ThrowawayProject:
             raise DrillError(f"compose {' '.join(args)} exited {done.returncode}: {tail}")
         return done.stdout
 
+    def run(self, *args: str, timeout: float = 300, stdin: str | None = None) -> tuple[int, str]:
+        """``compose ARGS`` whatever its outcome: the exit code and what it printed."""
+        argv = [*self.env["COMPOSE"].split(), *args]
+        try:
+            done = subprocess.run(
+                argv, cwd=self.root, env=self.env, input=stdin, capture_output=True, text=True,
+                timeout=timeout, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            return 124, f"compose {' '.join(args)} did not end within {timeout:.0f}s"
+        return done.returncode, done.stdout + done.stderr
+
     def config(self, **extra_env: str) -> dict[str, Any]:
         saved = dict(self.env)
         self.env.update(extra_env)

@@ -41,6 +41,8 @@ def drill_suite(docker_client: Any, tmp_path: Path) -> Callable[..., SuiteRun]:
 
     def drills(root: Path, *ids: str) -> SuiteRun:
         selected = [f"--requirement={rid}" for rid in ids]
+        if "DEP-DEV-START" in ids:  # a development-profile requirement
+            selected.append("--profile=development")
         return run(
             f"--project-root={root}", *DRILL_ARGS, *selected, "-v", timeout=900,
         )  # fmt: skip
@@ -72,6 +74,14 @@ def test_the_reference_deploy_script_passes_every_drill_and_loses_no_write(
     for label in ("v3", "v4", "v5"):
         assert notes[label]["exit"] == 1, notes[label]
     assert "deploy drill v6: exit 0" in run.output
+
+
+def test_the_reference_quick_start_starts_from_the_example_settings(
+    drill_suite: Callable[..., SuiteRun],
+) -> None:
+    run = drill_suite(PROJECT, "DEP-DEV-START", "DEP-CREATE-ADMIN")
+    verdicts = {rid: run.verdict(rid) for rid in ("DEP-DEV-START", "DEP-CREATE-ADMIN")}
+    assert set(verdicts.values()) == {"passed"}, f"{verdicts}\n{run.output[-4000:]}"
 
 
 @pytest.mark.parametrize("name", sorted(DEPLOY_MUTANTS))
