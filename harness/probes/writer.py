@@ -66,8 +66,11 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name=f"writer-{tag}", daemon=True)
         self._down_since: float | None = None
 
-    def __enter__(self) -> Writer:
+    def start(self) -> None:
         self._thread.start()
+
+    def __enter__(self) -> Writer:
+        self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -126,18 +129,26 @@ class Writer:
         return str(answer.status_code), None if ident is None else str(ident)
 
     def verify(self, base_url: str) -> WriteReport:
-        """GET ``base_url/<id>`` for every acknowledged write: a 404 is a lost write."""
-        with httpx.Client(timeout=10.0) as client:
-            for ident in self.report.acknowledged:
-                try:
-                    answer = client.get(f"{base_url.rstrip('/')}/{ident}")
-                except httpx.HTTPError:
-                    raise DrillLookupError(f"{base_url}/{ident} does not answer") from None
-                if answer.status_code == 404:
-                    self.report.lost.append(ident)
-                elif not answer.is_success:
-                    raise DrillLookupError(
-                        f"GET {base_url}/{ident} answered {answer.status_code}, "
-                        "so the write cannot be looked up"
-                    )
+        """Look up every acknowledged write at ``base_url/<id>``; the lost ones are noted."""
+        self.report.lost = lost_writes(base_url, self.report.acknowledged)
         return self.report
+
+
+def lost_writes(base_url: str, idents: list[str]) -> list[str]:
+    """The ids of ``idents`` that ``GET base_url/<id>`` answers 404 for: writes that were
+    acknowledged and are gone. Any other failure is :class:`DrillLookupError`."""
+    lost: list[str] = []
+    with httpx.Client(timeout=10.0) as client:
+        for ident in idents:
+            try:
+                answer = client.get(f"{base_url.rstrip('/')}/{ident}")
+            except httpx.HTTPError:
+                raise DrillLookupError(f"{base_url}/{ident} does not answer") from None
+            if answer.status_code == 404:
+                lost.append(ident)
+            elif not answer.is_success:
+                raise DrillLookupError(
+                    f"GET {base_url}/{ident} answered {answer.status_code}, "
+                    "so the write cannot be looked up"
+                )
+    return lost

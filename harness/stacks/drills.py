@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from harness.probes.writer import DrillLookupError, Writer, WriteReport
+from harness.probes.writer import DrillLookupError, Writer, WriteReport, lost_writes
 from harness.stacks.project_stack import DrillError, ThrowawayProject, free_port
 
 RUN_TIMEOUT_S = 600
@@ -190,9 +190,7 @@ class DeployDrills:
         """Every write acknowledged in the whole chain, looked up once more at its end."""
         reports = [self.record.seeded] + [run.writes for run in self.record.runs.values()]
         acknowledged = [ident for report in reports if report for ident in report.acknowledged]
-        final = Writer(self._write_url(), self.settings.write_body, "final")
-        final.report.acknowledged = acknowledged
-        return final.verify(self._write_url()).lost
+        return lost_writes(self._write_url(), acknowledged)
 
     def _discover(self) -> None:
         config = self.project.config(VERSION=self._version("v1"))
@@ -242,7 +240,7 @@ class DeployDrills:
         started_wall, started = time.time(), time.monotonic()
         writing = Writer(self._write_url(), self.settings.write_body, label) if writer else None
         if writing is not None:
-            writing.__enter__()
+            writing.start()
         try:
             interrupt = overlay is not None and overlay[1] == "interrupted"
             code, output = self._run_script(env, interrupt, version)
