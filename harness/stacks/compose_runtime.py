@@ -1,0 +1,302 @@
+"""The spec's Compose commands run on a throwaway copy of the deployment's repository
+(:mod:`harness.stacks.project_stack`): ``up -d``, ``logs``, ``ps``, ``restart``, ``down``,
+``up -d --build``, ``alembic upgrade head`` and the troubleshooting steps. Each method runs one
+step and returns what it saw; suites/test_compose_runtime.py judges it. The backups are in
+:mod:`harness.stacks.compose_backups`."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import shlex
+import subprocess
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness.stacks.project_stack import DrillError, ThrowawayProject, free_port
+
+UP_TIMEOUT_S = 300
+PORTS_FILE = "harness-compose-ports.yml"
+BROKEN_FILE = "harness-start-error.yml"
+STOPPED = ("Exited", "Restarting", "Dead")  # `docker ps -a` of a container that is not up
+MARKER = "harness_compose_marker"  # a table and a Redis key that must outlive `down`
+SCHEMA_SQL = (
+    "SELECT table_name || '.' || column_name || ' ' || data_type FROM information_schema.columns"
+    " WHERE table_schema = 'public' ORDER BY 1"
+)
+# "socket.gaierror: [Errno -2] Name ..." says "[Errno -2] Name ...": a check's message names
+# the failed command and quotes its words, not Python's exception classes
+EXCEPTION_PREFIX = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|error):\s*")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command as the user would type it, and what it did."""
+
+    shown: str
+    code: int | None
+    out: str
+    err: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0
+
+    def said(self) -> str:
+        """Its last line of output (errors first), without a Python exception's name."""
+        lines = [line.strip() for line in (self.err or self.out).splitlines() if line.strip()]
+        return EXCEPTION_PREFIX.sub("", lines[-1]) if lines else "no output"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"command": self.shown, "exit": self.code, "seconds": round(self.seconds, 1),
+                "said": self.said()}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    compose_file: str  # the repository's own file
+    compose_files: str  # the project's files, ':'-separated (the file and its local stand-ins)
+    roles: Mapping[str, str]  # db, redis, backend, frontend -> the service's name
+    backup_script: str
+    backup_dir: str
+    frontend_port: int = 8080  # the frontend's port inside its container, as the spec's file
+
+
+@dataclass
+class Started:
+    """``up -d --wait`` and the project it left."""
+
+    up: Command
+    states: dict[str, str]
+    active: list[str]
+    left_out: dict[str, list[str]] = field(default_factory=dict)  # service -> its profiles
+    stand_ins: dict[str, str] = field(default_factory=dict)  # service -> what replaced it
+    health_checked: list[str] = field(default_factory=list)
+    frontend: str = ""  # what GET / through the published frontend answered
+
+
+@dataclass(frozen=True)
+class Migration:
+    command: Command
+    revision: str
+    schema: list[str]
+
+
+class ComposeRuntime:
+    """Steps on ``project``; shared ones (started, migrations) run once and are kept."""
+
+    def __init__(self, project: ThrowawayProject, settings: RuntimeSettings) -> None:
+        self.project = project
+        self.settings = settings
+        self.port = free_port()
+        # the frontend published on a free loopback port: a request through it gives the
+        # frontend's log its first line, as a user's browser would
+        (project.root / PORTS_FILE).write_text(
+            f"services:\n  {self.role('frontend')}:\n    ports:\n"
+            f'      - "127.0.0.1:{self.port}:{settings.frontend_port}"\n'
+        )
+        project.env["COMPOSE_FILE"] = f"{settings.compose_files}:{PORTS_FILE}"
+
+    def role(self, name: str) -> str:
+        return self.settings.roles[name]
+
+    def run(
+        self, *args: str, timeout: float = 300, extra_env: Mapping[str, str] | None = None
+    ) -> Command:
+        started = time.monotonic()
+        done = self.project.compose_run(*args, timeout=timeout, extra_env=extra_env)
+        seconds = time.monotonic() - started
+        shown = f"docker compose {shlex.join(args)}"
+        return Command(shown, done.returncode, done.stdout, done.stderr, seconds)
+
+    # --- up, ps, logs ---------------------------------------------------------------------
+
+    @functools.cached_property
+    def started(self) -> Started:
+        up = self.run("up", "-d", "--wait", timeout=UP_TIMEOUT_S)
+        active = self.project.compose("config", "--services").split()
+        every = self.project.config(COMPOSE_PROFILES="*", COMPOSE_FILE=self.settings.compose_files)
+        everyone: dict[str, Any] = every.get("services", {})
+        started = Started(up, self.project.states(), active)
+        started.left_out = {
+            name: list(service.get("profiles") or [])
+            for name, service in everyone.items()
+            if name not in active
+        }
+        started.health_checked = [name for name in active if _health_check(everyone.get(name))]
+        started.stand_ins = self._stand_ins(everyone)
+        if up.ok:
+            try:
+                started.frontend = str(httpx.get(f"http://127.0.0.1:{self.port}/", timeout=10))
+            except httpx.HTTPError as exc:
+                started.frontend = f"no answer: {exc}"
+        return started
+
+    def _stand_ins(self, local: Mapping[str, Any]) -> dict[str, str]:
+        """What the files after the repository's own change in each service: its image and
+        how it is built."""
+        if self.settings.compose_files == self.settings.compose_file:
+            return {}
+        own = self.project.config(COMPOSE_PROFILES="*", COMPOSE_FILE=self.settings.compose_file)
+        out: dict[str, str] = {}
+        for name, service in own.get("services", {}).items():
+            there = local.get(name, {})
+            changes = []
+            if service.get("image") != there.get("image"):
+                changes.append(f"image {service.get('image')} -> {there.get('image')}")
+            if service.get("build") != there.get("build"):
+                changes.append("its own build")
+            if changes:
+                out[name] = ", ".join(changes)
+        return out
+
+    def ps(self) -> Command:
+        return self.run("ps", "--all")
+
+    def logs(self, service: str, extra_env: Mapping[str, str] | None = None) -> Command:
+        return self.run("logs", "--no-color", "--no-log-prefix", service, extra_env=extra_env)
+
+    def exec(self, service: str, *argv: str, timeout: float = 300) -> Command:
+        return self.run("exec", "-T", service, *argv, timeout=timeout)
+
+    # --- migrations -----------------------------------------------------------------------
+
+    @functools.cached_property
+    def migrations(self) -> list[Migration]:
+        """``alembic upgrade head`` twice, the revision and the schema after each."""
+        runs = []
+        for _ in range(2):
+            command = self.exec(self.role("backend"), "alembic", "upgrade", "head")
+            schema = self.project.sql(SCHEMA_SQL).splitlines()
+            runs.append(Migration(command, self.project.revision(), schema))
+        return runs
+
+    # --- restart, stop, down, rebuild -----------------------------------------------------
+
+    def redis_restart(self) -> dict[str, Any]:
+        """A key written with redis-cli, Redis restarted, the key read back."""
+        redis, key, token = self.role("redis"), "harness:compose:restart", uuid.uuid4().hex
+        wrote = self.exec(redis, "redis-cli", "SET", key, token)
+        restart = self.run("restart", redis)
+        ready = self.run("up", "-d", "--wait", redis, timeout=UP_TIMEOUT_S)
+        read = self.exec(redis, "redis-cli", "GET", key)
+        return {"written": wrote.out.strip(), "restart": restart.as_dict(),
+                "ready": ready.as_dict(), "expected": token, "read": read.out.strip()}  # fmt: skip
+
+    def db_connect(self, one_liner: str) -> dict[str, Command]:
+        """The troubleshooting one-liner with the database up, then with it stopped; the
+        database is started again before this returns."""
+        db, backend = self.role("db"), self.role("backend")
+        out = {"db up": self.exec(backend, "python", "-c", one_liner, timeout=120)}
+        out["stop"] = self.run("stop", db)
+        out["ps db"] = self.run("ps", "--all", db)
+        out["db stopped"] = self.exec(backend, "python", "-c", one_liner, timeout=120)
+        out["start"] = self.run("up", "-d", "--wait", db, timeout=UP_TIMEOUT_S)
+        return out
+
+    def down_and_up(self) -> dict[str, Any]:
+        """A token written to the database and to Redis, ``down``, what is left, ``up -d
+        --wait``, the token read back from both."""
+        redis, token = self.role("redis"), uuid.uuid4().hex
+        # a table name of the harness's own and a hex token: nothing from outside
+        self.project.sql(
+            f"CREATE TABLE {MARKER} (token text); INSERT INTO {MARKER} VALUES ('{token}')"  # noqa: S608
+        )
+        self.exec(redis, "redis-cli", "SET", MARKER, token)
+        out: dict[str, Any] = {"expected": token, "volumes before": self.volumes()}
+        out["down"] = self.run("down").as_dict()
+        out["containers left"], out["volumes left"] = self.containers(), self.volumes()
+        out["up"] = self.run("up", "-d", "--wait", timeout=UP_TIMEOUT_S).as_dict()
+        try:  # a database that lost its data has no such table: that is the finding
+            out["database"] = self.project.sql(f"SELECT token FROM {MARKER}")  # noqa: S608
+        except DrillError as exc:
+            out["database"] = f"unreadable: {exc}"
+        out["redis"] = self.exec(redis, "redis-cli", "GET", MARKER).out.strip()
+        return out
+
+    def containers(self) -> list[str]:
+        return _docker("ps", "-a", "-q", "--filter", self._label()).split()
+
+    def volumes(self) -> list[str]:
+        return sorted(_docker("volume", "ls", "-q", "--filter", self._label()).split())
+
+    def _label(self) -> str:
+        return f"label=com.docker.compose.project={self.project.name}"
+
+    def container(self, service: str) -> dict[str, str]:
+        """The service's container: id, image id, state, exit code and restart count."""
+        ids = self.project.compose("ps", "-a", "-q", service, check=False).split()
+        if not ids:
+            return {}
+        fields = ("id", "image", "status", "exit", "restarts")
+        line = _docker("inspect", "--format", "{{.Id}} {{.Image}} {{.State.Status}} "
+                       "{{.State.ExitCode}} {{.RestartCount}}", ids[0])  # fmt: skip
+        return dict(zip(fields, line.split(), strict=False))
+
+    def rebuild(self, relative: str) -> dict[str, Any]:
+        """A comment line appended to ``relative`` (a file of a service's build context),
+        then ``up -d --build --wait``: the service's container and image before and after."""
+        path = (self.project.root / relative).resolve()
+        if not path.is_file():
+            raise DrillError(f"{relative}: no such file to change in the repository")
+        service = self._building(path)
+        before = self.container(service)
+        with path.open("a") as sink:
+            sink.write(f"\n# harness rebuild check {uuid.uuid4().hex}\n")
+        up = self.run("up", "-d", "--build", "--wait", timeout=600)
+        return {"service": service, "up": up.as_dict(), "before": before,
+                "after": self.container(service)}  # fmt: skip
+
+    def _building(self, path: Path) -> str:
+        for name, service in self.project.config().get("services", {}).items():
+            context = (service.get("build") or {}).get("context")
+            if context and Path(context).resolve() in path.parents:
+                return str(name)
+        raise DrillError(f"no service of the Compose file builds from a context holding {path}")
+
+    def start_broken(self, settings: Mapping[str, str], wait_s: float = 60) -> dict[str, Any]:
+        """The backend started alone through a one-off override with ``settings`` in its
+        environment; its container once it has stopped or restarted, and its logs."""
+        backend = self.role("backend")
+        override = {"services": {backend: {"environment": dict(settings)}}}
+        (self.project.root / BROKEN_FILE).write_text(json.dumps(override))  # JSON is YAML
+        files = {"COMPOSE_FILE": f"{self.project.env['COMPOSE_FILE']}:{BROKEN_FILE}"}
+        up = self.run("up", "-d", "--no-deps", backend, extra_env=files, timeout=UP_TIMEOUT_S)
+        # under a restart policy the container cycles: `docker ps -a` says Up in between
+        service = f"label=com.docker.compose.service={backend}"
+        argv = (
+            "ps",
+            "-a",
+            "--filter",
+            self._label(),
+            "--filter",
+            service,
+            "--format",
+            "{{.Status}}",
+        )
+        deadline, status = time.monotonic() + wait_s, _docker(*argv).strip()
+        while time.monotonic() < deadline and not status.startswith(STOPPED):
+            time.sleep(0.5)
+            status = _docker(*argv).strip()
+        return {"up": up, "container": self.container(backend), "docker ps -a": status,
+                "logs": self.logs(backend, extra_env=files)}  # fmt: skip
+
+
+def _health_check(service: Mapping[str, Any] | None) -> bool:
+    check = (service or {}).get("healthcheck") or {}
+    return bool(check) and not check.get("disable")
+
+
+def _docker(*args: str) -> str:
+    done = subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    return done.stdout
