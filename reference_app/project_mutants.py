@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reference_app.project_mutants_ci import CI_MUTANTS, apply_edits
+from reference_app.project_mutants_compose import COMPOSE_MUTANTS
 from reference_app.project_mutants_deploy import DEPLOY_MUTANTS
 
 PROJECT = Path(__file__).resolve().parent / "project"
@@ -121,9 +122,10 @@ def _compose_no_grafana(root: Path) -> None:
     _edit(root, "docker-compose.yml", "\n  grafana:\n", "\n  dashboards:\n")
 
 
-# the workflow and manifest mutants (reference_app/project_mutants_ci.py) and the deploy
-# script's (project_mutants_deploy.py, judged by the drills on Docker), under one registry
-for _ci in (*CI_MUTANTS.values(), *DEPLOY_MUTANTS.values()):
+# the workflow and manifest mutants (reference_app/project_mutants_ci.py), the deploy
+# script's (project_mutants_deploy.py, judged by the drills on Docker) and the Compose runtime's
+# (project_mutants_compose.py, judged on Docker too), under one registry
+for _ci in (*CI_MUTANTS.values(), *DEPLOY_MUTANTS.values(), *COMPOSE_MUTANTS.values()):
     PROJECT_MUTANTS[_ci.name] = ProjectMutant(
         _ci.name, _ci.breaks, _ci.description, functools.partial(apply_edits, _ci)
     )

@@ -6,7 +6,6 @@ in the order a person would run them; harness/stacks/compose_runtime.py)."""
 from __future__ import annotations
 
 import re
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +15,9 @@ import pytest
 
 from harness.config import HarnessConfig
 from harness.report.evidence import Evidence
+from harness.stacks import compose_steps as steps
 from harness.stacks.compose import ComposeUnavailable
-from harness.stacks.compose_backups import Backups, Restore, is_database_dump
+from harness.stacks.compose_backups import Backups, Restore, archive_members, is_database_dump
 from harness.stacks.compose_runtime import ComposeRuntime, RuntimeSettings, Started
 from harness.stacks.project_stack import DrillError, ThrowawayProject, drill_env_file, env_pairs
 from harness.targets.project import NEEDS_PROJECT
@@ -86,17 +86,6 @@ def _running(runtime: ComposeRuntime, evidence: Evidence) -> Started:
     return started
 
 
-def _unwell(started: Started, states: dict[str, str]) -> dict[str, str]:
-    """Started services that do not run, or run without passing their health check."""
-    out = {}
-    for service in started.active:
-        state = states.get(service, "not created")
-        checked = service in started.health_checked or "(" in state
-        if state != ("running (healthy)" if checked else "running"):
-            out[service] = state
-    return out
-
-
 def _same_data(restore: Restore, what: str) -> None:
     assert not restore.error, restore.error
     missing = sorted(set(restore.live) - set(restore.restored))
@@ -120,7 +109,7 @@ def test_up_starts_every_service_running_and_healthy(
     if started.stand_ins:
         evidence.note(f"local stand-ins from {', '.join(stand_ins)}", started.stand_ins)
     assert started.up.ok, f"`up -d --wait` exited {started.up.code}: {started.up.said()}"
-    unwell = _unwell(started, started.states)
+    unwell = started.unwell(started.states)
     assert not unwell, f"after `up -d --wait` these services are not up and healthy: {unwell}"
 
 
@@ -143,7 +132,7 @@ def test_compose_ps_shows_every_service_running_or_healthy(
     ps = runtime.ps()
     evidence.note("docker compose ps --all", ps.out.splitlines())
     assert ps.ok, f"`docker compose ps` exited {ps.code}: {ps.said()}"
-    unwell = _unwell(runtime.started, runtime.project.states())
+    unwell = runtime.started.unwell(runtime.project.states())
     assert not unwell, f"`docker compose ps` shows services neither running nor healthy: {unwell}"
 
 
@@ -215,7 +204,7 @@ def test_the_backup_script_backs_up_database_configuration_and_volumes(
     assert dumps, f"`{run.command.shown}` wrote no database dump in {folder}/"
     compose = Path(params["compose_file"]).name
     archives = [backups.directory() / name for name in run.new_files if ".tar" in name]
-    assert any(compose in _members(path) for path in archives), (
+    assert any(compose in archive_members(path) for path in archives), (
         f"`{run.command.shown}` wrote no archive of the configuration ({compose}) in {folder}/"
     )
     prefix = f"{runtime.project.name}_"
@@ -244,7 +233,7 @@ def test_the_latest_database_backup_restores_with_the_same_tables_and_rows(
 @requirement("DEP-COMPOSE-REDIS")
 def test_a_redis_key_survives_a_restart(runtime: ComposeRuntime, evidence: Evidence) -> None:
     _running(runtime, evidence)
-    seen = runtime.redis_restart()
+    seen = steps.redis_restart(runtime)
     evidence.note("redis-cli SET, compose restart, GET", seen)
     assert seen["restart"]["exit"] == 0, f"`compose restart` failed: {seen['restart']['said']}"
     assert seen["read"] == seen["expected"], (
@@ -259,7 +248,7 @@ def test_the_connection_one_liner_tells_a_running_database_from_a_stopped_one(
 ) -> None:
     _running(runtime, evidence)
     one_liner = f"from {params['app_package']}.core.database import engine; engine.connect()"
-    seen = runtime.db_connect(one_liner)
+    seen = steps.db_connect(runtime, one_liner)
     evidence.note("the one-liner", one_liner)
     evidence.note("steps", {label: command.as_dict() for label, command in seen.items()})
     up, down = seen["db up"], seen["db stopped"]
@@ -276,17 +265,19 @@ def test_down_removes_the_containers_and_the_data_survives_on_volumes(
     runtime: ComposeRuntime, evidence: Evidence
 ) -> None:
     _running(runtime, evidence)
-    seen = runtime.down_and_up()
+    seen = steps.down_and_up(runtime)
     evidence.note("down, then up", seen)
     assert seen["down"]["exit"] == 0, f"`docker compose down` failed: {seen['down']['said']}"
     assert not seen["containers left"], f"`down` left containers {seen['containers left']}"
     gone = sorted(set(seen["volumes before"]) - set(seen["volumes left"]))
     assert not gone, f"`down` removed the volumes {gone}"
     assert seen["up"]["exit"] == 0, f"`up -d --wait` after `down` failed: {seen['up']['said']}"
+    dropped = seen["anonymous volumes dropped"]
+    hint = f"; it was on anonymous volumes the new containers do not use: {dropped}"
     for store in ("database", "redis"):
         assert seen[store] == seen["expected"], (
             f"data written to the {store} before `down` is gone after the next `up` "
-            f"(read {seen[store]!r})"
+            f"(read {seen[store]!r}){hint if dropped else ''}"
         )
 
 
@@ -296,9 +287,14 @@ def test_up_build_replaces_a_changed_service_with_a_new_image(
 ) -> None:
     _running(runtime, evidence)
     changed = params["compose_rebuild_file"]
-    seen = runtime.rebuild(changed)
+    seen = steps.rebuild(runtime, changed)
     evidence.note(f"{changed} changed, then up -d --build --wait", seen)
-    before, after, service = seen["before"], seen["after"], seen["service"]
+    service = seen["service"]
+    assert service, (
+        f"no service is built from a context holding {changed}: `up -d --build` cannot "
+        "bring its change into a container"
+    )
+    before, after = seen["before"], seen["after"]
     assert seen["up"]["exit"] == 0, f"`up -d --build --wait` failed: {seen['up']['said']}"
     assert after.get("image") != before.get("image"), (
         f"after a change to {changed}, `up -d --build` left {service} on the same image"
@@ -312,7 +308,7 @@ def test_a_service_that_cannot_start_says_why_and_shows_as_exited(
 ) -> None:
     _running(runtime, evidence)
     broken = env_pairs(params["start_error_env"])
-    seen = runtime.start_broken(broken)
+    seen = steps.start_broken(runtime, broken)
     logs = seen["logs"].out
     evidence.note("backend started with", broken)
     evidence.note("docker ps -a", seen["docker ps -a"])
@@ -323,11 +319,3 @@ def test_a_service_that_cannot_start_says_why_and_shows_as_exited(
     assert status.group(2) != "0", shown
     unnamed = [name for name in broken if name.lower() not in logs.lower()]
     assert not unnamed, f"`docker compose logs` does not name the broken setting {unnamed}"
-
-
-def _members(path: Path) -> list[str]:
-    try:
-        with tarfile.open(path) as archive:
-            return [Path(name).name for name in archive.getnames()]
-    except (tarfile.TarError, OSError):
-        return []

@@ -11,6 +11,7 @@ import os
 import pty
 import shlex
 import subprocess
+import tarfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,15 @@ SCRIPT_TIMEOUT_S = 600
 
 def is_database_dump(name: str) -> bool:
     return name.endswith(DUMP_SUFFIXES)
+
+
+def archive_members(path: Path) -> list[str]:
+    """The file names in a tar archive; none when it is not one."""
+    try:
+        with tarfile.open(path) as archive:
+            return [Path(name).name for name in archive.getnames()]
+    except (tarfile.TarError, OSError):
+        return []
 
 
 @dataclass

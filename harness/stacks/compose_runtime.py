@@ -1,32 +1,26 @@
 """The spec's Compose commands run on a throwaway copy of the deployment's repository
-(:mod:`harness.stacks.project_stack`): ``up -d``, ``logs``, ``ps``, ``restart``, ``down``,
-``up -d --build``, ``alembic upgrade head`` and the troubleshooting steps. Each method runs one
-step and returns what it saw; suites/test_compose_runtime.py judges it. The backups are in
+(:mod:`harness.stacks.project_stack`): ``up -d --wait``, ``ps``, ``logs`` and ``alembic upgrade
+head``. Each step returns what it saw; suites/test_compose_runtime.py judges it. The steps that
+disturb the project are in :mod:`harness.stacks.compose_steps`, the backups in
 :mod:`harness.stacks.compose_backups`."""
 
 from __future__ import annotations
 
 import functools
-import json
 import re
 import shlex
 import subprocess
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from harness.stacks.project_stack import DrillError, ThrowawayProject, free_port
+from harness.stacks.project_stack import ThrowawayProject, free_port
 
 UP_TIMEOUT_S = 300
 PORTS_FILE = "harness-compose-ports.yml"
-BROKEN_FILE = "harness-start-error.yml"
-STOPPED = ("Exited", "Restarting", "Dead")  # `docker ps -a` of a container that is not up
-MARKER = "harness_compose_marker"  # a table and a Redis key that must outlive `down`
 SCHEMA_SQL = (
     "SELECT table_name || '.' || column_name || ' ' || data_type FROM information_schema.columns"
     " WHERE table_schema = 'public' ORDER BY 1"
@@ -82,6 +76,16 @@ class Started:
     health_checked: list[str] = field(default_factory=list)
     frontend: str = ""  # what GET / through the published frontend answered
 
+    def unwell(self, states: Mapping[str, str]) -> dict[str, str]:
+        """Started services that do not run, or run without passing their health check."""
+        out = {}
+        for service in self.active:
+            state = states.get(service, "not created")
+            checked = service in self.health_checked or "(" in state
+            if state != ("running (healthy)" if checked else "running"):
+                out[service] = state
+        return out
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -104,6 +108,9 @@ class ComposeRuntime:
             f'      - "127.0.0.1:{self.port}:{settings.frontend_port}"\n'
         )
         project.env["COMPOSE_FILE"] = f"{settings.compose_files}:{PORTS_FILE}"
+        # images tagged with a version of this project's own: a build here never overwrites a
+        # tag the user has, nor one a project beside it builds at the same time
+        project.env["VERSION"] = project.name
 
     def role(self, name: str) -> str:
         return self.settings.roles[name]
@@ -179,56 +186,15 @@ class ComposeRuntime:
             runs.append(Migration(command, self.project.revision(), schema))
         return runs
 
-    # --- restart, stop, down, rebuild -----------------------------------------------------
-
-    def redis_restart(self) -> dict[str, Any]:
-        """A key written with redis-cli, Redis restarted, the key read back."""
-        redis, key, token = self.role("redis"), "harness:compose:restart", uuid.uuid4().hex
-        wrote = self.exec(redis, "redis-cli", "SET", key, token)
-        restart = self.run("restart", redis)
-        ready = self.run("up", "-d", "--wait", redis, timeout=UP_TIMEOUT_S)
-        read = self.exec(redis, "redis-cli", "GET", key)
-        return {"written": wrote.out.strip(), "restart": restart.as_dict(),
-                "ready": ready.as_dict(), "expected": token, "read": read.out.strip()}  # fmt: skip
-
-    def db_connect(self, one_liner: str) -> dict[str, Command]:
-        """The troubleshooting one-liner with the database up, then with it stopped; the
-        database is started again before this returns."""
-        db, backend = self.role("db"), self.role("backend")
-        out = {"db up": self.exec(backend, "python", "-c", one_liner, timeout=120)}
-        out["stop"] = self.run("stop", db)
-        out["ps db"] = self.run("ps", "--all", db)
-        out["db stopped"] = self.exec(backend, "python", "-c", one_liner, timeout=120)
-        out["start"] = self.run("up", "-d", "--wait", db, timeout=UP_TIMEOUT_S)
-        return out
-
-    def down_and_up(self) -> dict[str, Any]:
-        """A token written to the database and to Redis, ``down``, what is left, ``up -d
-        --wait``, the token read back from both."""
-        redis, token = self.role("redis"), uuid.uuid4().hex
-        # a table name of the harness's own and a hex token: nothing from outside
-        self.project.sql(
-            f"CREATE TABLE {MARKER} (token text); INSERT INTO {MARKER} VALUES ('{token}')"  # noqa: S608
-        )
-        self.exec(redis, "redis-cli", "SET", MARKER, token)
-        out: dict[str, Any] = {"expected": token, "volumes before": self.volumes()}
-        out["down"] = self.run("down").as_dict()
-        out["containers left"], out["volumes left"] = self.containers(), self.volumes()
-        out["up"] = self.run("up", "-d", "--wait", timeout=UP_TIMEOUT_S).as_dict()
-        try:  # a database that lost its data has no such table: that is the finding
-            out["database"] = self.project.sql(f"SELECT token FROM {MARKER}")  # noqa: S608
-        except DrillError as exc:
-            out["database"] = f"unreadable: {exc}"
-        out["redis"] = self.exec(redis, "redis-cli", "GET", MARKER).out.strip()
-        return out
+    # --- what the project runs ------------------------------------------------------------
 
     def containers(self) -> list[str]:
-        return _docker("ps", "-a", "-q", "--filter", self._label()).split()
+        return docker_out("ps", "-a", "-q", "--filter", self.label()).split()
 
     def volumes(self) -> list[str]:
-        return sorted(_docker("volume", "ls", "-q", "--filter", self._label()).split())
+        return sorted(docker_out("volume", "ls", "-q", "--filter", self.label()).split())
 
-    def _label(self) -> str:
+    def label(self) -> str:
         return f"label=com.docker.compose.project={self.project.name}"
 
     def container(self, service: str) -> dict[str, str]:
@@ -237,57 +203,9 @@ class ComposeRuntime:
         if not ids:
             return {}
         fields = ("id", "image", "status", "exit", "restarts")
-        line = _docker("inspect", "--format", "{{.Id}} {{.Image}} {{.State.Status}} "
+        line = docker_out("inspect", "--format", "{{.Id}} {{.Image}} {{.State.Status}} "
                        "{{.State.ExitCode}} {{.RestartCount}}", ids[0])  # fmt: skip
         return dict(zip(fields, line.split(), strict=False))
-
-    def rebuild(self, relative: str) -> dict[str, Any]:
-        """A comment line appended to ``relative`` (a file of a service's build context),
-        then ``up -d --build --wait``: the service's container and image before and after."""
-        path = (self.project.root / relative).resolve()
-        if not path.is_file():
-            raise DrillError(f"{relative}: no such file to change in the repository")
-        service = self._building(path)
-        before = self.container(service)
-        with path.open("a") as sink:
-            sink.write(f"\n# harness rebuild check {uuid.uuid4().hex}\n")
-        up = self.run("up", "-d", "--build", "--wait", timeout=600)
-        return {"service": service, "up": up.as_dict(), "before": before,
-                "after": self.container(service)}  # fmt: skip
-
-    def _building(self, path: Path) -> str:
-        for name, service in self.project.config().get("services", {}).items():
-            context = (service.get("build") or {}).get("context")
-            if context and Path(context).resolve() in path.parents:
-                return str(name)
-        raise DrillError(f"no service of the Compose file builds from a context holding {path}")
-
-    def start_broken(self, settings: Mapping[str, str], wait_s: float = 60) -> dict[str, Any]:
-        """The backend started alone through a one-off override with ``settings`` in its
-        environment; its container once it has stopped or restarted, and its logs."""
-        backend = self.role("backend")
-        override = {"services": {backend: {"environment": dict(settings)}}}
-        (self.project.root / BROKEN_FILE).write_text(json.dumps(override))  # JSON is YAML
-        files = {"COMPOSE_FILE": f"{self.project.env['COMPOSE_FILE']}:{BROKEN_FILE}"}
-        up = self.run("up", "-d", "--no-deps", backend, extra_env=files, timeout=UP_TIMEOUT_S)
-        # under a restart policy the container cycles: `docker ps -a` says Up in between
-        service = f"label=com.docker.compose.service={backend}"
-        argv = (
-            "ps",
-            "-a",
-            "--filter",
-            self._label(),
-            "--filter",
-            service,
-            "--format",
-            "{{.Status}}",
-        )
-        deadline, status = time.monotonic() + wait_s, _docker(*argv).strip()
-        while time.monotonic() < deadline and not status.startswith(STOPPED):
-            time.sleep(0.5)
-            status = _docker(*argv).strip()
-        return {"up": up, "container": self.container(backend), "docker ps -a": status,
-                "logs": self.logs(backend, extra_env=files)}  # fmt: skip
 
 
 def _health_check(service: Mapping[str, Any] | None) -> bool:
@@ -295,7 +213,7 @@ def _health_check(service: Mapping[str, Any] | None) -> bool:
     return bool(check) and not check.get("disable")
 
 
-def _docker(*args: str) -> str:
+def docker_out(*args: str) -> str:
     done = subprocess.run(
         ["docker", *args], capture_output=True, text=True, timeout=60, check=False
     )

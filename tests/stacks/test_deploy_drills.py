@@ -10,11 +10,9 @@ from typing import Any
 
 import pytest
 
-from harness.stacks.compose import ComposeUnavailable, compose_command
 from reference_app.project_mutants import PROJECT, write_project_mutant
 from reference_app.project_mutants_deploy import DEPLOY_MUTANTS
-from tests.conftest import SuiteRun, suite_runner
-from tests.stacks.conftest import skip_or_fail
+from tests.conftest import SuiteRun
 from tests.verdicts import assert_killed
 
 DRILL_IDS = (
@@ -26,39 +24,6 @@ DRILL_IDS = (
     "DEP-DEPLOY-CLEANUP",
     "OPS-BACKUP-CONFIG",
 )
-LOCAL_IMAGES = (
-    "prodready-local/postgres:15",
-    "prodready-local/redis:7",
-    "prodready-local/nginx:1.22",
-    "prodready/reference-backend:1.0.0",
-)
-# the reference tree's local stand-ins: no registry here
-DRILL_ARGS = (
-    "--stack=containers",
-    "--param=drill_compose_files=docker-compose.yml:docker-compose.local.yml",
-)
-
-
-@pytest.fixture
-def drill_suite(docker_client: Any, tmp_path: Path) -> Callable[..., SuiteRun]:
-    from harness.stacks.images import image_exists
-
-    missing = [image for image in LOCAL_IMAGES if not image_exists(docker_client, image)]
-    if missing:
-        skip_or_fail(f"the local images {', '.join(missing)} are missing; run make images")
-    try:
-        compose_command()
-    except ComposeUnavailable as exc:
-        skip_or_fail(str(exc))
-    run = suite_runner(tmp_path)
-
-    def drills(root: Path, *ids: str) -> SuiteRun:
-        selected = [f"--requirement={rid}" for rid in ids]
-        return run(
-            f"--project-root={root}", *DRILL_ARGS, *selected, "-v", timeout=900,
-        )  # fmt: skip
-
-    return drills
 
 
 def _drill_notes(run: SuiteRun) -> dict[str, dict[str, Any]]:
