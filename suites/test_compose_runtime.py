@@ -30,7 +30,7 @@ NEEDS_CONTAINERS = (
 )
 # compose_services names the services in this order
 ROLES = ("db", "redis", "mlflow", "backend", "frontend", "prometheus", "grafana")
-STOPPED = re.compile(r"^(Exited|Restarting) \((-?\d+)\)")
+EXITED = re.compile(r"^(Exited|Restarting) \((-?\d+)\)")
 
 
 @pytest.fixture(scope="module")
@@ -313,7 +313,7 @@ def test_a_service_that_cannot_start_says_why_and_shows_as_exited(
     evidence.note("backend started with", broken)
     evidence.note("docker ps -a", seen["docker ps -a"])
     evidence.note("docker compose logs (last lines)", logs.strip().splitlines()[-5:])
-    status = STOPPED.match(seen["docker ps -a"])
+    status = EXITED.match(seen["docker ps -a"])
     shown = f"a backend that cannot start shows as {seen['docker ps -a']!r} in `docker ps -a`"
     assert status, shown
     assert status.group(2) != "0", shown

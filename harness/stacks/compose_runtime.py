@@ -61,7 +61,7 @@ class RuntimeSettings:
     roles: Mapping[str, str]  # db, redis, backend, frontend -> the service's name
     backup_script: str
     backup_dir: str
-    frontend_port: int = 8080  # the frontend's port inside its container, as the spec's file
+    frontend_port: int = 8080  # inside its container, where the Compose file publishes none
 
 
 @dataclass
@@ -105,12 +105,19 @@ class ComposeRuntime:
         # frontend's log its first line, as a user's browser would
         (project.root / PORTS_FILE).write_text(
             f"services:\n  {self.role('frontend')}:\n    ports:\n"
-            f'      - "127.0.0.1:{self.port}:{settings.frontend_port}"\n'
+            f'      - "127.0.0.1:{self.port}:{self._frontend_port()}"\n'
         )
         project.env["COMPOSE_FILE"] = f"{settings.compose_files}:{PORTS_FILE}"
         # images tagged with a version of this project's own: a build here never overwrites a
         # tag the user has, nor one a project beside it builds at the same time
         project.env["VERSION"] = project.name
+
+    def _frontend_port(self) -> int:
+        """The container port the repository's own file publishes for the frontend."""
+        own = self.project.config(COMPOSE_FILE=self.settings.compose_file)
+        ports = own.get("services", {}).get(self.role("frontend"), {}).get("ports") or []
+        targets = [int(port["target"]) for port in ports if str(port.get("target", "")).isdigit()]
+        return targets[0] if targets else self.settings.frontend_port
 
     def role(self, name: str) -> str:
         return self.settings.roles[name]
@@ -142,7 +149,8 @@ class ComposeRuntime:
         started.stand_ins = self._stand_ins(everyone)
         if up.ok:
             try:
-                started.frontend = str(httpx.get(f"http://127.0.0.1:{self.port}/", timeout=10))
+                answer = httpx.get(f"http://127.0.0.1:{self.port}/", timeout=10)
+                started.frontend = f"HTTP {answer.status_code}"
             except httpx.HTTPError as exc:
                 started.frontend = f"no answer: {exc}"
         return started
