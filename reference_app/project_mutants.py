@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reference_app.project_mutants_ci import CI_MUTANTS, apply_edits
+from reference_app.project_mutants_compose import COMPOSE_MUTANTS
 from reference_app.project_mutants_deploy import DEPLOY_MUTANTS
 from reference_app.project_mutants_ops import OPS_MUTANTS
 from reference_app.project_mutants_opsfiles import OPS_FILE_MUTANTS
@@ -126,12 +127,14 @@ def _compose_no_grafana(root: Path) -> None:
 # the file mutants of the other modules, under one registry: the workflow and manifests
 # (project_mutants_ci.py), Dockerfiles, nginx, Compose services, schedules and logs
 # (project_mutants_ops.py), operations settings (project_mutants_opsfiles.py), and the deploy
-# script's, judged by the drills on Docker (project_mutants_deploy.py)
+# script's and the Compose runtime's, judged on Docker (project_mutants_deploy.py,
+# project_mutants_compose.py)
 for _file_mutant in (
     *CI_MUTANTS.values(),
     *OPS_MUTANTS.values(),
     *OPS_FILE_MUTANTS.values(),
     *DEPLOY_MUTANTS.values(),
+    *COMPOSE_MUTANTS.values(),
 ):
     PROJECT_MUTANTS[_file_mutant.name] = ProjectMutant(
         _file_mutant.name,

@@ -40,10 +40,6 @@ ATTESTED = [req.id for req in CATALOGUE if req.kind == "attestation"]
 # test below fails for any other OPS- requirement that is neither checked nor attested
 PENDING_CHECKS = {
     **dict.fromkeys(
-        ("OPS-BACKUP-SCRIPT", "OPS-PG-DUMP"),
-        "the deploy and backup drills on containers check these (suites/test_deploy.py)",
-    ),
-    **dict.fromkeys(
         (
             "OPS-REDIS-CACHE",
             "OPS-DB-POOL",
@@ -67,20 +63,14 @@ PENDING_CHECKS = {
     **dict.fromkeys(
         (
             "OPS-MAINT-ERROR-LOGS",
-            "OPS-MAINT-HEALTH",
             "OPS-MAINT-SECURITY-ALERTS",
             "OPS-MAINT-DISK",
             "OPS-MAINT-DEPS-UPDATE",
             "OPS-MAINT-SECURITY-UPDATES",
             "OPS-MAINT-DB-OPTIMISE",
-            "OPS-MAINT-BACKUP-VERIFY",
             "OPS-MAINT-ROTATE-KEYS",
         ),
         "the configuration that makes a regular task happen or possible; checks to come",
-    ),
-    **dict.fromkeys(
-        ("OPS-TS-START-ERRORS", "OPS-TS-DB-CONNECT"),
-        "troubleshooting commands, run on the containers stack; checks to come",
     ),
 }
 

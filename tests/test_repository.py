@@ -15,6 +15,7 @@ from harness.probes.workflow import CI_REQUIREMENTS
 from harness.report.summary import cause_of
 from harness.targets.project import NEEDS_PROJECT, MissingProjectFile, Project
 from reference_app.project_mutants import PROJECT, PROJECT_MUTANTS, write_project_mutant
+from reference_app.project_mutants_compose import COMPOSE_MUTANTS
 from reference_app.project_mutants_deploy import DEPLOY_MUTANTS
 from tests.conftest import REPO, SuiteRun, harness
 from tests.verdicts import assert_killed
@@ -166,6 +167,8 @@ def test_the_reference_tree_passes_every_repository_check(
 
 # judged by the deploy drills on Docker: tests/stacks/test_deploy_drills.py
 FILE_MUTANTS = sorted(set(PROJECT_MUTANTS) - set(DEPLOY_MUTANTS))
+# judged by the Compose runtime checks on Docker: tests/stacks/test_compose_runtime.py
+FILE_MUTANTS = sorted(set(FILE_MUTANTS) - set(COMPOSE_MUTANTS))
 
 
 def test_every_repository_requirement_has_a_project_mutant() -> None:

@@ -40,6 +40,12 @@ def free_port() -> int:
         return port
 
 
+def env_pairs(text: str) -> dict[str, str]:
+    """``KEY=VALUE,KEY=VALUE`` (a parameter's form) as a mapping."""
+    pairs = (item.partition("=") for item in text.split(",") if item.strip())
+    return {key.strip(): value.strip() for key, _, value in pairs}
+
+
 def drill_env_file(example: str, overrides: Mapping[str, str]) -> str:
     """``.env.example`` with every placeholder secret replaced by a random value and
     ``overrides`` written over it: a development start as the Quick Start makes it."""
@@ -102,20 +108,27 @@ class ThrowawayProject:
             project.remove()
 
     def compose(self, *args: str, timeout: float = 300, check: bool = True) -> str:
+        done = self.compose_run(*args, timeout=timeout)
+        if check and done.returncode != 0:
+            tail = " / ".join(done.stderr.strip().splitlines()[-3:])
+            raise DrillError(f"compose {' '.join(args)} exited {done.returncode}: {tail}")
+        return done.stdout
+
+    def compose_run(
+        self, *args: str, timeout: float = 300, extra_env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``compose args`` whatever its exit code, ``extra_env`` over the project's (another
+        COMPOSE_FILE, say) for this call only."""
         argv = [*self.env["COMPOSE"].split(), *args]
         try:
-            done = subprocess.run(
-                argv, cwd=self.root, env=self.env, capture_output=True, text=True,
-                timeout=timeout, check=False,
+            return subprocess.run(
+                argv, cwd=self.root, env={**self.env, **(extra_env or {})}, capture_output=True,
+                text=True, timeout=timeout, check=False,
             )  # fmt: skip
         except subprocess.TimeoutExpired:
             raise DrillError(
                 f"compose {' '.join(args)} did not end within {timeout:.0f}s"
             ) from None
-        if check and done.returncode != 0:
-            tail = " / ".join(done.stderr.strip().splitlines()[-3:])
-            raise DrillError(f"compose {' '.join(args)} exited {done.returncode}: {tail}")
-        return done.stdout
 
     def run(self, *args: str, timeout: float = 300, stdin: str | None = None) -> tuple[int, str]:
         """``compose ARGS`` whatever its outcome: the exit code and what it printed."""
@@ -174,6 +187,13 @@ class ThrowawayProject:
         if done.returncode != 0:
             raise DrillError(f"psql: {done.stderr.strip().splitlines()[-1:] or done.returncode}")
         return done.stdout.strip()
+
+    def revision(self, database: str | None = None) -> str:
+        """Alembic's ``version_num``; "" where no migration ever ran."""
+        present = self.sql("SELECT to_regclass('public.alembic_version') IS NOT NULL", database)
+        if present != "t":
+            return ""
+        return self.sql("SELECT string_agg(version_num, ',') FROM alembic_version", database)
 
     def table_counts(self, database: str | None = None) -> dict[str, int]:
         tables = self.sql(

@@ -139,7 +139,9 @@ def remove_resources(client: docker.DockerClient, wanted: Callable[[str], bool])
     """Remove containers, networks, volumes and run images whose run id ``wanted`` selects."""
     report = SweepReport()
     selector = {"label": [LABEL]}
-    for container in client.containers.list(all=True, filters=selector):
+    # a container or image another run removes while this one lists them is no error: the
+    # listing inspects each, so containers are listed with ignore_removed and images as summaries
+    for container in client.containers.list(all=True, filters=selector, ignore_removed=True):
         run = _labels(container).get(LABEL_RUN)
         if run and wanted(run) and _gone(partial(container.remove, force=True, v=True)):
             report.containers.append(f"{container.name} ({run})")
@@ -152,14 +154,15 @@ def remove_resources(client: docker.DockerClient, wanted: Callable[[str], bool])
         if run and wanted(run) and _gone(partial(volume.remove, force=True)):
             report.volumes.append(f"{volume.name} ({run})")
     cached = _local_tags()
-    for image in client.images.list(filters=selector):
-        run = _labels(image).get(LABEL_RUN)
+    for image in client.api.images(filters=selector):
+        run = (image.get("Labels") or {}).get(LABEL_RUN)
+        tags = [tag for tag in image.get("RepoTags") or [] if tag != "<none>:<none>"]
         # The cache of `make images` carries no run and is kept. An image built FROM it
         # inherits its kind label, so the run label, set at build time, decides.
-        if not run or not wanted(run) or cached.intersection(image.tags):
+        if not run or not wanted(run) or cached.intersection(tags):
             continue
-        if _gone(partial(client.images.remove, image.id, force=True, noprune=False)):
-            report.images.append(f"{', '.join(image.tags) or image.short_id} ({run})")
+        if _gone(partial(client.images.remove, image["Id"], force=True, noprune=False)):
+            report.images.append(f"{', '.join(tags) or image['Id'][7:19]} ({run})")
     return report
 
 

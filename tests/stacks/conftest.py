@@ -7,13 +7,16 @@ Without a Docker engine the tests skip with the one-line reason of `DockerUnavai
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, NoReturn
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
+from harness.stacks.compose import ComposeUnavailable, compose_command
 from harness.stacks.docker_env import DockerUnavailable, docker_required
 from harness.stacks.docker_env import docker_client as _docker_client
+from tests.conftest import SuiteRun, suite_runner
 
 if TYPE_CHECKING:
     import docker
@@ -94,3 +97,47 @@ def run_once(
         return code, container.logs().decode(errors="replace")
     finally:
         container.remove(force=True, v=True)
+
+
+# the images the reference repository's local stand-ins (docker-compose.local.yml) start
+LOCAL_IMAGES = (
+    "prodready-local/postgres:15",
+    "prodready-local/redis:7",
+    "prodready-local/nginx:1.22",
+    "prodready-local/python:3.11",
+    "prodready-local/prometheus:2",
+    "prodready/reference-backend:1.0.0",
+)
+
+# the reference tree's local stand-ins (no registry here) and its backend's package
+DRILL_ARGS = (
+    "--stack=containers",
+    "--param=drill_compose_files=docker-compose.yml:docker-compose.local.yml",
+    "--param=app_package=reference_app",
+)
+
+
+@pytest.fixture
+def drill_suite(docker_client: Any, tmp_path: Path) -> Callable[..., SuiteRun]:
+    """Runs the suites on a repository (``root``) as a throwaway Compose project with the local
+    stand-ins, for the requirements named; skips (or fails) without the images or Compose v2."""
+    from harness.stacks.images import image_exists
+
+    missing = [image for image in LOCAL_IMAGES if not image_exists(docker_client, image)]
+    if missing:
+        skip_or_fail(f"the local images {', '.join(missing)} are missing; run make images")
+    try:
+        compose_command()
+    except ComposeUnavailable as exc:
+        skip_or_fail(str(exc))
+    run = suite_runner(tmp_path)
+
+    def drills(root: Path, *ids: str) -> SuiteRun:
+        selected = [f"--requirement={rid}" for rid in ids]
+        if "DEP-DEV-START" in ids:  # a development-profile requirement
+            selected.append("--profile=development")
+        return run(
+            f"--project-root={root}", *DRILL_ARGS, *selected, "-v", timeout=900,
+        )  # fmt: skip
+
+    return drills

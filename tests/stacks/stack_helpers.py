@@ -33,12 +33,6 @@ DRILL_IDS = (
     "DEP-DEPLOY-ENVIRONMENT",
     "DEP-CREATE-ADMIN",  # the Quick Start's, suites/test_quickstart.py
 )
-# the reference tree's local stand-ins (no registry here) and its backend's package
-DRILL_ARGS = (
-    "--stack=containers",
-    "--param=drill_compose_files=docker-compose.yml:docker-compose.local.yml",
-    "--param=app_package=reference_app",
-)
 
 # the load checks run on the stack as on the embedded target, at a third of the spec's rate
 # per user (and the throughput target scaled with it, so that it is still judged): a shared

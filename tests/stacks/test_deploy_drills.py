@@ -10,44 +10,11 @@ from typing import Any
 
 import pytest
 
-from harness.stacks.compose import ComposeUnavailable, compose_command
 from reference_app.project_mutants import PROJECT, write_project_mutant
 from reference_app.project_mutants_deploy import DEPLOY_MUTANTS
-from tests.conftest import SuiteRun, suite_runner
-from tests.stacks.conftest import skip_or_fail
-from tests.stacks.stack_helpers import DRILL_ARGS, DRILL_IDS
+from tests.conftest import SuiteRun
+from tests.stacks.stack_helpers import DRILL_IDS
 from tests.verdicts import assert_killed
-
-LOCAL_IMAGES = (
-    "prodready-local/postgres:15",
-    "prodready-local/redis:7",
-    "prodready-local/nginx:1.22",
-    "prodready/reference-backend:1.0.0",
-)
-
-
-@pytest.fixture
-def drill_suite(docker_client: Any, tmp_path: Path) -> Callable[..., SuiteRun]:
-    from harness.stacks.images import image_exists
-
-    missing = [image for image in LOCAL_IMAGES if not image_exists(docker_client, image)]
-    if missing:
-        skip_or_fail(f"the local images {', '.join(missing)} are missing; run make images")
-    try:
-        compose_command()
-    except ComposeUnavailable as exc:
-        skip_or_fail(str(exc))
-    run = suite_runner(tmp_path)
-
-    def drills(root: Path, *ids: str) -> SuiteRun:
-        selected = [f"--requirement={rid}" for rid in ids]
-        if "DEP-DEV-START" in ids:  # a development-profile requirement
-            selected.append("--profile=development")
-        return run(
-            f"--project-root={root}", *DRILL_ARGS, *selected, "-v", timeout=900,
-        )  # fmt: skip
-
-    return drills
 
 
 def _drill_notes(run: SuiteRun) -> dict[str, dict[str, Any]]:

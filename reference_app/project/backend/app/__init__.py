@@ -1,0 +1,1 @@
+"""The backend under the package name the spec's commands use (``app``)."""

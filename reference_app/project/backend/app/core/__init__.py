@@ -1,0 +1,1 @@
+"""The backend's core modules under the spec's names."""
