@@ -17,7 +17,7 @@ from harness.config import HarnessConfig
 from harness.report.evidence import Evidence
 from harness.stacks.compose import ComposeUnavailable
 from harness.stacks.drills import DeployDrills, DeployRun, DrillRecord, DrillSettings
-from harness.stacks.project_stack import DrillError, ThrowawayProject, drill_env_file
+from harness.stacks.project_stack import DrillError, ThrowawayProject, drill_env_file, env_pairs
 from harness.targets.project import NEEDS_PROJECT
 
 requirement = pytest.mark.requirement
@@ -36,19 +36,14 @@ CHAIN = ("v1", "v2", "v3", "v4", "v5", "v6", "production")
 
 
 def _last_run_needed(session: pytest.Session) -> str:
-    needed = "v2"
+    needed: set[str] = set()
     for item in session.items:
         if getattr(getattr(item, "module", None), "__name__", "") != __name__:
             continue
-        for marker in item.iter_markers("requirement"):
-            last = LAST_RUN.get(str(marker.args[0]), "v6")
-            needed = max(needed, last, key=CHAIN.index)
-    return needed
-
-
-def _pairs(text: str) -> dict[str, str]:
-    pairs = (item.partition("=") for item in text.split(",") if item.strip())
-    return {key.strip(): value.strip() for key, _, value in pairs}
+        needed |= {str(marker.args[0]) for marker in item.iter_markers("requirement")}
+    if needed == {"DEP-DEPLOY-ENVIRONMENT"}:
+        return "production-only"
+    return max((LAST_RUN.get(rid, "v6") for rid in needed), key=CHAIN.index, default="v6")
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +66,13 @@ def drills(
     example = root / params["env_example"]
     if not example.is_file():
         pytest.fail(f"{params['env_example']}: no such file; the drill's .env is made from it")
-    overrides = _pairs(params["drill_env"])
+    overrides = env_pairs(params["drill_env"])
     env_file = drill_env_file(example.read_text(), overrides)
     production = drill_env_file(example.read_text(), {**overrides, "ENVIRONMENT": "production"})
     files = params["drill_compose_files"] or params["compose_file"]
     settings = DrillSettings(
         script=params["deploy_script"], compose_files=files, env_file=env_file,
-        deploy_env=_pairs(params["drill_deploy_env"]), write_path=params["api_probe_path"],
+        deploy_env=env_pairs(params["drill_deploy_env"]), write_path=params["api_probe_path"],
         write_body=params["drill_write_body"], health_path=params["health_path"],
         backup_dir=params["backup_dir"], production_env_file=production,
     )  # fmt: skip

@@ -147,7 +147,8 @@ class DeployDrills:
     # --- the chain ------------------------------------------------------------------------
 
     def run(self, until: str = "v6") -> DrillRecord:
-        """The chain up to the run ``until`` (the requirements checked may need no more)."""
+        """The chain up to the run ``until`` (the requirements checked may need no more);
+        ``production-only`` runs the production deploy alone."""
         try:
             self._chain(until)
         except (DrillError, DrillLookupError) as exc:
@@ -155,6 +156,9 @@ class DeployDrills:
         return self.record
 
     def _chain(self, until: str) -> None:
+        if until == "production-only":  # nothing else is asked: no chain before it
+            self._production()
+            return
         # versions unique to this drill: its images never overwrite a tag the user has
         first = self._deploy("v1", self._version("v1"), overlay=None, writer=False)
         if first.code != 0:
