@@ -20,7 +20,7 @@ from harness.stacks.compose import ComposeUnavailable
 from harness.stacks.compose_backups import Backups, Restore, archive_members, is_database_dump
 from harness.stacks.compose_runtime import ComposeRuntime, RuntimeSettings, Started
 from harness.stacks.project_stack import DrillError, ThrowawayProject, drill_env_file, env_pairs
-from harness.targets.project import NEEDS_PROJECT
+from harness.targets.project import throwaway_compose_files, throwaway_source
 
 requirement = pytest.mark.requirement
 pytestmark = [pytest.mark.xdist_group("compose-runtime")]
@@ -39,20 +39,16 @@ def runtime(
 ) -> Iterator[ComposeRuntime]:
     """The repository's stack, started once with ``up -d --wait``; removed with its volumes
     and images at the end. Skipped without the repository, the containers stack or Compose v2."""
-    if harness_config.project_root is None:
-        pytest.skip(NEEDS_PROJECT)
-    if harness_config.stack != "containers":
-        pytest.skip(NEEDS_CONTAINERS)
     from harness.report.console import say
 
-    root, params = Path(harness_config.project_root), session_params
-    example = root / params["env_example"]
-    if not example.is_file():
-        pytest.fail(f"{params['env_example']}: no such file; the project's .env is made from it")
-    env_file = drill_env_file(example.read_text(), env_pairs(params["drill_env"]))
+    params = session_params
+    root, example = throwaway_source(
+        harness_config.project_root, harness_config.stack, params, NEEDS_CONTAINERS
+    )
+    env_file = drill_env_file(example, env_pairs(params["drill_env"]))
     settings = RuntimeSettings(
         compose_file=params["compose_file"],
-        compose_files=params["drill_compose_files"] or params["compose_file"],
+        compose_files=throwaway_compose_files(params),
         roles=dict(zip(ROLES, params["compose_services"], strict=False)),
         backup_script=params["backup_script"], backup_dir=params["backup_dir"],
     )  # fmt: skip

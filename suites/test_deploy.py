@@ -18,7 +18,7 @@ from harness.report.evidence import Evidence
 from harness.stacks.compose import ComposeUnavailable
 from harness.stacks.drills import DeployDrills, DeployRun, DrillRecord, DrillSettings
 from harness.stacks.project_stack import DrillError, ThrowawayProject, drill_env_file, env_pairs
-from harness.targets.project import NEEDS_PROJECT
+from harness.targets.project import throwaway_compose_files, throwaway_source
 
 requirement = pytest.mark.requirement
 pytestmark = [pytest.mark.xdist_group("deploy-drills")]
@@ -55,21 +55,16 @@ def drills(
 ) -> Iterator[DrillRecord]:
     """The whole chain, run once for the requirements below; skipped with the reason when the
     repository, the containers stack, Docker or Compose v2 is missing."""
-    if harness_config.project_root is None:
-        pytest.skip(NEEDS_PROJECT)
-    if harness_config.stack != "containers":
-        pytest.skip(NEEDS_CONTAINERS)
     from harness.report.console import say
 
-    root = Path(harness_config.project_root)
     params = session_params
-    example = root / params["env_example"]
-    if not example.is_file():
-        pytest.fail(f"{params['env_example']}: no such file; the drill's .env is made from it")
+    root, example = throwaway_source(
+        harness_config.project_root, harness_config.stack, params, NEEDS_CONTAINERS
+    )
     overrides = env_pairs(params["drill_env"])
-    env_file = drill_env_file(example.read_text(), overrides)
-    production = drill_env_file(example.read_text(), {**overrides, "ENVIRONMENT": "production"})
-    files = params["drill_compose_files"] or params["compose_file"]
+    env_file = drill_env_file(example, overrides)
+    production = drill_env_file(example, {**overrides, "ENVIRONMENT": "production"})
+    files = throwaway_compose_files(params)
     settings = DrillSettings(
         script=params["deploy_script"], compose_files=files, env_file=env_file,
         deploy_env=env_pairs(params["drill_deploy_env"]), write_path=params["api_probe_path"],

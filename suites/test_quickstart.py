@@ -20,7 +20,7 @@ from harness.config import HarnessConfig
 from harness.report.evidence import Evidence
 from harness.stacks.compose import ComposeUnavailable
 from harness.stacks.project_stack import DrillError, ThrowawayProject, free_port
-from harness.targets.project import NEEDS_PROJECT
+from harness.targets.project import throwaway_compose_files, throwaway_source
 
 requirement = pytest.mark.requirement
 pytestmark = [pytest.mark.xdist_group("quickstart")]
@@ -42,23 +42,16 @@ class QuickStart:
 def quickstart(
     harness_config: HarnessConfig, session_params: dict[str, Any]
 ) -> Iterator[QuickStart]:
-    if harness_config.project_root is None:
-        pytest.skip(NEEDS_PROJECT)
-    if harness_config.stack != "containers":
-        pytest.skip(NEEDS_CONTAINERS)
-    root = Path(harness_config.project_root)
     params = session_params
-    example = root / params["env_example"]
-    if not example.is_file():
-        pytest.fail(f"{params['env_example']}: no such file; the Quick Start copies it to .env")
-    files = params["drill_compose_files"] or params["compose_file"]
+    root, example = throwaway_source(
+        harness_config.project_root, harness_config.stack, params, NEEDS_CONTAINERS
+    )
+    files = throwaway_compose_files(params)
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="harness-quickstart-") as workdir:
         try:
             # .env is .env.example as it is: the Quick Start's `cp .env.example .env`
-            with ThrowawayProject.create(
-                root, Path(workdir), files, example.read_text()
-            ) as project:
+            with ThrowawayProject.create(root, Path(workdir), files, example) as project:
                 (project.root / "harness-quickstart.yml").write_text(
                     "services:\n  backend:\n    ports:\n"
                     f'      - "127.0.0.1:{port}:{BACKEND_PORT}"\n'

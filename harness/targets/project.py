@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 # the start of the skip reason is a cause of the gate's summary (harness.report.summary)
 NEEDS_PROJECT = "needs the deployment's repository: set --project-root DIR"
@@ -48,3 +51,25 @@ class Project:
 
     def read_text(self, relative: str, setting: str | None = None) -> str:
         return self.file(relative, setting).read_text(encoding="utf-8", errors="replace")
+
+
+def throwaway_source(
+    project_root: Path | None, stack: str, params: dict[str, Any], needs_containers: str
+) -> tuple[Path, str]:
+    """For the suites that run the repository as a throwaway Compose project (the deploy
+    drills, the Quick Start, the Compose runtime checks): the root and its ``.env.example``
+    text. Skips without ``--project-root`` or without the containers stack
+    (``needs_containers`` says why); fails without the example file."""
+    if project_root is None:
+        pytest.skip(NEEDS_PROJECT)
+    if stack != "containers":
+        pytest.skip(needs_containers)
+    example = project_root / params["env_example"]
+    if not example.is_file():
+        pytest.fail(f"{params['env_example']}: no such file; the project's .env is made from it")
+    return project_root, example.read_text()
+
+
+def throwaway_compose_files(params: dict[str, Any]) -> str:
+    """The Compose files of the throwaway project (``drill_compose_files``, else the file)."""
+    return str(params["drill_compose_files"] or params["compose_file"])
