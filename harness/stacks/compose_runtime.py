@@ -169,6 +169,9 @@ class ComposeRuntime:
                 changes.append(f"image {service.get('image')} -> {there.get('image')}")
             if service.get("build") != there.get("build"):
                 changes.append("its own build")
+            # a service the override replaces by something else altogether says so in a label
+            labels = there.get("labels") or {}
+            changes += [f"stand-in: {v}" for k, v in labels.items() if k.endswith("stand-in")]
             if changes:
                 out[name] = ", ".join(changes)
         return out

@@ -109,11 +109,10 @@ LOCAL_IMAGES = (
     "prodready/reference-backend:1.0.0",
 )
 
-# the reference tree's local stand-ins (no registry here) and its backend's package
+# the reference tree's local stand-ins: no registry here
 DRILL_ARGS = (
     "--stack=containers",
     "--param=drill_compose_files=docker-compose.yml:docker-compose.local.yml",
-    "--param=app_package=reference_app",
 )
 
 
