@@ -22,6 +22,22 @@ def _mutant(
 
 _MUTANTS = (
     _mutant(
+        "compose-mlflow-deaf",
+        ("DEP-COMPOSE-MLFLOW",),
+        "the MLflow service listens on another port than the one it publishes",
+        LOCAL,
+        'STANDIN_PORT: "5000"',
+        'STANDIN_PORT: "5001"',
+    ),
+    _mutant(
+        "compose-grafana-no-health",
+        ("DEP-COMPOSE-GRAFANA",),
+        "the Grafana service has no /api/health",
+        LOCAL,
+        "STANDIN_PATH: /api/health",
+        "STANDIN_PATH: /healthz",
+    ),
+    _mutant(
         "compose-db-health-never-passes",
         ("DEP-COMPOSE-UP", "DEP-COMPOSE-POSTGRES", "OPS-MAINT-HEALTH"),
         "the db health check asks a port PostgreSQL does not listen on: it never turns healthy",

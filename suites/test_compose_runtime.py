@@ -132,6 +132,35 @@ def test_compose_ps_shows_every_service_running_or_healthy(
     assert not unwell, f"`docker compose ps` shows services neither running nor healthy: {unwell}"
 
 
+# asked from the backend's container (a Python one, as the spec's backend is): the services
+# publish nothing here, and the MLflow and Grafana images may hold no HTTP client of their own
+HEALTH_PROBE = (
+    "import sys, urllib.request; "
+    "print(urllib.request.urlopen(sys.argv[1], timeout=10).read(300).decode())"
+)
+
+
+@pytest.mark.parametrize(
+    ("role", "port", "path"),
+    [
+        pytest.param("mlflow", 5000, "/health", marks=requirement("DEP-COMPOSE-MLFLOW")),
+        pytest.param("grafana", 3000, "/api/health", marks=requirement("DEP-COMPOSE-GRAFANA")),
+    ],
+)
+def test_the_service_answers_its_health_endpoint_inside_the_project(
+    runtime: ComposeRuntime, evidence: Evidence, role: str, port: int, path: str
+) -> None:
+    started = _running(runtime, evidence)
+    service = runtime.role(role)
+    url = f"http://{service}:{port}{path}"
+    seen = runtime.exec(runtime.role("backend"), "python", "-c", HEALTH_PROBE, url)
+    evidence.note(f"GET {url} from the backend's container", seen.as_dict())
+    replaced = started.stand_ins.get(service, "")
+    if "stand-in" in replaced:  # the matrix says what answered: not the real service
+        evidence.note("answered by", replaced)
+    assert seen.ok, f"{url} does not answer inside the project: {seen.said()}"
+
+
 @requirement("DEP-COMPOSE-LOGS")
 def test_logs_show_every_service_and_the_backend_startup(
     runtime: ComposeRuntime, evidence: Evidence, params: dict[str, Any]
