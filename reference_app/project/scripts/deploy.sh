@@ -222,6 +222,10 @@ rollback() {
 }
 
 on_failure() {
+    # a failure inside $(...) or <(...) runs this trap in that subshell (set -E): a rollback
+    # from there would run beside the script, which goes on; the main shell sees the failed
+    # substitution and rolls back itself
+    ((BASH_SUBSHELL == 0)) || exit 1
     local failed=$STEP
     case $failed in
         preflight | none) log "deploy refused at step $failed; nothing changed"; exit 2 ;;

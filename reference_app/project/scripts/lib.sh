@@ -94,7 +94,7 @@ dump_counts() {
 prune_files() {
     local pattern=$1 keep=$2 file
     local -a files=()
-    mapfile -t files < <(compgen -G "$pattern" | sort -r)
+    mapfile -t files < <({ compgen -G "$pattern" || true; } | sort -r)
     for file in "${files[@]:keep}"; do
         rm -rf -- "$file" "$file.sha256"
         log "pruned $file (keeping $keep)"
