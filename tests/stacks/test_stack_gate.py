@@ -74,9 +74,17 @@ def test_gate_passes_on_the_reference_stack(
         and entry["verdict"] not in {"passed", "scaled", "uncovered"}  # uncovered: no check
     }
     assert not skipped, skipped
-    # the deploy drills ran on the reference repository's own deploy script
+    # the deploy drills ran on the reference repository's own deploy script, and every
+    # deployment and backup requirement of the profile is proven on the stack and its repository
     drills = {rid: entries[rid]["verdict"] for rid in DRILL_IDS}
     assert set(drills.values()) == {"passed"}, drills
+    unproven = {
+        rid: (entry["verdict"], entry.get("skip_reasons"))
+        for rid, entry in entries.items()
+        if rid.startswith(("DEP-", "OPS-BACKUP-"))
+        and entry["verdict"] not in {"passed", "not_applicable"}
+    }
+    assert not unproven, unproven
 
 
 def test_one_stack_serves_every_xdist_worker(
