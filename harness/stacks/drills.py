@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -413,7 +412,3 @@ def _docker_time(stamp: str) -> float | None:
         return datetime.fromisoformat(stamp[:19]).replace(tzinfo=UTC).timestamp()
     except ValueError:
         return None
-
-
-def backup_path(project: ThrowawayProject, settings: DrillSettings, name: str) -> Path:
-    return project.root / settings.backup_dir / name
