@@ -212,6 +212,14 @@ def test_a_missing_route_is_one_cause_whatever_the_method_that_met_it() -> None:
     )  # fmt: skip
 
 
+def test_a_reason_that_ends_with_the_option_to_use_names_it_as_the_remedy() -> None:
+    reason = "the deploy drills run the deploy script on Docker: use --stack containers"
+    assert cause_of(reason) == (
+        "the deploy drills run the deploy script on Docker", "--stack containers"
+    )  # fmt: skip
+    assert cause_of("something odd happened")[1] == "see the reason in matrix.md"
+
+
 def test_the_skips_of_a_crowded_cause_are_counted_under_it_not_listed() -> None:
     repository = "needs the deployment's repository: set --project-root DIR"
     ids = [requirement.id for requirement in CATALOGUE]

@@ -80,7 +80,11 @@ def cause_of(reason: str) -> tuple[str, str]:
     head = _METHOD.sub("", head)
     # a probe path the target does not have: the reason ends with the parameter to set
     _, setting, fix = reason.rpartition("set --param ")
-    return head[:80], (setting + fix) if setting else "see the reason in matrix.md"
+    if setting:
+        return head[:80], setting + fix
+    # "...: use --stack containers": the reason ends with the option to use
+    _, use, option = reason.rpartition(": use ")
+    return head[:80], option.strip() if use else "see the reason in matrix.md"
 
 
 def causes(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
