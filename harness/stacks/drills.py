@@ -210,7 +210,7 @@ class DeployDrills:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise DrillError(f"the backend image {image} has no Alembic scripts to extend: {last}")
         self._versions_dir = done.stdout.strip().splitlines()[-1]
-        self.record.base_revision = self._revision()
+        self.record.base_revision = self.project.revision()
 
     def _seed(self) -> WriteReport:
         writer = Writer(self._write_url(), self.settings.write_body, "seed")
@@ -292,7 +292,7 @@ class DeployDrills:
 
     def _observe(self, run: DeployRun) -> None:
         run.backend_image = self.project.service_image("backend")
-        run.revision = self._revision()
+        run.revision = self.project.revision()
         run.tables = self.project.sql(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
         ).split()
@@ -380,10 +380,6 @@ class DeployDrills:
                 f"GET {self.settings.write_path} through the frontend answered {read.status_code}"
             )
         return ""
-
-    def _revision(self) -> str:
-        present = self.project.sql("SELECT to_regclass('public.alembic_version') IS NOT NULL")
-        return self.project.sql("SELECT version_num FROM alembic_version") if present == "t" else ""
 
     def _backup_files(self) -> list[str]:
         root = self.project.root / self.settings.backup_dir

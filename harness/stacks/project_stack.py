@@ -115,15 +115,19 @@ class ThrowawayProject:
         return done.stdout
 
     def compose_run(
-        self, *args: str, timeout: float = 300, extra_env: Mapping[str, str] | None = None
+        self,
+        *args: str,
+        timeout: float = 300,
+        extra_env: Mapping[str, str] | None = None,
+        stdin: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """``compose args`` whatever its exit code, ``extra_env`` over the project's (another
-        COMPOSE_FILE, say) for this call only."""
+        COMPOSE_FILE, say) for this call only, ``stdin`` as its input."""
         argv = [*self.env["COMPOSE"].split(), *args]
         try:
             return subprocess.run(
-                argv, cwd=self.root, env={**self.env, **(extra_env or {})}, capture_output=True,
-                text=True, timeout=timeout, check=False,
+                argv, cwd=self.root, env={**self.env, **(extra_env or {})}, input=stdin,
+                capture_output=True, text=True, timeout=timeout, check=False,
             )  # fmt: skip
         except subprocess.TimeoutExpired:
             raise DrillError(
@@ -132,23 +136,18 @@ class ThrowawayProject:
 
     def run(self, *args: str, timeout: float = 300, stdin: str | None = None) -> tuple[int, str]:
         """``compose ARGS`` whatever its outcome: the exit code and what it printed."""
-        argv = [*self.env["COMPOSE"].split(), *args]
         try:
-            done = subprocess.run(
-                argv, cwd=self.root, env=self.env, input=stdin, capture_output=True, text=True,
-                timeout=timeout, check=False,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            return 124, f"compose {' '.join(args)} did not end within {timeout:.0f}s"
+            done = self.compose_run(*args, timeout=timeout, stdin=stdin)
+        except DrillError as exc:
+            return 124, str(exc)
         return done.returncode, done.stdout + done.stderr
 
     def config(self, **extra_env: str) -> dict[str, Any]:
-        saved = dict(self.env)
-        self.env.update(extra_env)
-        try:
-            loaded = json.loads(self.compose("config", "--format", "json"))
-        finally:
-            self.env = saved
+        done = self.compose_run("config", "--format", "json", extra_env=extra_env)
+        if done.returncode != 0:
+            tail = " / ".join(done.stderr.strip().splitlines()[-3:])
+            raise DrillError(f"compose config exited {done.returncode}: {tail}")
+        loaded = json.loads(done.stdout)
         return loaded if isinstance(loaded, dict) else {}
 
     def service_image(self, service: str) -> str | None:
@@ -178,11 +177,9 @@ class ThrowawayProject:
         """``statement`` by psql in the db container, as its POSTGRES_USER, on its
         POSTGRES_DB (or ``database``): the credentials stay inside the container."""
         script = 'psql -v ON_ERROR_STOP=1 -qAt -U "$POSTGRES_USER" -d "${1:-$POSTGRES_DB}"'
-        argv = [*self.env["COMPOSE"].split(), "exec", "-T", "db", "sh", "-c", script, "sh"]
-        argv.append(database or "")
-        done = subprocess.run(
-            argv, cwd=self.root, env=self.env, input=statement, capture_output=True,
-            text=True, timeout=120, check=False,
+        done = self.compose_run(
+            "exec", "-T", "db", "sh", "-c", script, "sh", database or "",
+            timeout=120, stdin=statement,
         )  # fmt: skip
         if done.returncode != 0:
             raise DrillError(f"psql: {done.stderr.strip().splitlines()[-1:] or done.returncode}")
