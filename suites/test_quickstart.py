@@ -58,6 +58,8 @@ def quickstart(
                 )
                 project.env["COMPOSE_FILE"] = f"{files}:harness-quickstart.yml"
                 code, output = project.run("up", "-d", "--build", timeout=600)
+                missing = project.unavailable_reason() if code != 0 else None
+                output = f"{output}\n{missing}" if missing else output
                 yield QuickStart(project, f"http://127.0.0.1:{port}", output, code)
         except (ComposeUnavailable, DrillError) as exc:
             pytest.skip(f"the Quick Start cannot run here: {exc}")

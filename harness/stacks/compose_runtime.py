@@ -136,6 +136,9 @@ class ComposeRuntime:
     @functools.cached_property
     def started(self) -> Started:
         up = self.run("up", "-d", "--wait", timeout=UP_TIMEOUT_S)
+        missing = None if up.ok else self.project.unavailable_reason()
+        if missing:  # Docker's own words name a registry, not the image it looked for
+            up = Command(up.shown, up.code, up.out, f"{up.err}\n{missing}", up.seconds)
         active = self.project.compose("config", "--services").split()
         every = self.project.config(COMPOSE_PROFILES="*", COMPOSE_FILE=self.settings.compose_files)
         everyone: dict[str, Any] = every.get("services", {})

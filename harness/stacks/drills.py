@@ -149,6 +149,9 @@ class DeployDrills:
         """The chain up to the run ``until`` (the requirements checked may need no more);
         ``production-only`` runs the production deploy alone."""
         try:
+            missing = self.project.unavailable_reason(VERSION=self._version("v1"))
+            if missing:
+                raise DrillError(missing)
             self._chain(until)
         except (DrillError, DrillLookupError) as exc:
             self.record.broken = str(exc)

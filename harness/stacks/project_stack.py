@@ -150,6 +150,30 @@ class ThrowawayProject:
         loaded = json.loads(done.stdout)
         return loaded if isinstance(loaded, dict) else {}
 
+    def unavailable_images(self, **extra_env: str) -> list[str]:
+        """``image (service)`` for each image the Compose files name but neither build nor
+        find on this engine: ``up`` would have to pull it from its registry."""
+        services = self.config(**extra_env).get("services", {})
+        wanted = {
+            str(service["image"]): name
+            for name, service in sorted(services.items())
+            if service.get("image") and not service.get("build")
+        }
+        return [
+            f"{image} ({service})" for image, service in wanted.items() if not _local_image(image)
+        ]
+
+    def unavailable_reason(self, **extra_env: str) -> str | None:
+        """One line naming the images ``up`` would pull, or None when every image is here."""
+        missing = self.unavailable_images(**extra_env)
+        if not missing:
+            return None
+        return (
+            f"images not on this machine and not built by the Compose files: {', '.join(missing)}; "
+            "load them into the engine, or name Compose files with local stand-ins: "
+            "--param drill_compose_files=docker-compose.yml:YOUR-OVERRIDE.yml"
+        )
+
     def service_image(self, service: str) -> str | None:
         """The image the running container of ``service`` was started from, if any."""
         ids = self.compose("ps", "-q", service, check=False).split()
@@ -245,3 +269,11 @@ class ThrowawayProject:
                 ["docker", "image", "rm", "-f", image], capture_output=True, timeout=60, check=False
             )
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _local_image(image: str) -> bool:
+    done = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{.Id}}", image],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    return done.returncode == 0
