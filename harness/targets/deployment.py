@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,18 +75,12 @@ def read_audit_log(path: Path) -> list[dict[str, Any]]:
     return parse_records(text)
 
 
-def create_user(env: Mapping[str, str], username: str, password: str, cwd: Path) -> None:
-    """Run ``python -m reference_app.create_admin`` against the app's database."""
-    argv: Sequence[str] = [
-        sys.executable,
-        "-m",
-        "reference_app.create_admin",
-        "--username",
-        username,
-        "--password-stdin",
-    ]
+def _run_command(
+    env: Mapping[str, str], argv: Sequence[str], username: str, password: str, cwd: Path
+) -> str:
+    """Run a reference-app command that reads the password from stdin; its stdout."""
     result = subprocess.run(
-        argv,
+        [sys.executable, "-m", *argv, "--username", username, "--password-stdin"],
         input=password + "\n",
         env=dict(env),
         cwd=cwd,
@@ -99,6 +94,27 @@ def create_user(env: Mapping[str, str], username: str, password: str, cwd: Path)
         raise TargetStartError(
             f"creating user {username!r} failed: {reason[-1] if reason else result.returncode}"
         )
+    return result.stdout
+
+
+def create_user(env: Mapping[str, str], username: str, password: str, cwd: Path) -> None:
+    """Run ``python -m reference_app create-user`` (a plain user) against the app's database."""
+    _run_command(env, ["reference_app", "create-user"], username, password, cwd)
+
+
+def create_admin(env: Mapping[str, str], username: str, password: str, cwd: Path) -> str:
+    """Run ``python -m reference_app.create_admin``; the TOTP secret it enrolled ("" if none)."""
+    output = _run_command(env, ["reference_app.create_admin"], username, password, cwd)
+    return totp_secret(output)
+
+
+def totp_secret(output: str) -> str:
+    """The secret of create_admin's ``totp: otpauth://...`` line; "" when it printed none."""
+    for line in output.splitlines():
+        if line.startswith("totp: "):
+            query = urllib.parse.urlsplit(line.removeprefix("totp: ").strip()).query
+            return urllib.parse.parse_qs(query).get("secret", [""])[0]
+    return ""
 
 
 def with_facts(
