@@ -1,0 +1,147 @@
+"""``setup_security_middleware(app, config)`` observed on a bare app, in a child process.
+
+The child builds a one-route app (FastAPI where the backend has it, else Starlette), applies
+the deployment's ``setup_security_middleware`` with a test config and drives it with
+Starlette's ``TestClient``: what each layer did comes back as one JSON object. The harness
+only judges that object (:func:`middleware_gaps`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.probes.modulecall import ModuleError
+
+DENIED_IP = "203.0.113.7"
+LIMITED_IP = "198.51.100.20"
+ALLOWED_HOST = "allowed.example"
+RATE_LIMIT_CALLS = 5
+TEST_CONFIG: dict[str, Any] = {
+    "allowed_hosts": [ALLOWED_HOST, "testserver"],
+    "rate_limit_calls": RATE_LIMIT_CALLS,
+    "rate_limit_period": 60,
+    "ip_whitelist": [],
+    "ip_blacklist": [DENIED_IP],
+}
+INJECTION = "/probe?q=1%27%20UNION%20SELECT%20password%20FROM%20users--"
+
+# the child: argv = module, config JSON; prints the observations as JSON on its last line
+OBSERVE = r"""
+import importlib, io, json, logging, os, sys, tempfile, uuid
+module, config = sys.argv[1], json.loads(sys.argv[2])
+denied, limited, host, calls, injection = sys.argv[3:8]
+calls = int(calls)
+try:
+    from fastapi import FastAPI as App
+except ImportError:
+    from starlette.applications import Starlette as App
+from starlette.responses import PlainTextResponse
+from starlette.testclient import TestClient
+app = App()
+async def probe(request):
+    return PlainTextResponse("ok")
+app.add_route("/probe", probe, methods=["GET", "POST"])
+app.add_route("/probe/{rest:path}", probe, methods=["GET", "POST"])
+getattr(importlib.import_module(module), "setup_security_middleware")(app, config=config)
+records = []
+class Keep(logging.Handler):
+    def emit(self, record):
+        try:
+            records.append(record.getMessage() + " " + json.dumps(vars(record), default=str))
+        except Exception:
+            records.append(str(record.msg))
+keep = Keep(level=1)
+logging.getLogger().addHandler(keep)
+for logger in list(logging.Logger.manager.loggerDict.values()):
+    if isinstance(logger, logging.Logger):
+        logger.addHandler(keep)
+        if logger.level == logging.NOTSET or logger.level > logging.INFO:
+            logger.setLevel(logging.INFO)
+err = tempfile.TemporaryFile()
+saved = os.dup(2)
+os.dup2(err.fileno(), 2)
+seen = {}
+try:
+    def client(ip):
+        url = "http://" + host
+        return TestClient(app, base_url=url, client=(ip, 40000), raise_server_exceptions=False)
+    marker = "audit-" + uuid.uuid4().hex
+    with client("192.0.2.10") as c:
+        r = c.get("/probe/" + marker, headers={"X-Request-ID": marker})
+        headers = {k.lower(): v for k, v in r.headers.items()}
+        seen["plain"] = {"status": r.status_code, "headers": headers}
+        seen["foreign_host"] = c.get("/probe", headers={"Host": "evil.example"}).status_code
+        seen["injection"] = c.get(injection).status_code
+    with client(denied) as c:
+        seen["denied_ip"] = c.get("/probe").status_code
+    with client(limited) as c:
+        seen["limited"] = [c.get("/probe").status_code for _ in range(calls + 2)]
+finally:
+    sys.stderr.flush()
+    os.dup2(saved, 2)
+    for handler in logging.getLogger().handlers:
+        try:
+            handler.flush()
+        except Exception:
+            pass
+err.seek(0)
+logged = err.read().decode(errors="replace") + "\n".join(records)
+seen["audit"] = marker in logged
+print(json.dumps(seen))
+"""
+
+
+def observe_middleware(
+    backend: Path, module: str, python: str, env: Mapping[str, str], timeout_s: float = 60.0
+) -> dict[str, Any]:
+    """Apply ``module.setup_security_middleware`` to a bare app in a child and return what
+    each layer did; :class:`ModuleError` with the child's last words when it cannot."""
+    argv = [python, "-c", OBSERVE, module, json.dumps(TEST_CONFIG), DENIED_IP, LIMITED_IP]
+    argv += [ALLOWED_HOST, str(RATE_LIMIT_CALLS), INJECTION]
+    path = os.pathsep.join(filter(None, (str(backend), os.environ.get("PYTHONPATH"))))
+    full_env = os.environ | {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": path} | dict(env)
+    try:
+        done = subprocess.run(
+            argv, cwd=backend, env=full_env, capture_output=True, text=True,
+            timeout=timeout_s, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        why = f"{module}: the middleware did not answer within {timeout_s:g} s"
+        raise ModuleError(why) from None
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1].strip()
+        raise ModuleError(f"applying {module}.setup_security_middleware failed: {last[:300]}")
+    observed: dict[str, Any] = json.loads(lines[-1])
+    return observed
+
+
+SECURITY_HEADERS = ("x-content-type-options", "x-frame-options", "content-security-policy")
+
+
+def middleware_gaps(seen: Mapping[str, Any]) -> list[str]:
+    """What the observed app lacks of the spec's middleware, in words; empty when complete."""
+    gaps: list[str] = []
+    plain = seen.get("plain", {})
+    if plain.get("status") != 200:
+        gaps.append(f"an ordinary request answered {plain.get('status')}, not 200")
+    missing = [h for h in SECURITY_HEADERS if h not in plain.get("headers", {})]
+    if missing:
+        gaps.append(f"no security headers {', '.join(missing)}")
+    if seen.get("foreign_host") != 400:
+        gaps.append(f"a Host outside allowed_hosts answered {seen.get('foreign_host')}, not 400")
+    if seen.get("injection") not in (400, 403):
+        gaps.append(f"an SQL injection in the query answered {seen.get('injection')}")
+    if seen.get("denied_ip") != 403:
+        gaps.append(f"a client in ip_blacklist answered {seen.get('denied_ip')}, not 403")
+    limited = list(seen.get("limited", []))
+    if limited[:RATE_LIMIT_CALLS] != [200] * RATE_LIMIT_CALLS or 429 not in limited:
+        gaps.append(f"rate_limit_calls={RATE_LIMIT_CALLS}: statuses were {limited}")
+    if not seen.get("audit"):
+        gaps.append("no log record names the request (its path and X-Request-ID)")
+    return gaps
