@@ -206,6 +206,16 @@ def short_passwords(policy: PasswordPolicy) -> st.SearchStrategy[str]:
     )
 
 
+def relaxed_passwords(policy: PasswordPolicy) -> st.SearchStrategy[str]:
+    """Shorter than production's 12 yet at the (development) minimum or above, with only
+    ``min_classes`` classes (letters first): what a relaxed policy accepts."""
+    if policy.min_length >= 12:
+        return st.nothing()
+    classes = ("lower", "upper", "digit", "other")[: max(policy.min_classes, 1)]
+    lengths = st.integers(max(policy.min_length, len(classes)), 11)
+    return lengths.flatmap(lambda n: _password(classes, n, False))
+
+
 def few_class_passwords(policy: PasswordPolicy) -> st.SearchStrategy[str]:
     """Long enough but one class short of ``min_classes`` (nothing when one class will do)."""
     if policy.min_classes <= 1:
