@@ -25,10 +25,11 @@ _IDN_LABELS = ("bücher", "münchen", "пример", "例え", "δοκιμή", 
 
 
 def _label(min_size: int = 1, max_size: int = 20) -> st.SearchStrategy[str]:
+    # "ab--" labels are reserved for IDNA encodings (xn--): no hostname may invent one
     inner = string.ascii_lowercase + string.digits
     return st.from_regex(
         rf"\A[a-z0-9](?:[{re.escape(inner)}-]{{0,{max_size - 2}}}[a-z0-9])?\Z", fullmatch=True
-    ).filter(lambda s: min_size <= len(s) <= max_size)
+    ).filter(lambda s: min_size <= len(s) <= max_size and s[2:4] != "--")
 
 
 def _local_part() -> st.SearchStrategy[str]:
