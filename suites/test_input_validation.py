@@ -4,7 +4,6 @@ process, and a sample of the same cases through its registration API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from harness.probes.backend_modules import (
     BackendProcesses,
     location,
     module_name,
+    shared_processes,
     validator_names,
 )
 from harness.probes.modulecall import ModuleError
@@ -35,10 +35,9 @@ from harness.targets.project import Project
 requirement = pytest.mark.requirement
 
 
-@pytest.fixture(scope="module")
-def backends(harness_config: HarnessConfig) -> Iterator[BackendProcesses]:
-    with BackendProcesses(harness_config.mutant) as opened:
-        yield opened
+@pytest.fixture
+def backends(harness_config: HarnessConfig) -> BackendProcesses:
+    return shared_processes(harness_config.mutant)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ per ENVIRONMENT and setup_security_middleware on a bare app, each in a child pro
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,10 +17,10 @@ from harness.probes.backend_modules import (
     SECURITY_CONFIG,
     SECURITY_MIDDLEWARE,
     BackendProcesses,
-    backend_process,
     child_env,
     location,
     module_name,
+    shared_processes,
     validator_names,
 )
 from harness.probes.middleware_observe import middleware_gaps, observe_middleware
@@ -34,10 +33,9 @@ from harness.targets.project import Project
 requirement = pytest.mark.requirement
 
 
-@pytest.fixture(scope="module")
-def backends(harness_config: HarnessConfig) -> Iterator[BackendProcesses]:
-    with BackendProcesses(harness_config.mutant) as opened:
-        yield opened
+@pytest.fixture
+def backends(harness_config: HarnessConfig) -> BackendProcesses:
+    return shared_processes(harness_config.mutant)
 
 
 def _password_check(
@@ -142,6 +140,7 @@ def test_registration_accepts_relaxed_passwords(
 def test_security_settings_follow_the_environment(
     project: Project,
     params: dict[str, Any],
+    backends: BackendProcesses,
     harness_config: HarnessConfig,
     evidence: Evidence,
 ) -> None:
@@ -149,10 +148,8 @@ def test_security_settings_follow_the_environment(
     by_environment: dict[str, Any] = {}
     for environment in ("production", "development"):
         try:
-            with backend_process(project.root, params, environment, harness_config.mutant) as child:
-                by_environment[environment] = child.read(
-                    module, "security_settings", SETTINGS_FIELDS
-                )
+            child = backends.get(project.root, params, environment)
+            by_environment[environment] = child.read(module, "security_settings", SETTINGS_FIELDS)
         except ModuleError as exc:
             pytest.fail(f"{location(params, SECURITY_CONFIG)}: {exc}")
     evidence.note("security_settings", by_environment)

@@ -3,6 +3,7 @@ started: which interpreter, which environment, which function plays which role."
 
 from __future__ import annotations
 
+import atexit
 import secrets
 import sys
 from collections.abc import Mapping, Sequence
@@ -82,8 +83,8 @@ def backend_process(
 
 
 class BackendProcesses:
-    """The module children of one suite, one per (repository, environment), started once
-    and closed together."""
+    """Module children, one per (repository, backend directory, environment), started once
+    and closed together; :func:`shared_processes` holds one set for the whole run."""
 
     def __init__(self, mutant: str | None) -> None:
         self.mutant = mutant
@@ -104,3 +105,15 @@ class BackendProcesses:
         for process in self._open.values():
             process.close()
         self._open.clear()
+
+
+_SHARED: dict[str | None, BackendProcesses] = {}
+
+
+def shared_processes(mutant: str | None) -> BackendProcesses:
+    """The run's children (per mutant): the suites of the module checks share them, since
+    starting a backend's interpreter and imports costs seconds; closed when the run ends."""
+    if mutant not in _SHARED:
+        _SHARED[mutant] = BackendProcesses(mutant)
+        atexit.register(_SHARED[mutant].__exit__)
+    return _SHARED[mutant]

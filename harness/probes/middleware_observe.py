@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.probes.modulecall import ModuleError
+from harness.probes.modulecall import ModuleError, last_words
 
 DENIED_IP = "203.0.113.7"
 LIMITED_IP = "198.51.100.20"
@@ -115,8 +115,8 @@ def observe_middleware(
         raise ModuleError(why) from None
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1].strip()
-        raise ModuleError(f"applying {module}.setup_security_middleware failed: {last[:300]}")
+        words = last_words(done.stderr)
+        raise ModuleError(f"applying {module}.setup_security_middleware failed: {words}")
     observed: dict[str, Any] = json.loads(lines[-1])
     return observed
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import select
 import subprocess
 import tempfile
@@ -306,10 +307,20 @@ class ModuleProcess:
         tail = ""
         if self._stderr is not None:
             self._stderr.seek(0)
-            lines = self._stderr.read().decode(errors="replace").strip().splitlines()
-            tail = f": {lines[-1].strip()[:300]}" if lines else ""
+            tail = f": {last_words(self._stderr.read().decode(errors='replace'))}"
         self.close()
         return f"the child process running {what} exited {code}{tail}"
+
+
+# "AttributeError: " before a child's last words: the words say it, and a check's message
+# that names a Python exception reads as a crash of the harness (docs/checks.md)
+_EXCEPTION_PREFIX = re.compile(r"^(?:[\w.]+\.)?\w+(?:Error|Exception|Exit): ")
+
+
+def last_words(stderr: str) -> str:
+    """The last line a child wrote on stderr, without its exception's name."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return _EXCEPTION_PREFIX.sub("", lines[-1])[:300] if lines else "no output"
 
 
 def _import_line(module: str, reply: Mapping[str, Any]) -> str:

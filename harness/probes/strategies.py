@@ -178,8 +178,18 @@ def _password(classes: tuple[str, ...], length: int, multibyte: bool) -> st.Sear
 
 
 def _looks_common(password: str) -> bool:
+    """Holds a common password, or is guessable the way lists of common ones are: few
+    distinct characters, or a run of three repeated or consecutive ones (aaa, abc, 321)."""
     lowered = password.lower()
-    return any(common.lower() in lowered for common in COMMON_PASSWORDS)
+    if any(common.lower() in lowered for common in COMMON_PASSWORDS):
+        return True
+    if len(set(lowered)) < min(len(lowered), 6):
+        return True
+    codes = [ord(c) for c in lowered]
+    return any(
+        b - a == c - b and abs(b - a) <= 1
+        for a, b, c in zip(codes, codes[1:], codes[2:], strict=False)
+    )
 
 
 ALL_CLASSES = ("other", "lower", "upper", "digit")

@@ -65,6 +65,8 @@ def search(
         suppress_health_check=list(HealthCheck),
         verbosity=Verbosity.quiet,
     )
+    if strategy.is_empty:  # a rule that does not apply (one class is enough): nothing to draw
+        return None
     try:
         found = find(strategy, condition, settings=budget, random=Random(seed))
     except NoSuchExample:
