@@ -18,6 +18,7 @@ from harness.probes.backend_modules import (
     BackendProcesses,
     location,
     module_name,
+    role_validator,
     shared_processes,
     validator_names,
 )
@@ -64,18 +65,15 @@ def module(
 
 def _validator(role: str, at: _Module) -> Validator:
     """The role's function, or the check blocked by INP-MODULE when it cannot be had."""
-    params, evidence = at.params, at.evidence
-    module = module_name(params, INPUT_VALIDATION)
     try:
-        name = validator_names(params["input_validators"])[role]
-        process = at.backends.get(at.project.root, params, at.profile)
-        if not process.has(module, name):
-            evidence.blocked_by("INP-MODULE", f"{location(params, INPUT_VALIDATION)} has no {name}")
-    except (ModuleError, KeyError) as exc:
-        evidence.blocked_by("INP-MODULE", str(exc).strip("'"))
-    seed, budget = params["hypothesis_seed"], params["hypothesis_max_examples"]
-    evidence.note("hypothesis", {"seed": seed, "max_examples": budget, "function": name})
-    return Validator(process.call, module, name, seed, budget)
+        check = role_validator(at.backends, at.project.root, at.params, at.profile, role)
+    except ModuleError as exc:
+        at.evidence.blocked_by("INP-MODULE", str(exc))
+    at.evidence.note(
+        "hypothesis",
+        {"seed": check.seed, "max_examples": check.max_examples, "function": check.name},
+    )
+    return check
 
 
 def _judge(
@@ -102,10 +100,12 @@ def test_input_validation_module_exposes_its_validators(
         names = validator_names(params["input_validators"])
         process = backends.get(project.root, params, harness_config.profile)
         missing = [
-            f"{role}={names[role]}" for role in ROLES if not process.has(module, names[role])
+            f"{role}={names[role]}" if role in names else f"{role} (no function named)"
+            for role in ROLES
+            if role not in names or not process.has(module, names[role])
         ]
-    except (ModuleError, KeyError) as exc:
-        pytest.fail(str(exc).strip("'"))
+    except ModuleError as exc:
+        pytest.fail(f"{where}: {exc}")
     assert not missing, (
         f"{where} lacks {', '.join(missing)}; set --param input_validators=ROLE=FUNCTION,... "
         "to name the module's functions"

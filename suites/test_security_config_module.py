@@ -13,15 +13,14 @@ import pytest
 from harness.config import HarnessConfig
 from harness.probes import registration, strategies
 from harness.probes.backend_modules import (
-    INPUT_VALIDATION,
     SECURITY_CONFIG,
     SECURITY_MIDDLEWARE,
     BackendProcesses,
     child_env,
     location,
     module_name,
+    role_validator,
     shared_processes,
-    validator_names,
 )
 from harness.probes.middleware_observe import middleware_gaps, observe_middleware
 from harness.probes.modulecall import ModuleError
@@ -39,19 +38,18 @@ def backends(harness_config: HarnessConfig) -> BackendProcesses:
 
 
 def _password_check(
-    project: Project, params: dict[str, Any], backends: BackendProcesses, environment: str
+    project: Project,
+    params: dict[str, Any],
+    backends: BackendProcesses,
+    environment: str,
+    evidence: Evidence,
 ) -> Validator:
-    module = module_name(params, INPUT_VALIDATION)
     try:
-        name = validator_names(params["input_validators"])["password"]
-        process = backends.get(project.root, params, environment)
-        if not process.has(module, name):
-            pytest.fail(f"{location(params, INPUT_VALIDATION)} has no {name}")
+        check = role_validator(backends, project.root, params, environment, "password")
     except ModuleError as exc:
-        pytest.fail(str(exc))
-    return Validator(
-        process.call, module, name, params["hypothesis_seed"], params["hypothesis_max_examples"]
-    )
+        evidence.blocked_by("INP-MODULE", str(exc))
+    evidence.note("hypothesis", {"seed": check.seed, "max_examples": check.max_examples})
+    return check
 
 
 def _policy_problems(check: Validator, policy: strategies.PasswordPolicy) -> list[str]:
@@ -92,8 +90,7 @@ def test_production_password_minimum(
     policy = strategies.PasswordPolicy(
         params["min_password_length"], params["password_min_classes"]
     )
-    check = _password_check(project, params, backends, "production")
-    evidence.note("hypothesis", {"seed": check.seed, "max_examples": check.max_examples})
+    check = _password_check(project, params, backends, "production", evidence)
     problems = _policy_problems(check, policy)
     assert not problems, "ENVIRONMENT=production: " + "; ".join(problems)
 
@@ -105,8 +102,7 @@ def test_development_password_policy_is_relaxed(
     policy = strategies.PasswordPolicy(
         params["min_password_length"], params["password_min_classes"]
     )
-    check = _password_check(project, params, backends, "development")
-    evidence.note("hypothesis", {"seed": check.seed, "max_examples": check.max_examples})
+    check = _password_check(project, params, backends, "development", evidence)
     relaxed = check.find(
         "development accepts passwords shorter than 12 characters",
         strategies.relaxed_passwords(policy),

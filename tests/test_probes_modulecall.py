@@ -67,9 +67,9 @@ def test_reads_attributes_of_a_value(child: ModuleProcess) -> None:
 
 def test_missing_names_and_modules_are_one_line(child: ModuleProcess) -> None:
     assert not child.has("mod", "nothing")
-    with pytest.raises(ModuleError, match=r"^mod \(mod\.py\) has no nothing$"):
+    with pytest.raises(ModuleError, match=r"^mod has no nothing$"):
         child.call("mod", "nothing")
-    with pytest.raises(ModuleError, match=r"^app\.core\.x \(app/core/x\.py\) cannot be imported: "):
+    with pytest.raises(ModuleError, match=r"^app\.core\.x cannot be imported: No module named 'app'$"):
         child.call("app.core.x", "f")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.probes.modulecall import ModuleError, ModuleProcess, module_file
+from harness.probes.validators import Validator
 
 # the spec's modules, under the backend's package (``app_package``)
 INPUT_VALIDATION = "core.input_validation"
@@ -117,3 +118,22 @@ def shared_processes(mutant: str | None) -> BackendProcesses:
         _SHARED[mutant] = BackendProcesses(mutant)
         atexit.register(_SHARED[mutant].__exit__)
     return _SHARED[mutant]
+
+
+def role_validator(
+    processes: BackendProcesses, root: Path, params: Mapping[str, Any], environment: str, role: str
+) -> Validator:
+    """The function playing ``role`` in the input validation module, callable in the child
+    for ``environment``; :class:`ModuleError` naming the file when it cannot be had."""
+    module, where = module_name(params, INPUT_VALIDATION), location(params, INPUT_VALIDATION)
+    name = validator_names(params["input_validators"]).get(role)
+    if name is None:
+        raise ModuleError(f"input_validators names no function for the role {role!r}")
+    try:
+        process = processes.get(root, params, environment)
+        if not process.has(module, name):
+            raise ModuleError(f"{module} has no {name}")
+    except ModuleError as exc:
+        raise ModuleError(f"{where}: {exc}") from None
+    seed, budget = params["hypothesis_seed"], params["hypothesis_max_examples"]
+    return Validator(process.call, module, name, seed, budget)

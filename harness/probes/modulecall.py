@@ -256,7 +256,7 @@ class ModuleProcess:
         if kind == "import":
             raise ModuleError(_import_line(module, reply))
         if kind == "missing":
-            raise ModuleError(f"{module} ({module_file(module)}) has no {name}")
+            raise ModuleError(f"{module} has no {name}")
         if reply.get("ok"):
             return Outcome(True, decode(reply.get("value")))
         return Outcome(
@@ -324,4 +324,4 @@ def last_words(stderr: str) -> str:
 
 
 def _import_line(module: str, reply: Mapping[str, Any]) -> str:
-    return f"{module} ({module_file(module)}) cannot be imported: {reply.get('error', '')}"
+    return f"{module} cannot be imported: {reply.get('error', '')}"
