@@ -69,7 +69,9 @@ def test_missing_names_and_modules_are_one_line(child: ModuleProcess) -> None:
     assert not child.has("mod", "nothing")
     with pytest.raises(ModuleError, match=r"^mod has no nothing$"):
         child.call("mod", "nothing")
-    with pytest.raises(ModuleError, match=r"^app\.core\.x cannot be imported: No module named 'app'$"):
+    with pytest.raises(
+        ModuleError, match=r"^app\.core\.x cannot be imported: No module named 'app'$"
+    ):
         child.call("app.core.x", "f")
 
 
