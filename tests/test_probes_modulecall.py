@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.probes.modulecall import ModuleError, ModuleProcess, decode, encode
+from harness.probes.module_runner import decode, encode
+from harness.probes.modulecall import ModuleError, ModuleProcess
 
 MODULE = """
 import os
@@ -86,3 +87,25 @@ def test_a_child_that_dies_or_hangs_is_reported_and_replaced(child: ModuleProces
 def test_a_missing_interpreter_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ModuleError, match="cannot run the interpreter /no/python"):
         ModuleProcess(tmp_path, "/no/python").start()
+
+
+def test_values_cross_as_json_and_secrets_never_do() -> None:
+    from dataclasses import dataclass
+
+    from pydantic import BaseModel, SecretStr
+
+    @dataclass
+    class Info:
+        name: str
+        size: int
+
+    class Config(BaseModel):
+        hosts: tuple[str, ...]
+        key: SecretStr
+
+    assert encode(Info("a", 1)) == {"name": "a", "size": 1}
+    assert encode(Config(hosts=("h",), key=SecretStr("s3cret"))) == {
+        "hosts": ["h"],
+        "key": "**********",
+    }
+    assert encode(b"\x00") == {"$bytes": "AA=="}

@@ -30,70 +30,8 @@ TEST_CONFIG: dict[str, Any] = {
 }
 INJECTION = "/probe?q=1%27%20UNION%20SELECT%20password%20FROM%20users--"
 
-# the child: argv = module, config JSON; prints the observations as JSON on its last line
-OBSERVE = r"""
-import importlib, io, json, logging, os, sys, tempfile, uuid
-module, config = sys.argv[1], json.loads(sys.argv[2])
-denied, limited, host, calls, injection = sys.argv[3:8]
-calls = int(calls)
-try:
-    from fastapi import FastAPI as App
-except ImportError:
-    from starlette.applications import Starlette as App
-from starlette.responses import PlainTextResponse
-from starlette.testclient import TestClient
-app = App()
-async def probe(request):
-    return PlainTextResponse("ok")
-app.add_route("/probe", probe, methods=["GET", "POST"])
-app.add_route("/probe/{rest:path}", probe, methods=["GET", "POST"])
-getattr(importlib.import_module(module), "setup_security_middleware")(app, config=config)
-records = []
-class Keep(logging.Handler):
-    def emit(self, record):
-        try:
-            records.append(record.getMessage() + " " + json.dumps(vars(record), default=str))
-        except Exception:
-            records.append(str(record.msg))
-keep = Keep(level=1)
-logging.getLogger().addHandler(keep)
-for logger in list(logging.Logger.manager.loggerDict.values()):
-    if isinstance(logger, logging.Logger):
-        logger.addHandler(keep)
-        if logger.level == logging.NOTSET or logger.level > logging.INFO:
-            logger.setLevel(logging.INFO)
-err = tempfile.TemporaryFile()
-saved = os.dup(2)
-os.dup2(err.fileno(), 2)
-seen = {}
-try:
-    def client(ip):
-        url = "http://" + host
-        return TestClient(app, base_url=url, client=(ip, 40000), raise_server_exceptions=False)
-    marker = "audit-" + uuid.uuid4().hex
-    with client("192.0.2.10") as c:
-        r = c.get("/probe/" + marker, headers={"X-Request-ID": marker})
-        headers = {k.lower(): v for k, v in r.headers.items()}
-        seen["plain"] = {"status": r.status_code, "headers": headers}
-        seen["foreign_host"] = c.get("/probe", headers={"Host": "evil.example"}).status_code
-        seen["injection"] = c.get(injection).status_code
-    with client(denied) as c:
-        seen["denied_ip"] = c.get("/probe").status_code
-    with client(limited) as c:
-        seen["limited"] = [c.get("/probe").status_code for _ in range(calls + 2)]
-finally:
-    sys.stderr.flush()
-    os.dup2(saved, 2)
-    for handler in logging.getLogger().handlers:
-        try:
-            handler.flush()
-        except Exception:
-            pass
-err.seek(0)
-logged = err.read().decode(errors="replace") + "\n".join(records)
-seen["audit"] = marker in logged
-print(json.dumps(seen))
-"""
+# the child's program, run as ``python -c`` (the backend directory first on sys.path)
+OBSERVE = (Path(__file__).parent / "middleware_runner.py").read_text(encoding="utf-8")
 
 
 def observe_middleware(

@@ -11,7 +11,6 @@ out; bytes travel as ``{"$bytes": base64}``. Whatever goes wrong on the way is o
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -25,74 +24,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-# the child's program: it keeps the real stdout for replies, so what the user's code prints
-# goes to stderr and cannot break the protocol
-RUNNER = r"""
-import base64, dataclasses, importlib, json, sys
-reply_to = sys.stdout
-sys.stdout = sys.stderr
-modules = {}
-absent = object()
-def decode(v):
-    if isinstance(v, dict):
-        if set(v) == {"$bytes"}:
-            return base64.b64decode(v["$bytes"])
-        return {k: decode(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [decode(x) for x in v]
-    return v
-def encode(v, depth=0):
-    if depth > 8:
-        return repr(v)[:200]
-    if isinstance(v, (bytes, bytearray)):
-        return {"$bytes": base64.b64encode(bytes(v)).decode()}
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return v
-    if dataclasses.is_dataclass(v) and not isinstance(v, type):
-        v = {f.name: getattr(v, f.name) for f in dataclasses.fields(v)}
-    elif hasattr(v, "_asdict"):
-        v = v._asdict()
-    elif hasattr(v, "model_dump") and not isinstance(v, type):
-        v = {k: getattr(v, k) for k in type(v).model_fields}
-    if isinstance(v, dict):
-        return {str(k): encode(x, depth + 1) for k, x in v.items()}
-    if isinstance(v, (list, tuple, set, frozenset)):
-        return [encode(x, depth + 1) for x in v]
-    if hasattr(v, "get_secret_value"):
-        return "**********"
-    if hasattr(v, "__dict__") and not callable(v):
-        return {k: encode(x, depth + 1) for k, x in vars(v).items() if not k.startswith("_")}
-    return repr(v)[:200]
-def line(exc):
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:500]
-def failure(kind, exc):
-    names = [c.__name__ for c in type(exc).__mro__]
-    return {"ok": False, "kind": kind, "type": type(exc).__name__, "mro": names, "error": line(exc)}
-for raw in sys.stdin:
-    req = json.loads(raw)
-    name = req["module"]
-    try:
-        if name not in modules:
-            modules[name] = importlib.import_module(name)
-    except BaseException as exc:
-        out = failure("import", exc)
-    else:
-        found = getattr(modules[name], req["name"], absent)
-        if found is absent:
-            out = {"ok": False, "kind": "missing", "type": "", "error": req["name"]}
-        else:
-            try:
-                if "args" in req:
-                    found = found(*decode(req["args"]), **decode(req.get("kwargs", {})))
-                if req.get("attrs"):
-                    found = {a: getattr(found, a) for a in req["attrs"] if hasattr(found, a)}
-                out = {"ok": True, "value": encode(found)}
-            except BaseException as exc:
-                out = failure("raised", exc)
-    reply_to.write(json.dumps(out) + "\n")
-    reply_to.flush()
-"""
+from harness.probes.module_runner import decode, encode
+
+# the child's program, run as ``python -c``: sys.path then starts at the backend directory
+# (its cwd), where ``python FILE`` would put harness/probes first and shadow the stdlib
+RUNNER = (Path(__file__).parent / "module_runner.py").read_text(encoding="utf-8")
 
 DEFAULT_TIMEOUT_S = 20.0
 
@@ -129,28 +65,6 @@ class Outcome:
             return f"returned {self.value!r}"[:300]
         how = "refused" if self.refused else "crashed"
         return f"{how}: {self.error}"[:300]
-
-
-def encode(value: Any) -> Any:
-    """``value`` as JSON for the child: bytes as ``{"$bytes": base64}``."""
-    if isinstance(value, bytes | bytearray):
-        return {"$bytes": base64.b64encode(bytes(value)).decode()}
-    if isinstance(value, Mapping):
-        return {str(k): encode(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [encode(v) for v in value]
-    return value
-
-
-def decode(value: Any) -> Any:
-    """The child's JSON back: ``{"$bytes": ...}`` as bytes."""
-    if isinstance(value, dict):
-        if set(value) == {"$bytes"}:
-            return base64.b64decode(value["$bytes"])
-        return {k: decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    return value
 
 
 def module_file(module: str) -> str:
