@@ -28,7 +28,6 @@ from harness.probes.validators import (
     Validator,
     executable_constructs,
     lost_markup,
-    search,
 )
 from harness.report.evidence import Evidence
 from harness.targets.project import Project
@@ -174,25 +173,24 @@ def test_sanitised_html_never_executes_and_keeps_allowed_markup(
     tags = tuple(params["html_allowed_tags"])
 
     def executable(markup: str) -> str | None:
-        outcome = check.call(check.module, check.name, markup)
+        outcome = check.outcome(markup)
         if not outcome.returned or not isinstance(outcome.value, str):
             return str(outcome.describe())
         found = executable_constructs(outcome.value)
         return f"returned {outcome.value!r} with {', '.join(found)}" if found else None
 
     def lost(markup: str) -> str | None:
-        outcome = check.call(check.module, check.name, markup)
+        outcome = check.outcome(markup)
         if not outcome.returned or not isinstance(outcome.value, str):
             return str(outcome.describe())
         gone = lost_markup(markup, outcome.value)
         return f"returned {outcome.value!r}, losing {', '.join(gone)}" if gone else None
 
-    seed, budget = check.seed, check.max_examples
     _judge(
         check,
         evidence,
-        search("nothing in it may run", strategies.attack_html(tags), executable, seed, budget),
-        search("its markup is allowed", strategies.safe_html(tags), lost, seed, budget),
+        check.search("nothing in it may run", strategies.attack_html(tags), executable),
+        check.search("its markup is allowed", strategies.safe_html(tags), lost),
     )
 
 

@@ -143,3 +143,28 @@ def test_search_raises_what_the_judge_raised() -> None:
 
     with pytest.raises(OSError, match="child gone"):
         search("any", st.integers(), broken, seed=1, max_examples=10)
+
+
+def test_a_validator_judged_by_its_outcomes() -> None:
+    from harness.probes.modulecall import ModuleError, Outcome
+    from harness.probes.validators import Validator
+
+    def call(module: str, name: str, value: int) -> Outcome:
+        if value == 7:
+            raise ModuleError("the child process running m.f exited 3: gone")
+        if value > 3:
+            return Outcome(True, value)
+        return Outcome(False, error="too small", type="ValueError", mro=("ValueError",))
+
+    check = Validator(call, "m", "f", seed=2, max_examples=50)
+    found = check.find("small values are refused", st.integers(0, 6), True)
+    assert found is not None
+    assert found.example == 4
+    assert check.message(found) == (
+        "f(4) returned 4, but small values are refused; minimal example of hypothesis seed 2: "
+        "replay with --param hypothesis_seed=2"
+    )
+    assert check.find("small values are refused", st.integers(0, 3), True) is None
+    gone = check.find("anything is accepted", st.just(7), False)
+    assert gone is not None
+    assert gone.outcome == "got no answer: the child process running m.f exited 3: gone"

@@ -19,6 +19,8 @@ from hypothesis import HealthCheck, Phase, Verbosity, find, settings
 from hypothesis.errors import NoSuchExample
 from hypothesis.strategies import SearchStrategy
 
+from harness.probes.modulecall import ModuleError, Outcome
+
 T = TypeVar("T")
 
 
@@ -167,34 +169,59 @@ def lost_markup(given: str, kept: str) -> list[str]:
 # -- a validator of the deployment's module ---------------------------------------------------
 
 
+class _CallFailed(Exception):
+    """The child could not answer for ``value`` (it died, hung): no search goes on, since
+    each further call would wait for a new child."""
+
+    def __init__(self, value: Any, error: ModuleError) -> None:
+        super().__init__(str(error))
+        self.value = value
+
+
 @dataclass(frozen=True)
 class Validator:
     """One role's function in the child (``call`` is ``ModuleProcess.call``)."""
 
-    call: Callable[..., Any]
+    call: Callable[..., Outcome]
     module: str
     name: str
     seed: int
     max_examples: int
+
+    def outcome(self, value: Any, *extra: Any) -> Outcome:
+        """What the function did with ``value`` (a tuple: several arguments)."""
+        args = value if isinstance(value, tuple) else (value,)
+        try:
+            return self.call(self.module, self.name, *args, *extra)
+        except ModuleError as exc:
+            raise _CallFailed(value, exc) from None
 
     def wrong(self, expect_refusal: bool, *extra: Any) -> Callable[[Any], str | None]:
         """What is wrong with the validator's answer to a value (None when it is right):
         a refusal where acceptance was due or the reverse; a crash is always wrong."""
 
         def judge(value: Any) -> str | None:
-            args = value if isinstance(value, tuple) else (value,)
-            outcome = self.call(self.module, self.name, *args, *extra)
+            outcome = self.outcome(value, *extra)
             if outcome.crashed or outcome.refused != expect_refusal:
-                return str(outcome.describe())
+                return outcome.describe()
             return None
 
         return judge
 
+    def search(
+        self, prop: str, strategy: SearchStrategy[Any], wrong: Callable[[Any], str | None]
+    ) -> Counterexample | None:
+        """:func:`search` with this validator's seed and budget; a value the child could not
+        answer for is the counterexample itself, as found (not shrunk)."""
+        try:
+            return search(prop, strategy, wrong, self.seed, self.max_examples)
+        except _CallFailed as failed:
+            return Counterexample(prop, failed.value, f"got no answer: {failed}", self.seed)
+
     def find(
         self, prop: str, strategy: SearchStrategy[Any], expect_refusal: bool, *extra: Any
     ) -> Counterexample | None:
-        wrong = self.wrong(expect_refusal, *extra)
-        return search(prop, strategy, wrong, self.seed, self.max_examples)
+        return self.search(prop, strategy, self.wrong(expect_refusal, *extra))
 
     def message(self, found: Counterexample) -> str:
         """One line: the call, what it did, why that is wrong, and how to replay it."""
