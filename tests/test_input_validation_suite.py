@@ -15,12 +15,18 @@ from tests.verdicts import kill_problems
 BACKENDS = Path(__file__).parent / "module_backends"
 SEARCHED = ("INP-EMAIL", "INP-USERNAME", "INP-PASSWORD-STRENGTH", "INP-HTML-SANITIZE")
 MODULE_IDS = ("INP-MODULE", *SEARCHED, "CFG-SETTINGS-MODULE", "CFG-PASSWORD-MIN")
-# the target's registration and the middleware are proven on the reference app and its mutants
-MODULE_ONLY = ("-k", "not registration and not middleware")
+# the target's registration is proven on the reference app and its mutants
+MODULE_ONLY = "not registration"
 
 
-def _run(run_suites: Callable[..., SuiteRun], root: Path, *ids: str, extra: str = "") -> SuiteRun:
-    args = [f"--project-root={root}", *MODULE_ONLY, *(f"--requirement={rid}" for rid in ids)]
+def _run(
+    run_suites: Callable[..., SuiteRun],
+    root: Path,
+    *ids: str,
+    extra: str = "",
+    only: str = MODULE_ONLY,
+) -> SuiteRun:
+    args = [f"--project-root={root}", "-k", only, *(f"--requirement={rid}" for rid in ids)]
     return run_suites(*args, *([extra] if extra else []))
 
 
@@ -32,7 +38,13 @@ def _copy(name: str, tmp_path: Path) -> Path:
 def test_sound_validators_of_another_codebase_pass(
     run_suites: Callable[..., SuiteRun], tmp_path: Path
 ) -> None:
-    run = _run(run_suites, _copy("sound", tmp_path), *MODULE_IDS)
+    # its middleware is the reference app's to prove
+    run = _run(
+        run_suites,
+        _copy("sound", tmp_path),
+        *MODULE_IDS,
+        only="not registration and not middleware",
+    )
     verdicts = {rid: run.entry(rid)["verdict"] for rid in MODULE_IDS}
     assert set(verdicts.values()) == {"passed"}, f"{verdicts}\n{run.output[-3000:]}"
 
@@ -41,8 +53,18 @@ def test_weak_validators_fail_with_a_replayable_minimal_example(
     run_suites: Callable[..., SuiteRun], tmp_path: Path
 ) -> None:
     root = _copy("weak", tmp_path)
-    run = _run(run_suites, root, *MODULE_IDS)
+    run = _run(run_suites, root, *MODULE_IDS, "CFG-MIDDLEWARE-SETUP")
     assert not kill_problems(run, MODULE_IDS), kill_problems(run, MODULE_IDS)
+    middleware = run.entry("CFG-MIDDLEWARE-SETUP")["checks"][0]["message"]
+    for gap in (
+        "a Host outside allowed_hosts answered 200",
+        "a client in ip_blacklist answered 200",
+        "rate_limit_calls=5",
+        "an SQL injection",
+        "no log record names the request",
+    ):
+        assert gap in middleware, middleware
+    assert "no security headers" not in middleware, middleware
     for rid in SEARCHED:
         entry = run.entry(rid)
         message = entry["checks"][0]["message"]
@@ -59,6 +81,18 @@ def test_weak_validators_fail_with_a_replayable_minimal_example(
     assert "onerror" in html or "javascript" in html.lower(), html
     settings = run.entry("CFG-SETTINGS-MODULE")["checks"][0]["message"]
     assert "production: no rate_limit_period" in settings, settings
+
+
+def test_weak_validators_fail_the_development_policy(
+    run_suites: Callable[..., SuiteRun], tmp_path: Path
+) -> None:
+    run = _run(
+        run_suites, _copy("weak", tmp_path), "CFG-PASSWORD-RELAXED", extra="--profile=development"
+    )
+    assert not kill_problems(run, ["CFG-PASSWORD-RELAXED"]), run.output[-3000:]
+    message = run.entry("CFG-PASSWORD-RELAXED")["checks"][0]["message"]
+    assert "ENVIRONMENT=development: check_password_strength('" in message, message
+    assert "7 characters are too short" in message, message
 
 
 def test_another_seed_finds_its_example_again(
