@@ -12,7 +12,6 @@ import httpx
 from harness.probes import answers
 from harness.probes.strategies import MULTIBYTE_SYMBOLS
 
-REGISTER_API = "the registration API (set register_path)"
 ACCEPTED = frozenset({200, 201})
 REFUSED = frozenset({400, 422})
 
