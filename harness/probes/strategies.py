@@ -71,7 +71,7 @@ def _broken(email: str, how: str) -> str:
         "trailing dot": f"{local}.@{domain}",
         "hyphen first in domain": f"{local}@-{domain}",
         "label over 63": f"{local}@{'b' * 64}.{domain}",
-        "address over 254": f"{local}@{'.'.join(['c' * 60] * 4)}.{domain}",
+        "address over 254": f"{local}@{'.'.join(['c' * 60] * 5)}.{domain}",
         "angle brackets": f"<{local}@{domain}>",
         "newline": f"{local}@{domain}\n",
     }[how]
@@ -270,7 +270,6 @@ _ATTACKS = (
     "<p {handler}=alert(1)>text</p>",
     "<b {handler}='alert(1)'>bold</b>",
     '<a href="{url}">link</a>',
-    "<a href={url}>link</a>",
     '<iframe src="{url}"></iframe>',
     '<object data="{url}"></object>',
     '<embed src="{url}">',
@@ -281,7 +280,6 @@ _ATTACKS = (
     '<math><a xlink:href="{url}">x</a></math>',
     "<body {handler}=alert(1)>",
     "<scr<script>ipt>alert(1)</script>",
-    '<div style="background:url({url})">x</div>',
 )
 
 
