@@ -1,0 +1,49 @@
+"""The contract's linked scenarios: schemathesis' state machine follows the document's OpenAPI
+links (create -> read -> update -> delete), each step sent and judged like any other case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemathesis import Case
+from schemathesis.core.transport import Response
+from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
+from schemathesis.schemas import BaseSchema
+
+from harness.probes.contract import Budget, ContractRun, settings
+from harness.probes.contract_send import Sender
+
+_METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
+
+
+def count_links(document: dict[str, Any]) -> int:
+    """How many OpenAPI links the document's responses declare."""
+    total = 0
+    for item in (document.get("paths") or {}).values():
+        for method, operation in (item or {}).items():
+            if method not in _METHODS or not isinstance(operation, dict):
+                continue
+            for response in (operation.get("responses") or {}).values():
+                if isinstance(response, dict):
+                    total += len(response.get("links") or {})
+    return total
+
+
+def run_scenarios(schema: BaseSchema, sender: Sender, run: ContractRun, budget: Budget) -> None:
+    """``budget.scenarios`` sequences of up to ``budget.steps`` calls along the links."""
+    base: Any = schema.as_state_machine()
+
+    class Machine(base):  # type: ignore[misc, valid-type]
+        def step(self, input: StepInput) -> StepOutput:
+            if input.transition is not None and input.is_applied:
+                run.linked_steps += 1
+            result: StepOutput = super().step(input)
+            return result
+
+        def call(self, case: Case, **kwargs: Any) -> Response:
+            return sender.send(case)
+
+        def validate_response(self, response: Response, case: Case, *_: Any, **__: Any) -> None:
+            run.record(case, response, "stateful", sender, recorder=self.recorder)
+
+    Machine.run(settings=settings(budget.scenarios, stateful_step_count=budget.steps))
