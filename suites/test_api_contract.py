@@ -15,13 +15,19 @@ and are left out, with a note, where it cannot.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from harness.probes import contract as ct
-from harness.probes.contract_send import ContractSourceError, Sender, load_document, needs_token
+from harness.probes.contract_send import (
+    ContractSourceError,
+    Sender,
+    load_document,
+    needs_token,
+    operations,
+)
+from harness.probes.contract_stateful import run_contract
 from harness.report.console import say
 from harness.report.evidence import Evidence
 from harness.targets import Capability, Target
@@ -49,7 +55,9 @@ def _token(target: Target, params: dict[str, Any]) -> tuple[str | None, str]:
     users.create_user(username, password)
     source = _LOGIN_SOURCE if target.has(Capability.CLIENT_ADDRESSES) else None
     with client_for(target.url, local_address=source) as client:
-        answer = client.post(params["login_path"], json={"username": username, "password": password})
+        answer = client.post(
+            params["login_path"], json={"username": username, "password": password}
+        )
     if answer.status_code != 200:
         return None, f"needs a bearer token: logging in as a new user answered {answer.status_code}"
     return answers.field(answer, "access_token", str, answers.LOGIN_API), ""
@@ -58,16 +66,15 @@ def _token(target: Target, params: dict[str, Any]) -> tuple[str | None, str]:
 @pytest.fixture(scope="session")
 def contract(
     pytestconfig: pytest.Config, target: Target, session_params: dict[str, Any]
-) -> Iterator[ct.ContractRun]:
+) -> ct.ContractRun:
     """The contract, run once for every check of this module."""
     path, file = session_params["openapi_path"], session_params["openapi_file"]
     try:
         schema, source = load_document(target.url, path, file)
     except ContractSourceError as exc:
         pytest.skip(f"{exc}: {_MISSING}")
-    operations = [result.ok() for result in schema.get_all_operations()]
     token, why = (None, "")
-    if any(needs_token(operation) for operation in operations):
+    if any(needs_token(operation) for operation in operations(schema)[0]):
         token, why = _token(target, session_params)
     sources = _SOURCES if target.has(Capability.CLIENT_ADDRESSES) else (None,)
     sender = Sender(target.url, sources, token=token, token_note=why)
@@ -76,7 +83,7 @@ def contract(
         scenarios=session_params["contract_scenarios"],
     )
     try:
-        run = ct.run_contract(schema, sender, source, budget)
+        run = run_contract(schema, sender, source, budget)
     finally:
         sender.close()
     say(
@@ -84,7 +91,7 @@ def contract(
         f"API contract: {sum(run.cases.values())} cases on {len(run.operations)} operations "
         f"in {run.seconds:.1f} s ({source})",
     )
-    yield run
+    return run
 
 
 def _judge(run: ct.ContractRun, kind: str, claim: str, evidence: Evidence) -> None:
@@ -95,7 +102,9 @@ def _judge(run: ct.ContractRun, kind: str, claim: str, evidence: Evidence) -> No
     found = run.of(kind)
     evidence.note("failing cases (curl replays each)", [f.to_json() for f in found[:20]])
     if not run.operations:
-        pytest.skip(f"{run.source}: no operation could be tried ({'; '.join(run.skipped.values())})")
+        pytest.skip(
+            f"{run.source}: no operation could be tried ({'; '.join(run.skipped.values())})"
+        )
     if found:
         first = found[0]
         more = f" (and {len(found) - 1} more, see the evidence)" if len(found) > 1 else ""

@@ -9,7 +9,7 @@ of the API rightly refuses schema-valid values that look like attacks (400).
 
 from __future__ import annotations
 
-import time
+import contextlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,7 +18,7 @@ from typing import Any
 import hypothesis
 import hypothesis.errors
 from hypothesis import HealthCheck, Phase, strategies
-from schemathesis import Case, GenerationMode
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.transport import Response
@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
     use_after_free,
 )
 
-from harness.probes.contract_send import Sender
+from harness.probes.contract_send import Case, Sender, operations
 
 NO_5XX, STATUS, SCHEMA, STATEFUL = "no-5xx", "status", "schema", "stateful"
 CHECKS = [
@@ -62,6 +62,9 @@ KIND_OF_CODE = {
     "ST301": STATEFUL,  # a deleted resource still answers
     "ST302": STATEFUL,  # a created resource cannot be reached through its link
 }
+# content type, headers, body of an answer
+KIND_OF_CODE.update(dict.fromkeys(("ST104", "ST105", "ST106", "ST107", "ST108"), SCHEMA))
+KIND_OF_CODE.update(dict.fromkeys(("ST109", "ST110", "ST111"), SCHEMA))
 PHASES = ("coverage", "fuzzing", "stateful")
 
 
@@ -141,14 +144,16 @@ class ContractRun:
     ) -> None:
         operation = f"{case.method} {case.path}"
         for failure in failures:
-            kind = KIND_OF_CODE.get(failure.code, SCHEMA if failure.code < "ST2" else "")
+            kind = KIND_OF_CODE.get(failure.code)
             key = (operation, failure.code, failure.title)
-            if not kind or key in self._seen:
+            if kind is None or key in self._seen:
                 continue
             self._seen.add(key)
             curl = sender.curl(case)
             self.findings.append(
-                Finding(kind, failure.code, failure.title, operation, response.status_code, phase, curl)
+                Finding(
+                    kind, failure.code, failure.title, operation, response.status_code, phase, curl
+                )
             )
 
 
@@ -182,8 +187,9 @@ def run_operations(schema: BaseSchema, sender: Sender, run: ContractRun, budget:
     """The coverage cases (schemathesis' deterministic boundary and negative values) and
     ``budget.max_examples`` generated cases per mode for every operation."""
     modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
-    for result in schema.get_all_operations():
-        operation = result.ok()
+    usable, broken = operations(schema)
+    run.skipped.update(broken)
+    for operation in usable:
         label = f"{operation.method.upper()} {operation.path}"
         why = sender.cannot_send(operation)
         if why is not None:
@@ -210,21 +216,6 @@ def _fuzz(
     def one(case: Case) -> None:
         run.record(case, sender.send(case), "fuzzing", sender)
 
-    try:
+    # an operation that takes nothing has no invalid request: no case to send
+    with contextlib.suppress(hypothesis.errors.Unsatisfiable):
         one()
-    except hypothesis.errors.Unsatisfiable:
-        pass  # e.g. no invalid request for an operation that takes nothing: no case to send
-
-
-def run_contract(schema: BaseSchema, sender: Sender, source: str, budget: Budget) -> ContractRun:
-    """The whole contract: every operation on its own, then the linked scenarios."""
-    from harness.probes.contract_stateful import count_links, run_scenarios
-
-    started = time.monotonic()
-    run = ContractRun(source)
-    run_operations(schema, sender, run, budget)
-    run.links = count_links(schema.raw_schema)
-    if run.links:
-        run_scenarios(schema, sender, run, budget)
-    run.seconds = time.monotonic() - started
-    return run

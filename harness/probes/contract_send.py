@@ -11,14 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import yaml
 from requests.adapters import HTTPAdapter
-from schemathesis import Case
+from schemathesis import Case as _Case
+from schemathesis.core.result import Ok
 from schemathesis.core.transport import Response
-from schemathesis.schemas import APIOperation, BaseSchema
+from schemathesis.schemas import APIOperation as _APIOperation
+from schemathesis.schemas import BaseSchema
 
 from harness.probes.forwarding import forwards_sources
 from harness.probes.http import MAX_429_WAIT_S, USER_AGENT
 
+Case = _Case[Any]
+APIOperation = _APIOperation[Any, Any, Any, Any]
 TIMEOUT_S = 10.0
 _RETRIES_429 = 2
 
@@ -33,24 +38,46 @@ def load_document(base_url: str, path: str | None, file: str | None) -> tuple[Ba
     import schemathesis
     from schemathesis.core.errors import LoaderError
 
+    source = file or f"{base_url}{path}"
     try:
         if file:
             if not Path(file).is_file():
                 raise ContractSourceError(f"openapi_file {file}: no such file")
             schema = schemathesis.openapi.from_path(file)
-            source = file
         else:
-            source = f"{base_url}{path}"
-            schema = schemathesis.openapi.from_url(
-                source, timeout=TIMEOUT_S, verify=False, headers={"User-Agent": USER_AGENT}
-            )
+            schema = schemathesis.openapi.from_dict(_fetch(base_url, path or "/openapi.json"))
     except LoaderError as exc:
         first = next((line for line in str(exc).splitlines() if line.strip()), "unreadable")
-        raise ContractSourceError(f"{source}: not an OpenAPI document ({first.strip()})") from None
-    except requests.RequestException as exc:
-        raise ContractSourceError(f"{source}: {type(exc).__name__.lower()}") from None
+        raise ContractSourceError(f"{source}: not a usable OpenAPI document ({first})") from None
     schema.config.update(base_url=base_url)
     return schema, source
+
+
+def _fetch(base_url: str, path: str) -> dict[str, Any]:
+    """The document the target serves at ``path`` (JSON or YAML)."""
+    try:
+        # throwaway certificates are common; the TLS checks judge them
+        answer = requests.get(
+            base_url + path,
+            timeout=TIMEOUT_S,
+            verify=False,  # noqa: S501
+            headers={"User-Agent": USER_AGENT},
+        )
+    except requests.RequestException:
+        raise ContractSourceError(f"GET {path}: no answer from the target") from None
+    if answer.status_code != 200:
+        raise ContractSourceError(
+            f"GET {path} answered {answer.status_code}: the target publishes no OpenAPI "
+            "document there"
+        )
+    try:
+        document = yaml.safe_load(answer.text)  # JSON is YAML too
+    except yaml.YAMLError:
+        document = None
+    if not isinstance(document, dict) or not {"openapi", "swagger"} & set(document):
+        kind = answer.headers.get("content-type", "no content type").split(";")[0]
+        raise ContractSourceError(f"GET {path} answered 200 {kind}, not an OpenAPI document")
+    return document
 
 
 class _SourceAdapter(HTTPAdapter):
@@ -133,7 +160,7 @@ class Sender:
 
     def transport_kwargs(self) -> dict[str, Any]:
         """What a check that sends again (use-after-free) needs to reach the same target."""
-        source, session = self.last
+        session = self.last[1]
         return {"base_url": self.base_url, "session": session, "timeout": TIMEOUT_S}
 
     def curl(self, case: Case) -> str:
@@ -145,6 +172,8 @@ class Sender:
             headers["Authorization"] = "Bearer $TOKEN"
         line = case.as_curl_command(headers=headers, verify=False, base_url=self.base_url)
         line = line.split("\n\n", 1)[0]  # schemathesis appends warnings after a blank line
+        # schemathesis filters credentials out; say where the replaying user's token goes
+        line = line.replace("'Authorization: [Filtered]'", "'Authorization: Bearer $TOKEN'")
         if source is not None and not self.forwarded:
             line += f" --interface {source}"
         return line
@@ -152,6 +181,20 @@ class Sender:
     def close(self) -> None:
         for _, session in self.sessions:
             session.close()
+
+
+def operations(schema: BaseSchema) -> tuple[list[APIOperation], dict[str, str]]:
+    """The document's operations, and those it describes in a way no case can be made of."""
+    usable: list[APIOperation] = []
+    broken: dict[str, str] = {}
+    for result in schema.get_all_operations():
+        if isinstance(result, Ok):
+            usable.append(result.ok())
+        else:
+            error = result.err()
+            label = f"{(error.method or '').upper()} {error.path or ''}".strip() or "?"
+            broken[label] = f"unusable in the document: {str(error).splitlines()[0]}"
+    return usable, broken
 
 
 def needs_token(operation: APIOperation) -> bool:

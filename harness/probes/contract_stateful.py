@@ -1,17 +1,18 @@
 """The contract's linked scenarios: schemathesis' state machine follows the document's OpenAPI
-links (create -> read -> update -> delete), each step sent and judged like any other case."""
+links (create -> read -> update -> delete), each step sent and judged like any other case;
+and the whole run, operations first."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from schemathesis import Case
 from schemathesis.core.transport import Response
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 from schemathesis.schemas import BaseSchema
 
-from harness.probes.contract import Budget, ContractRun, settings
-from harness.probes.contract_send import Sender
+from harness.probes.contract import Budget, ContractRun, run_operations, settings
+from harness.probes.contract_send import Case, Sender
 
 _METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
 
@@ -33,7 +34,7 @@ def run_scenarios(schema: BaseSchema, sender: Sender, run: ContractRun, budget: 
     """``budget.scenarios`` sequences of up to ``budget.steps`` calls along the links."""
     base: Any = schema.as_state_machine()
 
-    class Machine(base):  # type: ignore[misc, valid-type]
+    class Machine(base):  # type: ignore[misc]
         def step(self, input: StepInput) -> StepOutput:
             if input.transition is not None and input.is_applied:
                 run.linked_steps += 1
@@ -47,3 +48,15 @@ def run_scenarios(schema: BaseSchema, sender: Sender, run: ContractRun, budget: 
             run.record(case, response, "stateful", sender, recorder=self.recorder)
 
     Machine.run(settings=settings(budget.scenarios, stateful_step_count=budget.steps))
+
+
+def run_contract(schema: BaseSchema, sender: Sender, source: str, budget: Budget) -> ContractRun:
+    """The whole contract: every operation on its own, then the linked scenarios."""
+    started = time.monotonic()
+    run = ContractRun(source)
+    run_operations(schema, sender, run, budget)
+    run.links = count_links(schema.raw_schema)
+    if run.links:
+        run_scenarios(schema, sender, run, budget)
+    run.seconds = time.monotonic() - started
+    return run

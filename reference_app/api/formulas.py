@@ -49,10 +49,11 @@ def _links(source: str, *operations: str) -> dict[str, Any]:
 
 
 _BY_ID = ("getFormula", "updateFormula", "replaceFormula", "deleteFormula")
-_CREATED = {201: _links("$response.body#/id", *_BY_ID)}
-_FOUND = {200: _links("$response.body#/id", *_BY_ID)}
+_Responses = dict[int | str, dict[str, Any]]
+_CREATED: _Responses = {201: _links("$response.body#/id", *_BY_ID)}
+_FOUND: _Responses = {200: _links("$response.body#/id", *_BY_ID)}
 # after a delete, reading the formula again must say it is gone
-_DELETED = {204: _links("$request.path.formula_id", "getFormula")}
+_DELETED: _Responses = {204: _links("$request.path.formula_id", "getFormula")}
 
 
 async def _get_or_404(session: AsyncSession, formula_id: int) -> Formula:
