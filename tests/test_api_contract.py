@@ -66,6 +66,9 @@ def test_a_security_requirement_means_a_token() -> None:
     assert not needs_token(plain["/things"]["POST"])
     assert needs_token(secured["/things"]["POST"])
     assert not needs_token(anonymous_too["/things"]["POST"])
+    header = {"name": "Authorization", "in": "header", "schema": {"type": "string"}}
+    fastapi_style = schemathesis.openapi.from_dict(_document(parameters=[header]))
+    assert needs_token(fastapi_style["/things"]["POST"])
 
 
 def test_every_failure_code_of_the_checks_run_has_its_claim() -> None:

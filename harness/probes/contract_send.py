@@ -198,8 +198,16 @@ def operations(schema: BaseSchema) -> tuple[list[APIOperation], dict[str, str]]:
 
 
 def needs_token(operation: APIOperation) -> bool:
-    """The operation names a security requirement (its own, or the document's default)."""
+    """The operation names a security requirement (its own, or the document's default), or
+    takes the Authorization header as a parameter of its own (as FastAPI documents a
+    ``Header()`` dependency)."""
     raw = operation.definition.raw
-    root = operation.schema.raw_schema
-    security = raw.get("security", root.get("security"))
-    return bool(security) and {} not in security
+    security = raw.get("security", operation.schema.raw_schema.get("security"))
+    if security and {} not in security:
+        return True
+    return any(
+        isinstance(item, dict)
+        and item.get("in") == "header"
+        and str(item.get("name", "")).lower() == "authorization"
+        for item in raw.get("parameters") or ()
+    )
