@@ -156,3 +156,15 @@ def test_a_foreign_api_described_by_a_file_fails_on_its_server_error(
     stateful = run.entry("API-CONTRACT-STATEFUL")
     assert stateful["verdict"] == "skipped"
     assert "declares no OpenAPI links" in stateful["skip_reasons"][0]
+
+
+def test_a_request_without_an_answer_is_a_finding_not_a_crash() -> None:
+    schema = schemathesis.openapi.from_dict(_document())
+    sender = Sender("http://127.0.0.1:9", [None])  # the discard port: nothing listens
+    run = ct.ContractRun("t")
+    assert run.exchange(schema["/things"]["POST"].Case(), "coverage", sender) is None
+    sender.close()
+    [finding] = run.of(ct.NO_5XX)
+    assert finding.line() == "POST /things: no answer: the connection failed or dropped"
+    assert finding.curl.startswith("curl -X POST"), finding.curl
+    assert run.cases["coverage"] == 1

@@ -17,6 +17,7 @@ from typing import Any
 
 import hypothesis
 import hypothesis.errors
+import requests
 from hypothesis import HealthCheck, Phase, strategies
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -65,7 +66,7 @@ KIND_OF_CODE = {
 # content type, headers, body of an answer
 KIND_OF_CODE.update(dict.fromkeys(("ST104", "ST105", "ST106", "ST107", "ST108"), SCHEMA))
 KIND_OF_CODE.update(dict.fromkeys(("ST109", "ST110", "ST111"), SCHEMA))
-PHASES = ("coverage", "fuzzing", "stateful")
+NO_ANSWER = "no answer"  # the code of a finding where the target never answered
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class Finding:
     curl: str
 
     def line(self) -> str:
+        if not self.status:
+            return f"{self.operation}: {self.title}"
         return f"{self.operation} answered {self.status}: {self.title} ({self.code})"
 
     def to_json(self) -> dict[str, Any]:
@@ -119,6 +122,33 @@ class ContractRun:
             "statuses": {str(code): n for code, n in sorted(self.statuses.items())},
             "seconds": round(self.seconds, 2),
         }
+
+    def exchange(self, case: Case, phase: str, sender: Sender) -> Response | None:
+        """Send the case and judge its answer (None: it got none)."""
+        try:
+            response = sender.send(case)
+        except requests.RequestException as exc:
+            self.unanswered(case, phase, sender, exc)
+            return None
+        self.record(case, response, phase, sender)
+        return response
+
+    def unanswered(
+        self, case: Case, phase: str, sender: Sender, exc: requests.RequestException
+    ) -> None:
+        """A request that got no answer (a dropped connection, a timeout) is a finding of
+        NO_5XX: a proxy in front would have answered 502 or 504."""
+        self.cases[phase] += 1
+        if isinstance(exc, requests.Timeout):
+            why = "no answer within the timeout"
+        else:
+            why = "no answer: the connection failed or dropped"
+        operation = f"{case.method} {case.path}"
+        if (operation, NO_ANSWER, why) not in self._seen:
+            self._seen.add((operation, NO_ANSWER, why))
+            self.findings.append(
+                Finding(NO_5XX, NO_ANSWER, why, operation, 0, phase, sender.curl(case))
+            )
 
     def record(self, case: Case, response: Response, phase: str, sender: Sender, **kw: Any) -> None:
         """Judge one answer with ``CHECKS``; each distinct (operation, check) failure is kept
@@ -203,7 +233,7 @@ def run_operations(schema: BaseSchema, sender: Sender, run: ContractRun, budget:
         for index, case in enumerate(coverage):
             if index >= budget.max_coverage:
                 break
-            run.record(case, sender.send(case), "coverage", sender)
+            run.exchange(case, "coverage", sender)
         for mode in modes:
             _fuzz(operation.as_strategy(generation_mode=mode), sender, run, budget)
 
@@ -214,7 +244,7 @@ def _fuzz(
     @settings(budget.max_examples)
     @hypothesis.given(strategy)
     def one(case: Case) -> None:
-        run.record(case, sender.send(case), "fuzzing", sender)
+        run.exchange(case, "fuzzing", sender)
 
     # an operation that takes nothing has no invalid request: no case to send
     with contextlib.suppress(hypothesis.errors.Unsatisfiable):

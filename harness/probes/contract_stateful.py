@@ -4,9 +4,11 @@ and the whole run, operations first."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
+import requests
 from schemathesis.core.transport import Response
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 from schemathesis.schemas import BaseSchema
@@ -42,12 +44,22 @@ def run_scenarios(schema: BaseSchema, sender: Sender, run: ContractRun, budget: 
             return result
 
         def call(self, case: Case, **kwargs: Any) -> Response:
-            return sender.send(case)
+            try:
+                return sender.send(case)
+            except requests.RequestException as exc:
+                run.unanswered(case, "stateful", sender, exc)
+                raise _NoAnswer from None
 
         def validate_response(self, response: Response, case: Case, *_: Any, **__: Any) -> None:
             run.record(case, response, "stateful", sender, recorder=self.recorder)
 
-    Machine.run(settings=settings(budget.scenarios, stateful_step_count=budget.steps))
+    # nothing is shrunk (``settings``): an unanswered step ends the scenarios at once
+    with contextlib.suppress(_NoAnswer):
+        Machine.run(settings=settings(budget.scenarios, stateful_step_count=budget.steps))
+
+
+class _NoAnswer(Exception):
+    """A step got no answer: the scenarios stop, the finding is in the run."""
 
 
 def run_contract(schema: BaseSchema, sender: Sender, source: str, budget: Budget) -> ContractRun:
