@@ -23,6 +23,7 @@ from harness.probes import contract as ct
 from harness.probes.contract_send import (
     ContractSourceError,
     Sender,
+    base_for,
     load_document,
     needs_token,
     operations,
@@ -77,7 +78,7 @@ def contract(
     if any(needs_token(operation) for operation in operations(schema)[0]):
         token, why = _token(target, session_params)
     sources = _SOURCES if target.has(Capability.CLIENT_ADDRESSES) else (None,)
-    sender = Sender(target.url, sources, token=token, token_note=why)
+    sender = Sender(base_for(schema, target.url), sources, token=token, token_note=why)
     budget = ct.Budget(
         max_examples=session_params["contract_max_examples"],
         scenarios=session_params["contract_scenarios"],

@@ -11,7 +11,13 @@ import schemathesis
 import yaml
 
 from harness.probes import contract as ct
-from harness.probes.contract_send import ContractSourceError, Sender, load_document, needs_token
+from harness.probes.contract_send import (
+    ContractSourceError,
+    Sender,
+    base_for,
+    load_document,
+    needs_token,
+)
 from harness.probes.contract_stateful import count_links
 from tests.conftest import SuiteRun, suite_runner
 from tests.test_foreign_target import foreign_url  # noqa: F401  (the served foreign API)
@@ -92,6 +98,21 @@ def test_the_curl_line_replays_from_the_source_and_hides_the_token() -> None:
     assert "s3cr3t" not in line
     assert sender.cannot_send(operation) is None
     assert Sender("http://127.0.0.1:9", [None]).cannot_send(operation) == "needs a bearer token"
+
+
+@pytest.mark.parametrize(
+    ("servers", "base"),
+    [
+        (None, "http://127.0.0.1:9"),
+        ([{"url": "/api/"}], "http://127.0.0.1:9/api"),
+        ([{"url": "https://api.example.com/v2"}], "http://127.0.0.1:9/v2"),
+    ],
+)
+def test_cases_go_to_the_target_under_the_documents_server_path(
+    servers: list[dict[str, str]] | None, base: str
+) -> None:
+    document = _document() | ({"servers": servers} if servers else {})
+    assert base_for(schemathesis.openapi.from_dict(document), "http://127.0.0.1:9/") == base
 
 
 def test_a_missing_document_file_is_one_line(tmp_path: Path) -> None:

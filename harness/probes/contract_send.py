@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import yaml
@@ -49,8 +50,18 @@ def load_document(base_url: str, path: str | None, file: str | None) -> tuple[Ba
     except LoaderError as exc:
         first = next((line for line in str(exc).splitlines() if line.strip()), "unreadable")
         raise ContractSourceError(f"{source}: not a usable OpenAPI document ({first})") from None
-    schema.config.update(base_url=base_url)
+    schema.config.update(base_url=base_for(schema, base_url))
     return schema, source
+
+
+def base_for(schema: BaseSchema, target_url: str) -> str:
+    """Where the operations' paths start on the target: its URL, plus the path of the
+    document's first server (``/api`` of ``servers: [{url: /api}]``); the server's host is
+    never used, so cases reach the target whatever the document names."""
+    servers = schema.raw_schema.get("servers") or ()
+    first = servers[0] if servers and isinstance(servers[0], dict) else {}
+    prefix = urlsplit(str(first.get("url", ""))).path.rstrip("/")
+    return target_url.rstrip("/") + prefix
 
 
 def _fetch(base_url: str, path: str) -> dict[str, Any]:
