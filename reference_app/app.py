@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from reference_app import __version__
 from reference_app.api import auth, formulas, health, uploads
+from reference_app.api.edge_responses import EDGE_RESPONSES
 from reference_app.api.errors import install_error_handlers
 from reference_app.core.config import Settings, get_settings
 from reference_app.core.database import Database, database_of
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Formulas API (reference app)",
         version=__version__,
         lifespan=_lifespan,
+        responses=EDGE_RESPONSES,
     )
     database = Database(settings)
     app.state.settings = settings

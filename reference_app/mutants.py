@@ -36,6 +36,7 @@ _MUTANT_MODULES = (
     "reference_app.core.middleware.audit_mutants",
     "reference_app.core.middleware.validation_mutants",
     "reference_app.api.load_mutants",
+    "reference_app.api.contract_mutants",
     "reference_app.input_mutants",
 )
 

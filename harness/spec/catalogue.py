@@ -30,6 +30,7 @@ ID_PREFIXES: dict[str, str] = {
     "DEP": "deployment",
     "MON": "monitoring",
     "OPS": "operations",
+    "API": "api-contract",
 }
 AREAS: frozenset[str] = frozenset(ID_PREFIXES.values())
 

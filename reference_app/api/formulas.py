@@ -37,6 +37,25 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 _CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorBody}}
 
 
+def _links(source: str, *operations: str) -> dict[str, Any]:
+    """OpenAPI links to the operations on one formula, its id taken from ``source`` (a runtime
+    expression): a contract tester follows them, create -> read -> update -> delete."""
+    return {
+        "links": {
+            op[0].upper() + op[1:]: {"operationId": op, "parameters": {"formula_id": source}}
+            for op in operations
+        }
+    }
+
+
+_BY_ID = ("getFormula", "updateFormula", "replaceFormula", "deleteFormula")
+_Responses = dict[int | str, dict[str, Any]]
+_CREATED: _Responses = {201: _links("$response.body#/id", *_BY_ID)}
+_FOUND: _Responses = {200: _links("$response.body#/id", *_BY_ID)}
+# after a delete, reading the formula again must say it is gone
+_DELETED: _Responses = {204: _links("$request.path.formula_id", "getFormula")}
+
+
 async def _get_or_404(session: AsyncSession, formula_id: int) -> Formula:
     formula = await session.get(Formula, formula_id)
     if formula is None:
@@ -67,7 +86,13 @@ def _search_filter(q: str | None) -> ColumnElement[bool] | None:
     )
 
 
-@router.post("", status_code=201, response_model=FormulaRead, responses=_CONFLICT)
+@router.post(
+    "",
+    status_code=201,
+    response_model=FormulaRead,
+    responses={**_CREATED, **_CONFLICT},
+    operation_id="createFormula",
+)
 async def create_formula(body: FormulaCreate, session: Session) -> FormulaRead:
     formula = Formula(**body.model_dump())
     session.add(formula)
@@ -75,7 +100,7 @@ async def create_formula(body: FormulaCreate, session: Session) -> FormulaRead:
     return FormulaRead.model_validate(formula)
 
 
-@router.get("", response_model=FormulaPage)
+@router.get("", response_model=FormulaPage, operation_id="listFormulas")
 async def list_formulas(
     session: Session,
     q: SearchText = None,
@@ -99,12 +124,22 @@ async def list_formulas(
     )
 
 
-@router.get("/{formula_id}", response_model=FormulaRead, responses=_NOT_FOUND)
+@router.get(
+    "/{formula_id}",
+    response_model=FormulaRead,
+    responses={**_FOUND, **_NOT_FOUND},
+    operation_id="getFormula",
+)
 async def get_formula(formula_id: FormulaId, session: Session) -> FormulaRead:
     return FormulaRead.model_validate(await _get_or_404(session, formula_id))
 
 
-@router.patch("/{formula_id}", response_model=FormulaRead, responses={**_NOT_FOUND, **_CONFLICT})
+@router.patch(
+    "/{formula_id}",
+    response_model=FormulaRead,
+    responses={**_FOUND, **_NOT_FOUND, **_CONFLICT},
+    operation_id="updateFormula",
+)
 async def update_formula(
     formula_id: FormulaId, body: FormulaUpdate, session: Session
 ) -> FormulaRead:
@@ -115,7 +150,12 @@ async def update_formula(
     return FormulaRead.model_validate(formula)
 
 
-@router.put("/{formula_id}", response_model=FormulaRead, responses={**_NOT_FOUND, **_CONFLICT})
+@router.put(
+    "/{formula_id}",
+    response_model=FormulaRead,
+    responses={**_FOUND, **_NOT_FOUND, **_CONFLICT},
+    operation_id="replaceFormula",
+)
 async def replace_formula(
     formula_id: FormulaId, body: FormulaCreate, session: Session
 ) -> FormulaRead:
@@ -127,7 +167,13 @@ async def replace_formula(
     return FormulaRead.model_validate(formula)
 
 
-@router.delete("/{formula_id}", status_code=204, response_class=Response, responses=_NOT_FOUND)
+@router.delete(
+    "/{formula_id}",
+    status_code=204,
+    response_class=Response,
+    responses={**_DELETED, **_NOT_FOUND},
+    operation_id="deleteFormula",
+)
 async def delete_formula(formula_id: FormulaId, session: Session) -> Response:
     await session.delete(await _get_or_404(session, formula_id))
     await session.commit()
