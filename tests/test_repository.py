@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from harness.cli import AUDIT_PREFIX
 from harness.config import load_config
 from harness.errors import ConfigError
 from harness.probes.k8s import K8S_REQUIREMENTS
 from harness.probes.workflow import CI_REQUIREMENTS
 from harness.report.summary import cause_of
-from harness.targets.project import NEEDS_PROJECT, MissingProjectFile, Project
-from harness.cli import AUDIT_PREFIX
 from harness.spec import load_catalogue
+from harness.targets.project import NEEDS_PROJECT, MissingProjectFile, Project
 from reference_app.project_mutants import PROJECT, PROJECT_MUTANTS, write_project_mutant
 from reference_app.project_mutants_audit import write_production_env
 from reference_app.project_mutants_compose import COMPOSE_MUTANTS
@@ -54,9 +54,7 @@ OPS_SETTINGS_IDS = (
 )
 # the Security Checklist read from the deployment's configuration (suites/test_config_audit*.py,
 # `harness audit-config`)
-AUDIT_IDS = tuple(
-    rid for rid in load_catalogue().requirements if rid.startswith(AUDIT_PREFIX)
-)
+AUDIT_IDS = tuple(rid for rid in load_catalogue().requirements if rid.startswith(AUDIT_PREFIX))
 # the reference Compose file does not start PostgreSQL with SSL yet, nor give the backend an
 # SSL database URL: until it does, the reference tree fails this one
 AWAITING_DB_SSL = ("CFG-CHECK-DB-SSL",)
