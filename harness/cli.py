@@ -5,28 +5,28 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from harness import __version__
+from harness.cli_audit import audit_config
+from harness.cli_run import (
+    EXIT_ERROR,
+    EXIT_FAIL,
+    EXIT_INTERRUPTED,
+    EXIT_PASS,
+    EXIT_USAGE,
+    fail,
+    judge_run,
+    run_args,
+)
 from harness.config import load_config
 from harness.errors import HarnessError, LoadRunError, TargetStartError
 from harness.load.scenarios import SCENARIOS
 from harness.options import click_options, pytest_args_from, settings_from
 from harness.resources import suites_dir
 from harness.spec import PROFILES, CatalogueError, load_catalogue
-
-if TYPE_CHECKING:
-    from harness.report.console import RunWatch
-
-EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-EXIT_INCOMPLETE = 4
-
-
-def fail(message: str, code: int = EXIT_USAGE) -> None:
-    click.echo(f"harness: error: {message}", err=True)
-    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -103,38 +103,7 @@ def gate(**options: Any) -> None:
     from harness.report.console import run_pytest
 
     code, run = run_pytest(args, log)
-    _judge_run(code, run, config.report_dir, log, bool(options["allow_incomplete"]))
-
-
-def _judge_run(code: int, run: RunWatch, report_dir: Path, log: Path | None, allow: bool) -> None:
-    """What pytest's run means: the summary of its matrix and the gate's exit code."""
-    if run.collection_errors:
-        first = run.collection_errors[0]
-        more = (
-            f" (and {len(run.collection_errors) - 1} more)"
-            if len(run.collection_errors) > 1
-            else ""
-        )
-        fail(f"could not collect {first}{more}; see {log or 'the output above'}", EXIT_ERROR)
-    if code in (2,):
-        fail("interrupted; everything the harness started was stopped", EXIT_INTERRUPTED)
-    if code == 3:
-        fail(f"the run broke inside pytest; see {log or 'the output above'}", EXIT_ERROR)
-    if code == 4:
-        sys.exit(EXIT_USAGE)  # pytest said why on stderr, in one line
-    matrix_path = report_dir / "matrix.json"
-    if not matrix_path.is_file():
-        fail(f"no checks ran, so no matrix was written to {matrix_path}", EXIT_ERROR)
-    matrix = json.loads(matrix_path.read_text(encoding="utf-8"))
-    from harness.report.summary import render_summary
-
-    click.echo(render_summary(matrix, report_dir, log))
-    if run.warnings:
-        click.echo(f"warnings: {run.warnings}, listed in {log or 'the output above'}")
-    headline = matrix["headline"]
-    if headline == "INCOMPLETE":
-        sys.exit(EXIT_PASS if allow else EXIT_INCOMPLETE)
-    sys.exit(EXIT_FAIL if headline == "FAIL" else EXIT_PASS)
+    judge_run(code, run, config.report_dir, log, bool(options["allow_incomplete"]))
 
 
 def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
@@ -143,7 +112,7 @@ def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
     if not suites.exists():
         fail(f"no suites at {suites}; pass --suites DIR")
     root = suites.parent if suites.is_dir() else suites.parent.parent
-    args = [str(suites), *_run_args(root, bool(options.get("verbose")))]
+    args = [str(suites), *run_args(root, bool(options.get("verbose")))]
     args += pytest_args_from(options, skip=("report_dir",))
     args += [f"--report-dir={report_dir.resolve()}"]
     if options["keyword"]:
@@ -154,90 +123,7 @@ def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
     return args + list(options["pytest_args"])
 
 
-def _run_args(rootdir: Path, verbose: bool) -> list[str]:
-    """The pytest options every command that runs suites uses."""
-    from harness.report.console import ANYIO_REWRITE
-
-    return [
-        "-p",
-        "no:locust",
-        "-p",
-        "no:cacheprovider",
-        # the gate's own reachability check imports anyio (through httpx) before pytest
-        # starts, so pytest cannot rewrite the anyio plugin's asserts; nothing here needs that
-        "-W",
-        f"ignore:{ANYIO_REWRITE}:pytest.PytestAssertRewriteWarning",
-        # the console shows pytest's normal output with -v; the log keeps everything
-        *(["--tb=short"] if verbose else ["-v", "--tb=long", "--color=no"]),
-        f"--rootdir={rootdir}",
-    ]
-
-
-# the suites of the configuration audit: the Security Checklist read from files
-AUDIT_SUITES = ("test_config_audit.py", "test_config_audit_files.py")
-AUDIT_PREFIX = "CFG-CHECK-"
-
-
-@cli.command("audit-config")
-@click.option("--project-root", required=True, metavar="DIR", help="The deployment's repository.")
-@click.option(
-    "--env-file",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Production env file [DIR/.env.production; else DIR/.env.example, and the checks of "
-    "secret values skip].",
-)
-@click.option("--profile", type=click.Choice(PROFILES), help="Requirements to apply [production].")
-@click.option(
-    "--param", "harness_params", multiple=True, metavar="NAME=VALUE", help="Override a parameter."
-)
-@click.option("--report-dir", type=click.Path(file_okay=False), help="Output folder [reports].")
-@click.option(
-    "--harness-config", type=click.Path(dir_okay=False), help="Config file (harness.toml)."
-)
-@click.option(
-    "--waivers", type=click.Path(dir_okay=False), help="TOML file of waived requirements."
-)
-@click.option(
-    "--allow-incomplete",
-    is_flag=True,
-    help="Exit 0 when nothing failed but something was not proven.",
-)
-@click.option("-v", "--verbose", is_flag=True, help="pytest's own output on the console.")
-def audit_config(**options: Any) -> None:
-    """Judge the spec's Security Checklist (the CFG-CHECK-* requirements) from a deployment's
-    configuration: its production env file, Compose file, k8s manifests, nginx and Prometheus
-    files, schedules and CI workflow. Nothing is started. Writes reports/ as the gate does and
-    exits as it does: 0 PASS, 1 FAIL, 4 INCOMPLETE, 2 usage.
-    """
-    env_file = options.pop("env_file")
-    if env_file:
-        if not Path(env_file).is_file():
-            fail(f"--env-file {env_file}: no such file")
-        options["harness_params"] += (f"audit_env_file={Path(env_file).resolve()}",)
-    try:
-        config_file = Path(options["harness_config"]) if options["harness_config"] else None
-        config = load_config(cli=settings_from(options, "gate"), config_file=config_file)
-        ids = [r.id for r in load_catalogue() if r.id.startswith(AUDIT_PREFIX)]
-    except (HarnessError, CatalogueError) as exc:
-        fail(str(exc))
-    suites = suites_dir()
-    args = [str(suites / name) for name in AUDIT_SUITES]
-    args += _run_args(suites.parent, bool(options["verbose"]))
-    args += pytest_args_from(options, skip=("report_dir",))
-    args += [f"--report-dir={config.report_dir.resolve()}"]
-    args += [f"--requirement={rid}" for rid in ids]
-    env = config.params["audit_env_file"]
-    click.echo(
-        f"harness audit-config: checking the configuration of {config.project_root} "
-        f"(env file {env}, profile {config.profile})",
-        err=True,
-    )
-    log = None if options["verbose"] else config.report_dir / "pytest.log"
-    from harness.report.console import run_pytest
-
-    code, run = run_pytest(args, log)
-    _judge_run(code, run, config.report_dir, log, bool(options["allow_incomplete"]))
+cli.add_command(audit_config)
 
 
 @cli.group()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import AUDIT_PREFIX
+from harness.cli_audit import AUDIT_PREFIX
 from harness.config import load_config
 from harness.errors import ConfigError
 from harness.probes.k8s import K8S_REQUIREMENTS
