@@ -10,20 +10,23 @@ from typing import Any
 import click
 
 from harness import __version__
+from harness.cli_audit import audit_config
+from harness.cli_run import (
+    EXIT_ERROR,
+    EXIT_FAIL,
+    EXIT_INTERRUPTED,
+    EXIT_PASS,
+    EXIT_USAGE,
+    fail,
+    judge_run,
+    run_args,
+)
 from harness.config import load_config
 from harness.errors import HarnessError, LoadRunError, TargetStartError
 from harness.load.scenarios import SCENARIOS
 from harness.options import click_options, pytest_args_from, settings_from
 from harness.resources import suites_dir
 from harness.spec import PROFILES, CatalogueError, load_catalogue
-
-EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-EXIT_INCOMPLETE = 4
-
-
-def fail(message: str, code: int = EXIT_USAGE) -> None:
-    click.echo(f"harness: error: {message}", err=True)
-    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,55 +103,16 @@ def gate(**options: Any) -> None:
     from harness.report.console import run_pytest
 
     code, run = run_pytest(args, log)
-    if run.collection_errors:
-        first = run.collection_errors[0]
-        more = (
-            f" (and {len(run.collection_errors) - 1} more)"
-            if len(run.collection_errors) > 1
-            else ""
-        )
-        fail(f"could not collect {first}{more}; see {log or 'the output above'}", EXIT_ERROR)
-    if code in (2,):
-        fail("interrupted; everything the harness started was stopped", EXIT_INTERRUPTED)
-    if code == 3:
-        fail(f"the run broke inside pytest; see {log or 'the output above'}", EXIT_ERROR)
-    if code == 4:
-        sys.exit(EXIT_USAGE)  # pytest said why on stderr, in one line
-    matrix_path = config.report_dir / "matrix.json"
-    if not matrix_path.is_file():
-        fail(f"no checks ran, so no matrix was written to {matrix_path}", EXIT_ERROR)
-    matrix = json.loads(matrix_path.read_text(encoding="utf-8"))
-    from harness.report.summary import render_summary
-
-    click.echo(render_summary(matrix, config.report_dir, log))
-    if run.warnings:
-        click.echo(f"warnings: {run.warnings}, listed in {log or 'the output above'}")
-    headline = matrix["headline"]
-    if headline == "INCOMPLETE":
-        sys.exit(EXIT_PASS if options["allow_incomplete"] else EXIT_INCOMPLETE)
-    sys.exit(EXIT_FAIL if headline == "FAIL" else EXIT_PASS)
+    judge_run(code, run, config.report_dir, log, bool(options["allow_incomplete"]))
 
 
 def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
-    from harness.report.console import ANYIO_REWRITE
 
     suites = Path(options["suites"]) if options["suites"] else suites_dir()
     if not suites.exists():
         fail(f"no suites at {suites}; pass --suites DIR")
-    args = [
-        str(suites),
-        "-p",
-        "no:locust",
-        "-p",
-        "no:cacheprovider",
-        # the gate's own reachability check imports anyio (through httpx) before pytest
-        # starts, so pytest cannot rewrite the anyio plugin's asserts; nothing here needs that
-        "-W",
-        f"ignore:{ANYIO_REWRITE}:pytest.PytestAssertRewriteWarning",
-        # the console shows pytest's normal output with -v; the log keeps everything
-        *(["--tb=short"] if options.get("verbose") else ["-v", "--tb=long", "--color=no"]),
-        f"--rootdir={suites.parent if suites.is_dir() else suites.parent.parent}",
-    ]
+    root = suites.parent if suites.is_dir() else suites.parent.parent
+    args = [str(suites), *run_args(root, bool(options.get("verbose")))]
     args += pytest_args_from(options, skip=("report_dir",))
     args += [f"--report-dir={report_dir.resolve()}"]
     if options["keyword"]:
@@ -157,6 +121,9 @@ def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
         # load checks share one xdist worker: two loads at once would measure each other
         args += ["-n", options["workers"], "--dist", "loadgroup"]
     return args + list(options["pytest_args"])
+
+
+cli.add_command(audit_config)
 
 
 @cli.group()

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from reference_app.project_mutants_audit import AUDIT_MUTANTS
 from reference_app.project_mutants_ci import CI_MUTANTS, apply_edits
 from reference_app.project_mutants_compose import COMPOSE_MUTANTS
 from reference_app.project_mutants_deploy import DEPLOY_MUTANTS
@@ -141,6 +142,13 @@ for _file_mutant in (
         _file_mutant.breaks,
         _file_mutant.description,
         functools.partial(apply_edits, _file_mutant),
+    )
+
+
+# the deployment configuration's, judged by `harness audit-config` (project_mutants_audit.py)
+for _audit_mutant in AUDIT_MUTANTS.values():
+    PROJECT_MUTANTS[_audit_mutant.name] = ProjectMutant(
+        _audit_mutant.name, _audit_mutant.breaks, _audit_mutant.description, _audit_mutant.apply
     )
 
 

@@ -6,7 +6,6 @@ for the same requirements live beside the stacks they need."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from harness.probes.dockerfile import (
 from harness.probes.nginxconf import (
     NginxConfigError,
     check_frontend_proxy,
-    copied_configs,
     parse_config,
 )
 from harness.probes.opsfiles import (
@@ -34,6 +32,7 @@ from harness.probes.repo_findings import RepoFinding, judge
 from harness.probes.schedules import Job, schedule_sources
 from harness.probes.shellscript import check_shell_script
 from harness.report.evidence import Evidence
+from harness.targets.configuration import nginx_configs
 from harness.targets.project import Project
 
 requirement = pytest.mark.requirement
@@ -62,26 +61,12 @@ def test_dockerfile_stages_and_command(
     judge(check(dockerfile), evidence, params[setting])
 
 
-def _nginx_configs(project: Project, params: dict[str, Any]) -> list[Path]:
-    if params["nginx_config"]:
-        return [project.file(params["nginx_config"], "nginx_config")]
-    dockerfile = project.file(params["frontend_dockerfile"], "frontend_dockerfile")
-    found = copied_configs(
-        dockerfile.read_text(encoding="utf-8", errors="replace"), dockerfile.parent
-    )
-    assert found, (
-        f"{params['frontend_dockerfile']} copies no nginx configuration into /etc/nginx; "
-        "set --param nginx_config=PATH to name it"
-    )
-    return found
-
-
 @requirement("DEP-FRONTEND-PROXY")
 def test_frontend_nginx_serves_the_app_and_proxies_the_api(
     project: Project, params: dict[str, Any], evidence: Evidence
 ) -> None:
     directives = []
-    for config in _nginx_configs(project, params):
+    for config in nginx_configs(project, params):
         relative = config.relative_to(project.root)
         try:
             directives += parse_config(config)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "reference_app" / "project" / "scripts"
-RUNNABLE = ("deploy.sh", "backup.sh")
+RUNNABLE = ("deploy.sh", "backup.sh", "production-env.sh")
 
 
 @pytest.mark.parametrize("name", RUNNABLE)

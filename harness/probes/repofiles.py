@@ -50,14 +50,33 @@ def compose_variables(text: str) -> set[str]:
 _TOKEN = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9+/=_\-.]+$")
 
 
+def bits_per_char(value: str) -> float:
+    """Shannon entropy of the value's characters: how unpredictable each one is."""
+    counts = Counter(value)
+    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+
+
+def is_secret_name(name: str) -> bool:
+    return _SECRET_NAME.search(name) is not None
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether the value carries a placeholder marker (change-me, your-..., <...>, xxx)."""
+    return _PLACEHOLDER.search(value) is not None
+
+
+def url_password(value: str) -> str | None:
+    """The password of a URL like ``postgresql://user:password@host/db``, else None."""
+    match = _URL_PASSWORD.match(value)
+    return match.group(1) if match else None
+
+
 def _looks_random(value: str) -> bool:
     """A token: letters and digits in one run, long and of high entropy (a URL, a list of
     hosts or a phrase like change-me-to-a-long-value is none)."""
     if len(value) < _MIN_RANDOM_LENGTH or not _TOKEN.match(value):
         return False
-    counts = Counter(value)
-    bits = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
-    return bits >= _RANDOM_BITS_PER_CHAR
+    return bits_per_char(value) >= _RANDOM_BITS_PER_CHAR
 
 
 def real_secrets(values: dict[str, str]) -> list[str]:
