@@ -23,8 +23,14 @@ PROJECT_ROOT ?= reference_app/project
 # what people, not programs, answer for (kind: attestation); `make gate ATTESTATIONS=` leaves
 # it out, and those requirements are then not proven
 ATTESTATIONS ?= $(if $(PROJECT_ROOT),$(PROJECT_ROOT)/attestations.toml)
+# a repository that writes its production env file at deploy time (the reference one does) has
+# it written to a temporary file for the configuration audit, removed after the run
+ENV_SCRIPT := $(if $(PROJECT_ROOT),$(wildcard $(PROJECT_ROOT)/scripts/production-env.sh))
 gate: $(STAMP)  ## run the compliance gate against the embedded reference app and its repository
-	$(VENV)/bin/harness gate --allow-incomplete $(if $(PROJECT_ROOT),--project-root $(PROJECT_ROOT)) $(if $(ATTESTATIONS),--attestations $(ATTESTATIONS)) $(GATE_ARGS)
+	@env_file=$$(mktemp -u /tmp/harness-production-env.XXXXXX); \
+	$(if $(ENV_SCRIPT),$(ENV_SCRIPT) $$env_file >/dev/null || exit 2;) \
+	$(VENV)/bin/harness gate --allow-incomplete $(if $(PROJECT_ROOT),--project-root $(PROJECT_ROOT)) $(if $(ATTESTATIONS),--attestations $(ATTESTATIONS)) $(if $(ENV_SCRIPT),--param audit_env_file=$$env_file) $(GATE_ARGS); \
+	status=$$?; rm -f $$env_file; exit $$status
 
 test: $(STAMP)  ## the whole test suite, in parallel
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(TEST_ARGS)

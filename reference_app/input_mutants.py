@@ -4,6 +4,7 @@ for the whole process (``Mutant.process``), the commands included."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reference_app import create_admin
-from reference_app.core import input_validation
+from reference_app.core import config, input_validation, security_config, security_middleware
 from reference_app.core.config import Settings
 from reference_app.core.identity import LoginAttempts, SecondFactor
 from reference_app.models import User
@@ -175,6 +176,45 @@ def _type_by_extension() -> None:
     replace(input_validation, "upload_media_type", judged_by_name)
 
 
+def _username_dollar() -> None:
+    # `$` also matches before a trailing newline: "alice\n" passes as a username
+    replace(input_validation, "USERNAME_PATTERN", re.compile(r"^[A-Za-z0-9_.-]{3,32}$"))
+
+
+def _production_policy_everywhere() -> None:
+    strict = input_validation.password_problem
+
+    def production_policy(password: str, profile: Any, username: str | None = None) -> str | None:
+        production = config.PROFILES["production"]
+        stricter = dataclasses.replace(
+            profile,
+            min_password_length=max(profile.min_password_length, production.min_password_length),
+            password_min_classes=max(profile.password_min_classes, production.password_min_classes),
+        )
+        return strict(password, stricter, username)
+
+    replace(input_validation, "password_problem", production_policy)
+
+
+def _settings_ignore_environment() -> None:
+    production = security_config._ENVIRONMENT_DEFAULTS["production"]
+    replace(
+        security_config,
+        "_ENVIRONMENT_DEFAULTS",
+        {"production": production, "development": production},
+    )
+
+
+class _NoAudit:
+    @staticmethod
+    def install(app: Any, config: Any) -> None:
+        """Leaves the audit layer out."""
+
+
+def _middleware_without_audit() -> None:
+    replace(security_middleware, "audit", _NoAudit)
+
+
 def _name_as_given() -> None:
     replace(input_validation, "sanitize_filename", lambda name: name)
 
@@ -208,4 +248,28 @@ _process_mutant(
     ("INP-UPLOAD-FILENAME",),
     "an upload is stored under the name the client gave, unsanitised",
     _name_as_given,
+)
+_process_mutant(
+    "username-trailing-newline",
+    ("INP-USERNAME",),
+    "the username pattern ends in `$`, which also accepts a trailing newline",
+    _username_dollar,
+)
+_process_mutant(
+    "password-policy-strict-in-development",
+    ("CFG-PASSWORD-RELAXED",),
+    "development applies production's password length and character classes",
+    _production_policy_everywhere,
+)
+_process_mutant(
+    "security-settings-ignore-environment",
+    ("CFG-SETTINGS-MODULE",),
+    "security_settings takes production's values whatever ENVIRONMENT says",
+    _settings_ignore_environment,
+)
+_process_mutant(
+    "middleware-without-audit",
+    ("CFG-MIDDLEWARE-SETUP",),
+    "setup_security_middleware leaves the audit log layer out",
+    _middleware_without_audit,
 )

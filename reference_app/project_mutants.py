@@ -85,6 +85,15 @@ def _no_headless(root: Path) -> None:
     _edit(root, f"{LOAD}/README.md", "  --headless \\\n", "")
 
 
+@_register(
+    "input-validation-module-missing",
+    ("INP-MODULE",),
+    "backend/app/core/input_validation.py is gone: the spec's validators cannot be imported",
+)
+def _no_input_validation(root: Path) -> None:
+    (root / "backend/app/core/input_validation.py").unlink()
+
+
 @_register("env-example-real-secret", ("DEP-ENV-EXAMPLE",), ".env.example holds a real key")
 def _real_secret(root: Path) -> None:
     key = "q7Rt2VbX9kLm4Np8Zs1Wc6Yd3Fh5Jg0A"  # a random-looking value, as a leaked key is

@@ -72,6 +72,7 @@ REPOSITORY_IDS = (
     *OPS_FILE_IDS,
     *OPS_SETTINGS_IDS,
     *AUDIT_IDS,
+    "INP-MODULE",  # the spec's input_validation module, imported from the repository
 )
 
 

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     import docker
     from testcontainers.core.network import Network
 
+from harness.stacks.identity import identity_env
 from harness.stacks.mutants import MUTANT_ENV_VAR, mutant_images
 from harness.stacks.ratelimit import rate_limit_env
 
@@ -188,6 +189,7 @@ class ContainerStack:
         }
         if self.user_image is None:  # the reference backend: a short rate-limit window
             backend_env.update(rate_limit_env(self.profile))  # harness.stacks.ratelimit
+            backend_env.update(identity_env())  # a lockout a check can wait out
             assert self._network is not None
             self._trust = trust_of(self.client, self._network.name, self._services)
             backend_env.update(self._trust.backend_env())

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from reference_app.core.config import get_settings
 from reference_app.core.middleware import audit, headers, hosts, ipfilter, ratelimit, validation
 from reference_app.core.security_config import SecurityConfig, security_config
 
@@ -38,7 +39,9 @@ def setup_security_middleware(
 ) -> SecurityConfig:
     """Install every security layer on ``app``; returns the resolved configuration."""
     if not isinstance(config, SecurityConfig):
-        settings = app.state.settings
+        # the reference app keeps its settings on app.state; a bare app (the spec's main.py
+        # before anything else is set up) gets them from the environment
+        settings = getattr(app.state, "settings", None) or get_settings()
         resolved = security_config(settings.environment, settings.redis_url)
         config = _merge(resolved, config or {})
     app.state.security = config

@@ -8,6 +8,7 @@ from typing import Any
 
 from reference_app.core import security_config as _settings
 from reference_app.core.security_config import SecurityConfig, SecuritySettings, security_config
+from reference_app.mutants import apply_process_mutant
 
 # security_settings comes from __getattr__ below
 __all__ = ["SecurityConfig", "SecuritySettings", "security_config"]
@@ -16,3 +17,7 @@ __all__ = ["SecurityConfig", "SecuritySettings", "security_config"]
 def __getattr__(name: str) -> Any:
     # resolved when asked for, as the reference app's module does
     return getattr(_settings, name)
+
+
+# a mutant of the settings or the middleware (REFERENCE_APP_MUTANT) holds here as in the app
+apply_process_mutant()
