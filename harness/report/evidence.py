@@ -1,10 +1,17 @@
-"""Evidence a check collects: notes and redacted HTTP exchanges, small and JSON-safe."""
+"""Evidence a check collects: notes and redacted HTTP exchanges, small and JSON-safe.
+
+Nothing secret is kept: credential headers, credential fields of JSON bodies and every value
+registered with ``harness.report.redaction`` are masked (``to_json`` masks again, so a secret
+registered after a note was taken is masked too).
+"""
 
 from __future__ import annotations
 
 from typing import Any, NoReturn
 
 import httpx
+
+from harness.report.redaction import MASK, is_secret_name, redact_body, redact_text, redact_value
 
 MAX_ITEMS = 20
 MAX_BODY_CHARS = 2000
@@ -17,7 +24,7 @@ def redact_headers(headers: httpx.Headers) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in headers.multi_items():
         key = name.lower()
-        shown = "[redacted]" if key in SENSITIVE_HEADERS else value
+        shown = MASK if key in SENSITIVE_HEADERS else value
         out[key] = f"{out[key]}, {shown}" if key in out else shown
     return out
 
@@ -58,17 +65,17 @@ class Evidence:
         self._add(
             {
                 "kind": "http",
-                "request": f"{request.method} {request.url}",
+                "request": redact_text(f"{request.method} {request.url}"),
                 "request_headers": redact_headers(request.headers),
                 "status": response.status_code,
                 "response_headers": redact_headers(response.headers),
-                "body": _body(body),
+                "body": _body(redact_body(body)),
             }
         )
 
     def applied(self, name: str, value: Any) -> None:
         """Record the value of parameter ``name`` the check actually applied."""
-        self.applied_params[name] = value
+        self.applied_params[name] = MASK if is_secret_name(name) and value else value
 
     def scaled(self, ran_s: float, spec_s: float) -> None:
         """The check judged a load run of ``ran_s`` seconds where the spec asks ``spec_s``: a
@@ -91,7 +98,8 @@ class Evidence:
         items = list(self.items)
         if self.dropped:
             items.append({"kind": "note", "label": "truncated", "value": f"{self.dropped} more"})
-        return items
+        redacted: list[dict[str, Any]] = redact_value(items)
+        return redacted
 
 
 def duration_text(seconds: float) -> str:

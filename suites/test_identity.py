@@ -1,0 +1,208 @@
+"""Security Configuration > Production: limited login attempts, the lockout and TOTP 2FA for
+admins (CFG-LOGIN-ATTEMPTS, CFG-LOCKOUT, CFG-2FA, CFG-CHECK-ADMIN-2FA).
+
+Logins are JSON ``{username, password, otp}`` to ``login_path``. Where the target sees client
+addresses each login comes from a loopback address of its own, so the per-client login rate
+limit (SEC-RL-LOGIN) never stands in for the account's lock. Accounts are made through the
+target's test hook (``create_user``, ``create_admin``) or named by parameters
+(``lockable_username``, ``admin_username``, ...); no password, token or TOTP secret reaches a
+report (harness.report.redaction).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from harness.errors import UnexpectedAnswer
+from harness.probes.http import client_for, next_loopback_address
+from harness.probes.logins import LoginAnswer, announced_lock_error, login
+from harness.probes.totp import authenticator, fresh_code, wrong_code
+from harness.report.evidence import Evidence
+from harness.targets import Capability, Target
+from harness.targets.accounts import Account, admin_account, user_account
+
+requirement = pytest.mark.requirement
+needs_path = pytest.mark.needs_path
+pytestmark = needs_path("login_path")
+# the lock window of the variant that proves the expiry (Capability.VARIANTS)
+SHORT_LOCKOUT_S = 6
+_LOCKED = "locked (423, or 429/403 saying the account is locked)"
+
+
+class Logins:
+    """Signs in to one server of the target, each attempt from a fresh source address."""
+
+    def __init__(self, target: Target, params: dict[str, Any], evidence: Evidence) -> None:
+        self.url = target.url
+        self.path = params["login_path"]
+        self.fresh = target.has(Capability.CLIENT_ADDRESSES)
+        self.evidence = evidence
+
+    def __call__(
+        self, account: Account, wrong: bool = False, otp: str | None = None, url: str = ""
+    ) -> LoginAnswer:
+        password = "wrong-" + account.password if wrong else account.password
+        source = next_loopback_address() if self.fresh else None
+        with client_for(
+            url or self.url,
+            on_response=self.evidence.exchange,
+            local_address=source,
+            retry_429=False,  # a lock may answer 429: it must be seen, not waited out
+        ) as client:
+            answer = login(client, self.path, account.username, password, otp)
+        if answer.kind in ("unexpected", "rate_limited"):
+            what = "a sign-in, a refusal or a locked account"
+            got = answer.shape
+            if answer.kind == "rate_limited":
+                got += " (the per-client rate limit, no sign of a locked account)"
+            raise UnexpectedAnswer(f"POST {self.path}", f"{what} (set login_path)", got)
+        return answer
+
+
+@pytest.fixture
+def logins(target: Target, params: dict[str, Any], evidence: Evidence) -> Logins:
+    return Logins(target, params, evidence)
+
+
+def _fail_until_locked(logins: Logins, account: Account, attempts: int, url: str = "") -> float:
+    """``attempts`` wrong passwords, every one but the last refused and not locked; returns
+    the monotonic time of the last failure's answer."""
+    __tracebackhide__ = True
+    for number in range(1, attempts + 1):
+        answer = logins(account, wrong=True, url=url)
+        if number < attempts:
+            assert answer.kind != "locked", (
+                f"locked after {number} failed logins, expected {attempts}: {answer.shape}"
+            )
+        assert answer.kind in ("refused", "locked"), f"a wrong password got {answer.shape}"
+    return time.monotonic()
+
+
+def _assert_locked(answer: LoginAnswer, when: str) -> None:
+    __tracebackhide__ = True
+    assert answer.kind == "locked", f"{when} the right password got {answer.shape}, {_LOCKED}"
+
+
+@requirement("CFG-LOGIN-ATTEMPTS")
+def test_exact_number_of_attempts(
+    target: Target, logins: Logins, params: dict[str, Any], evidence: Evidence
+) -> None:
+    limit = params["login_max_attempts"]
+    account = user_account(target, params, "attempts", lockable=True)
+    _fail_until_locked(logins, account, limit - 1)
+    short = logins(account)
+    assert short.kind == "ok", (
+        f"after {limit - 1} failed logins the right password got {short.shape}: "
+        f"locked before {limit} failures"
+    )
+    if target.has(Capability.USERS):  # a fresh count; elsewhere the success reset it
+        account = user_account(target, params, "attempts", lockable=True)
+    _fail_until_locked(logins, account, limit)
+    answer = logins(account)
+    evidence.note("after the limit", answer.to_json())
+    _assert_locked(answer, f"after {limit} failed logins")
+
+
+@requirement("CFG-LOCKOUT")
+def test_lock_holds_and_announces_its_end(
+    target: Target, logins: Logins, params: dict[str, Any], evidence: Evidence
+) -> None:
+    lockout_s, limit = params["lockout_s"], params["login_max_attempts"]
+    account = user_account(target, params, "lockout", lockable=True)
+    last_failure = _fail_until_locked(logins, account, limit)
+    answer = logins(account)
+    _assert_locked(answer, "right after the lock")
+    since = time.monotonic() - last_failure
+    evidence.note("announced", {**answer.to_json(), "since last failure s": round(since, 1)})
+    problem = announced_lock_error(answer.unlock_in_s, lockout_s, since)
+    assert problem is None, problem
+    time.sleep(2)
+    _assert_locked(logins(account), "2 s later")
+
+
+@requirement("CFG-LOCKOUT")
+@pytest.mark.disruptive
+def test_lock_survives_a_backend_restart(
+    target: Target, logins: Logins, params: dict[str, Any], evidence: Evidence
+) -> None:
+    control = target.require(Capability.CONTROL)
+    account = user_account(target, params, "restart", lockable=True)
+    _fail_until_locked(logins, account, params["login_max_attempts"])
+    _assert_locked(logins(account), "before the restart")
+    with control.outage("backend"):
+        pass
+    evidence.note("backend", "stopped and started again")
+    _assert_locked(logins(account), "after a backend restart")
+
+
+@requirement("CFG-LOCKOUT")
+def test_lock_is_shared_by_replicas(
+    target: Target, logins: Logins, params: dict[str, Any], evidence: Evidence
+) -> None:
+    first, second, *_ = target.require(Capability.REPLICAS)
+    account = user_account(target, params, "replicas", lockable=True)
+    _fail_until_locked(logins, account, params["login_max_attempts"], url=first)
+    evidence.note("replicas", {"locked on": first, "tried on": second})
+    _assert_locked(logins(account, url=second), f"on the other replica ({second})")
+
+
+@requirement("CFG-LOCKOUT")
+def test_lock_ends_after_the_window(
+    target: Target, params: dict[str, Any], evidence: Evidence
+) -> None:
+    limit = params["login_max_attempts"]
+    with target.require(Capability.VARIANTS).variant(lockout_s=SHORT_LOCKOUT_S) as other:
+        evidence.note("variant", {"url": other.url, "lockout_s": SHORT_LOCKOUT_S})
+        maker = other if other.has(Capability.USERS) else target  # a variant on one database
+        account = user_account(maker, params, "expiry", lockable=True)
+        logins = Logins(other, params, evidence)
+        last_failure = _fail_until_locked(logins, account, limit)
+        _assert_locked(logins(account), "right after the lock")
+        time.sleep(max(0.0, last_failure + SHORT_LOCKOUT_S - 1.5 - time.monotonic()))
+        _assert_locked(logins(account), f"1.5 s before the {SHORT_LOCKOUT_S} s window ends")
+        time.sleep(max(0.0, last_failure + SHORT_LOCKOUT_S + 1.5 - time.monotonic()))
+        after = logins(account)
+    assert after.kind == "ok", (
+        f"1.5 s after the {SHORT_LOCKOUT_S} s lock window the right password got {after.shape}"
+    )
+
+
+def _enrolled_admin(target: Target, params: dict[str, Any]) -> Account:
+    __tracebackhide__ = True
+    admin = admin_account(target, params)
+    assert admin.totp_secret, "create_admin enrolled no second factor: it gave no TOTP secret"
+    return admin
+
+
+@requirement("CFG-CHECK-ADMIN-2FA")
+def test_admin_needs_a_second_factor(
+    target: Target, logins: Logins, params: dict[str, Any], evidence: Evidence
+) -> None:
+    admin = _enrolled_admin(target, params)
+    answer = logins(admin)
+    evidence.note("admin without a code", answer.to_json())
+    assert answer.kind != "ok", "an admin signed in with the password alone, no second factor"
+
+
+@requirement("CFG-2FA")
+def test_totp_is_enforced_and_not_replayable(
+    target: Target, logins: Logins, params: dict[str, Any], evidence: Evidence
+) -> None:
+    admin = _enrolled_admin(target, params)
+    assert admin.totp_secret is not None
+    totp = authenticator(admin.totp_secret)
+    outcomes = {"no code": logins(admin)}
+    outcomes["wrong code"] = logins(admin, otp=wrong_code(totp, time.time()))
+    code = fresh_code(totp)
+    outcomes["valid code"] = logins(admin, otp=code)
+    outcomes["same code again"] = logins(admin, otp=code)
+    evidence.note("logins", {label: answer.to_json() for label, answer in outcomes.items()})
+    signed_in = {label for label, answer in outcomes.items() if answer.kind == "ok"}
+    assert "valid code" in signed_in, (
+        f"a valid current code was refused: {outcomes['valid code'].shape}"
+    )
+    wrongly = sorted(signed_in - {"valid code"})
+    assert not wrongly, f"the admin signed in with {', '.join(wrongly)}"
