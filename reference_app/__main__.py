@@ -1,4 +1,4 @@
-"""Command line: `python -m reference_app serve|migrate|mutants|paths|nginx-conf|project-mutant`."""
+"""Command line: `python -m reference_app serve|migrate|create-user|mutants|paths|...`."""
 
 from __future__ import annotations
 
@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("migrate", help="bring the database to the latest revision")
+    # parsed by reference_app.create_admin; listed here for --help
+    commands.add_parser(
+        "create-user", help="create a plain user (--username U [--email E] --password-stdin)"
+    )
     describe.add_commands(commands)
     return parser
 
@@ -94,6 +98,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["create-user"]:
+        from reference_app.create_admin import main as create_account
+
+        return create_account(argv[1:], admin=False)
     args = _parser().parse_args(argv)
     try:
         if args.command in describe.COMMANDS:

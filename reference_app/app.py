@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from reference_app import __version__
-from reference_app.api import auth, formulas, health
+from reference_app.api import auth, formulas, health, uploads
 from reference_app.api.errors import install_error_handlers
 from reference_app.core.config import Settings, get_settings
 from reference_app.core.database import Database, database_of
+from reference_app.core.identity import LoginAttempts, SecondFactor
 from reference_app.core.security_config import security_config
 from reference_app.core.security_middleware import setup_security_middleware
 from reference_app.mutants import apply_mutant_from_env
@@ -42,12 +43,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     database = Database(settings)
     app.state.settings = settings
     app.state.database = database
+    profile = settings.profile
+    app.state.login_attempts = LoginAttempts(profile.login_max_attempts, profile.lockout_seconds)
+    app.state.second_factor = SecondFactor.of(profile)
     health.set_health_service(app, health.build_health_service(settings, database))
 
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(formulas.router)
     app.include_router(auth.router)
+    app.include_router(uploads.router)
     security = security_config(settings.environment, settings.redis_url)
     # as the spec shows it; every other knob comes from SECURITY_* (security_config.py)
     setup_security_middleware(

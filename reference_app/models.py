@@ -1,10 +1,11 @@
-"""Database tables: formulas and users."""
+"""Database tables: formulas and users (with their login attempts and second factor)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -102,3 +103,13 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utc_now, server_default=func.current_timestamp()
     )
+    bio: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # consecutive failed logins and the lock they led to: in the database, so every replica
+    # counts the same attempts and a restart forgets nothing
+    failed_logins: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # the TOTP time step of the last code accepted: a code of that step or older is a replay
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

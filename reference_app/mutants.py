@@ -36,6 +36,7 @@ _MUTANT_MODULES = (
     "reference_app.core.middleware.audit_mutants",
     "reference_app.core.middleware.validation_mutants",
     "reference_app.api.load_mutants",
+    "reference_app.input_mutants",
 )
 
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -43,6 +44,8 @@ _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 logger = logging.getLogger("reference_app.mutants")
 
 ApplyMutant = Callable[[FastAPI, Settings], None]
+# changes module state of the whole process (a validator), for the app and the commands alike
+ProcessMutation = Callable[[], None]
 # rewrites the frontend's nginx.conf text
 FrontendMutation = Callable[[str], str]
 
@@ -59,6 +62,9 @@ class Mutant:
     # service (backend, frontend) -> Dockerfile lines that derive the defective image from
     # the service's image; only a container stack can run these
     image: Mapping[str, str] = field(default_factory=dict)
+    # applied in every process of the app: create_app, the commands (create_admin,
+    # create-user) and the spec-named modules (app.core.input_validation) apply it on start
+    process: ProcessMutation | None = None
 
 
 MUTANTS: dict[str, Mutant] = {}
@@ -157,6 +163,8 @@ def get_mutant(name: str) -> Mutant:
 
 def apply_mutant(app: FastAPI, settings: Settings, name: str) -> Mutant:
     mutant = get_mutant(name)
+    if mutant.process is not None:
+        mutant.process()
     mutant.apply(app, settings)
     app.state.mutant = mutant.name
     logger.warning("mutant %r is active: %s", mutant.name, mutant.description)
@@ -176,6 +184,19 @@ def apply_mutant_from_env(
     if not name:
         return None
     return apply_mutant(app, settings, name)
+
+
+def apply_process_mutant(environ: Mapping[str, str] | None = None) -> Mutant | None:
+    """Apply the process part of the mutant REFERENCE_APP_MUTANT names, if it has one; an
+    unknown name raises UnknownMutantError as for the app."""
+    name = (os.environ if environ is None else environ).get(MUTANT_ENV_VAR, "").strip()
+    if not name:
+        return None
+    mutant = get_mutant(name)
+    if mutant.process is not None:
+        mutant.process()
+        logger.warning("mutant %r is active: %s", mutant.name, mutant.description)
+    return mutant
 
 
 def _load_mutant_modules() -> None:

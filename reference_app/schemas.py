@@ -1,7 +1,8 @@
-"""Request and response bodies of the formulas API."""
+"""Request and response bodies of the formulas and account API."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Self
 
@@ -13,6 +14,10 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from reference_app.core import input_validation
+from reference_app.core.input_validation import EMAIL_MAX_LENGTH, MAX_PASSWORD_LENGTH
 
 NAME_MAX = 200
 EXPRESSION_MAX = 2000
@@ -33,6 +38,18 @@ def storable(value: str) -> str:
     return value
 
 
+def field_error(check: Callable[[str], str]) -> Callable[[str], str]:
+    """``check`` as a field validator: its reason becomes the 422's ``msg`` as it is."""
+
+    def validate(value: str) -> str:
+        try:
+            return check(value)
+        except input_validation.InputValidationError as exc:
+            raise PydanticCustomError("invalid_input", str(exc)) from None
+
+    return validate
+
+
 StorableText = Annotated[str, AfterValidator(storable)]
 Name = Annotated[
     str,
@@ -44,8 +61,12 @@ Expression = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=EXPRESSION_MAX),
     AfterValidator(storable),
 ]
+# rich text: stored with only the allowed markup, so it never runs in a browser
 Description = Annotated[
-    str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(storable)
+    str,
+    StringConstraints(max_length=DESCRIPTION_MAX),
+    AfterValidator(storable),
+    AfterValidator(field_error(input_validation.sanitize_html)),
 ]
 
 
@@ -104,3 +125,47 @@ class FormulaPage(BaseModel):
     page: int = Field(ge=1)
     size: int = Field(ge=1, le=PAGE_SIZE_MAX)
     pages: int = Field(ge=0)
+
+
+class RegisterRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Annotated[str, AfterValidator(field_error(input_validation.validate_username))]
+    email: Annotated[
+        str,
+        StringConstraints(max_length=EMAIL_MAX_LENGTH),
+        AfterValidator(storable),
+        AfterValidator(field_error(input_validation.validate_email)),
+    ]
+    # its strength depends on the app's profile: the endpoint judges it
+    password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+    bio: Description | None = None
+
+
+class AccountRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    email: str
+    bio: str | None
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=50)
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+    otp: str | None = Field(default=None, max_length=16)
+
+
+class TokenBody(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105  (the OAuth 2 token type, not a secret)
+    expires_in: int
+
+
+class UploadRead(BaseModel):
+    name: str
+    media_type: str
+    size: int

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -49,13 +49,41 @@ class Profile:
 
     name: Environment
     min_password_length: int
+    password_min_classes: int  # of lower case, upper case, digit, other
+    login_max_attempts: int
+    lockout_seconds: int
+    admin_2fa_required: bool
 
 
+_DEVELOPMENT = Profile(
+    name="development",
+    min_password_length=8,
+    password_min_classes=1,
+    login_max_attempts=10,
+    lockout_seconds=300,
+    admin_2fa_required=False,
+)
 PROFILES: Mapping[Environment, Profile] = {
-    "production": Profile(name="production", min_password_length=12),
-    "development": Profile(name="development", min_password_length=8),
-    "test": Profile(name="test", min_password_length=8),
+    "production": Profile(
+        name="production",
+        min_password_length=12,
+        password_min_classes=3,
+        login_max_attempts=3,
+        lockout_seconds=3600,
+        admin_2fa_required=True,
+    ),
+    "development": _DEVELOPMENT,
+    "test": replace(_DEVELOPMENT, name="test"),
 }
+# Settings fields that override the profile's value when set (PASSWORD_MIN_LENGTH, ...)
+_PROFILE_OVERRIDES = {
+    "password_min_length": "min_password_length",
+    "password_min_classes": "password_min_classes",
+    "login_max_attempts": "login_max_attempts",
+    "lockout_seconds": "lockout_seconds",
+    "admin_2fa_required": "admin_2fa_required",
+}
+UPLOAD_MAX_BYTES = 5 * 1024 * 1024
 
 
 class SettingsError(ValueError):
@@ -112,6 +140,17 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     db_pool_size: int = Field(default=10, ge=1, le=1000)
     health_probe_timeout_s: float = Field(default=2.0, gt=0, le=60)
+    # identity: unset means the profile's value (PROFILES)
+    password_min_length: int | None = Field(default=None, ge=1, le=1024)
+    password_min_classes: int | None = Field(default=None, ge=1, le=4)
+    login_max_attempts: int | None = Field(default=None, ge=1)
+    lockout_seconds: int | None = Field(default=None, ge=1)
+    admin_2fa_required: bool | None = None
+    debug: bool = False
+    upload_max_bytes: int = Field(default=UPLOAD_MAX_BYTES, ge=1)
+    upload_dir: str = "uploads"  # relative to the working directory
+    # read here only to refuse a wildcard in production; security_config.py applies it
+    security_cors_origins: str | None = None
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -156,11 +195,23 @@ class Settings(BaseSettings):
         reason = weak_secret_reason(self.secret_key.get_secret_value())
         if reason is not None:
             raise ValueError(reason)
+        origins = (self.security_cors_origins or "").split(",")
+        if any(origin.strip() == "*" for origin in origins):
+            raise ValueError("SECURITY_CORS_ORIGINS must not contain '*' in production")
+        if self.debug:
+            raise ValueError("DEBUG must be false in production")
         return self
 
     @property
     def profile(self) -> Profile:
-        return PROFILES[self.environment]
+        """The environment's values with the ones set in the environment (PASSWORD_MIN_LENGTH,
+        LOGIN_MAX_ATTEMPTS, ...) in their place."""
+        overrides = {
+            name: getattr(self, field)
+            for field, name in _PROFILE_OVERRIDES.items()
+            if getattr(self, field) is not None
+        }
+        return replace(PROFILES[self.environment], **overrides)
 
 
 def _one_line(error: ValidationError) -> str:

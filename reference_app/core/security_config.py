@@ -6,6 +6,7 @@ production is strict (HTTPS, strict CORS, the spec's rate limit), development re
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -68,6 +69,9 @@ class SecuritySettings(BaseSettings):
     sensitive_paths: CommaList = field(
         default_factory=lambda: ["/api/v1/auth", "/api/v1/admin", "/api/v1/users"]
     )
+    # JSON fields of rich text (formulas' description, a user's bio): sanitised by the app
+    # (input_validation.sanitize_html), so the XSS detector lets their markup through
+    rich_text_fields: CommaList = Field(default_factory=lambda: ["description", "bio"])
 
     @field_validator(
         "allowed_hosts",
@@ -78,6 +82,7 @@ class SecuritySettings(BaseSettings):
         "ip_blacklist",
         "trusted_proxies",
         "sensitive_paths",
+        "rich_text_fields",
         mode="before",
     )
     @classmethod
@@ -107,6 +112,7 @@ class SecurityConfig:
     trusted_proxies: tuple[str, ...]
     audit_log_path: str | None
     sensitive_paths: tuple[str, ...]
+    rich_text_fields: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -154,4 +160,15 @@ def security_config(
         trusted_proxies=tuple(settings.trusted_proxies),
         audit_log_path=settings.audit_log_path,
         sensitive_paths=tuple(settings.sensitive_paths),
+        rich_text_fields=tuple(settings.rich_text_fields),
     )
+
+
+def __getattr__(name: str) -> Any:
+    # `from app.core.security_config import security_settings`, as the spec writes it: the
+    # settings of the environment the process runs in (ENVIRONMENT, REDIS_URL, SECURITY_*),
+    # read when asked for, so importing the module never fails
+    if name == "security_settings":
+        environment = os.environ.get("ENVIRONMENT", "development").strip().lower()
+        return security_config(environment, os.environ.get("REDIS_URL", "").strip() or None)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

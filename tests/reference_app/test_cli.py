@@ -60,7 +60,7 @@ def test_migrate(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     connection = sqlite3.connect(path)
     try:
-        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == ("0002",)
     finally:
         connection.close()
 

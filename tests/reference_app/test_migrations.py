@@ -43,7 +43,7 @@ def test_upgrade_creates_schema_in_an_empty_file(tmp_path: Path) -> None:
     upgrade_to_head(f"sqlite+aiosqlite:///{path}")
 
     revision, tables, indexes = _schema(path)
-    assert revision == "0001"
+    assert revision == "0002"
     assert {"formulas", "users", "alembic_version"} <= tables
     assert "ix_formulas_name" in indexes
 
@@ -73,7 +73,7 @@ def test_upgrade_uses_database_url_and_ignores_cwd(
 
     upgrade_to_head()
 
-    assert _schema(tmp_path / "env.db")[0] == "0001"
+    assert _schema(tmp_path / "env.db")[0] == "0002"
     assert list(elsewhere.iterdir()) == []
 
 
@@ -91,7 +91,7 @@ def test_upgrade_leaves_logging_alone(tmp_path: Path) -> None:
 async def test_upgrade_works_inside_a_running_event_loop(tmp_path: Path) -> None:
     upgrade_to_head(f"sqlite+aiosqlite:///{tmp_path / 'loop.db'}")
 
-    assert _schema(tmp_path / "loop.db")[0] == "0001"
+    assert _schema(tmp_path / "loop.db")[0] == "0002"
 
 
 @pytest.mark.anyio
@@ -128,5 +128,5 @@ def test_alembic_cli_from_the_package_directory(tmp_path: Path) -> None:
     )
 
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "0001 (head)" in current.stdout
-    assert _schema(path)[0] == "0001"
+    assert "0002 (head)" in current.stdout
+    assert _schema(path)[0] == "0002"

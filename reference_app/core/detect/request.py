@@ -6,7 +6,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import unquote_plus
 
 from reference_app.core.detect.decode import MAX_ROUNDS, percent_layers, variants
@@ -45,6 +45,9 @@ class Options:
 
     classes: frozenset[str] = ALL_CLASSES
     traversal_rounds: int = MAX_ROUNDS
+    # JSON keys whose values are rich text the app sanitises (markup is their purpose): the
+    # XSS detector leaves them to the sanitiser; the other detectors still look
+    rich_text_fields: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -56,16 +59,17 @@ class Finding:
     reason: str
 
 
-def _json_strings(node: object) -> Iterator[tuple[str, bool]]:
+def _json_strings(node: object, key: str = "") -> Iterator[tuple[str, bool, str]]:
+    """(string, is a key, the key it is the value of) for every string of a JSON document."""
     if isinstance(node, dict):
-        for key, value in node.items():
-            yield str(key), True
-            yield from _json_strings(value)
+        for name, value in node.items():
+            yield str(name), True, ""
+            yield from _json_strings(value, str(name))
     elif isinstance(node, list):
         for item in node:
-            yield from _json_strings(item)
+            yield from _json_strings(item, key)
     elif isinstance(node, str):
-        yield node, False
+        yield node, False, key
 
 
 def _first(findings: Iterator[Finding | None]) -> Finding | None:
@@ -177,13 +181,21 @@ class Scanner:
             document = json.loads(text)
         except ValueError:
             return self.value(text, "body-json", plus_is_space=False)
-        for value, is_key in _json_strings(document):
+        rich = self.options.rich_text_fields
+        for value, is_key, key in _json_strings(document):
             if is_key and "sqli" in self.options.classes and _OPERATOR_KEY.match(value):
                 return Finding("sqli", "body-json", "query operator injection ($ operator)")
-            finding = self.value(value, "body-json", plus_is_space=False)
+            scanner = self.rich_text_scanner if key in rich else self
+            finding = scanner.value(value, "body-json", plus_is_space=False)
             if finding:
                 return finding
         return None
+
+    @functools.cached_property
+    def rich_text_scanner(self) -> Scanner:
+        """The detectors for rich-text values: all but XSS."""
+        classes = self.options.classes - {"xss"}
+        return Scanner(replace(self.options, classes=classes, rich_text_fields=frozenset()))
 
     def request(
         self, path: str, query: str, headers: list[tuple[str, str]], body: bytes

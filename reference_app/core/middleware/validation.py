@@ -171,4 +171,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 def install(app: FastAPI, config: SecurityConfig) -> None:
     """Add this layer to ``app``."""
-    app.add_middleware(RequestValidationMiddleware, max_body_bytes=config.max_body_bytes)
+    options = Options(rich_text_fields=frozenset(config.rich_text_fields))
+    app.add_middleware(
+        RequestValidationMiddleware, max_body_bytes=config.max_body_bytes, options=options
+    )
