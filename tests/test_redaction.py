@@ -119,3 +119,14 @@ def test_evidence_keeps_no_credential() -> None:
     assert "Pl4nted-secret-value" not in text
     assert "abcdef123" not in text
     assert "Bearer x" not in text
+
+
+def test_notes_keep_their_slots_when_exchanges_overflow() -> None:
+    evidence = Evidence()
+    request = httpx.Request("GET", "http://t/x")
+    for _ in range(40):
+        evidence.exchange(httpx.Response(200, request=request))
+    evidence.note("summary", {"statuses": {"200": 40}})
+    items = evidence.to_json()
+    assert {"kind": "note", "label": "summary", "value": {"statuses": {"200": 40}}} in items
+    assert items[-1]["label"] == "truncated"

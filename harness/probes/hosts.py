@@ -81,8 +81,8 @@ _REFLECTING_HEADERS = ("location", "content-location", "link", "refresh")
 @dataclass(frozen=True)
 class HostCase:
     """One request with a forged host somewhere: the request line's target, the Host lines
-    and extra headers. ``host_judged``: the forged name is in the Host (or the request line),
-    so serving the real site under it fails; otherwise only reflecting it does."""
+    and extra headers. ``host_judged``: the forged name is in a Host line, so serving the
+    real site under it fails; otherwise only reflecting the name does."""
 
     name: str
     target: str
@@ -103,7 +103,13 @@ def attack_cases(forged: str, real_host: str, path: str) -> list[HostCase]:
         HostCase("forged Host with a port", path, (f"{forged}:443",)),
         HostCase("forged Host with a trailing dot", path, (f"{forged}.",)),
         HostCase("forged Host first of two Host lines", path, (forged, real_host)),
-        HostCase("absolute URI naming the forged host", f"http://{forged}{path}", (real_host,)),
+        # a server may rightly take the Host line here; using the URI's name is the attack
+        HostCase(
+            "absolute URI naming the forged host",
+            f"http://{forged}{path}",
+            (real_host,),
+            host_judged=False,
+        ),
         *(
             HostCase(f"{name} on {where}", where, (real_host,), ((name, value),), False)
             for name, value in forwarded

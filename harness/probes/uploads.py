@@ -57,6 +57,16 @@ def sample(extension: str) -> Upload:
     return Upload(f"a {extension} file", name, content, media_type)
 
 
+def padded(size: int, allowed: list[str]) -> Upload:
+    """A file of exactly ``size`` bytes of an allowed type: a PNG header padded with zero
+    bytes (cheap for a server to read) where PNG is allowed, else spaces after plain text."""
+    if ".png" in (ext.lower() for ext in allowed):
+        content, suffix, media_type = (PNG + b"\x00" * size)[:size], ".png", "image/png"
+    else:
+        content, suffix, media_type = (TEXT + b" " * size)[:size], ".txt", "text/plain"
+    return Upload(f"{size} bytes", f"size-{size}{suffix}", content, media_type)
+
+
 def _first(allowed: list[str], *wanted: str) -> str:
     return next((ext for ext in wanted if ext in allowed), allowed[0])
 

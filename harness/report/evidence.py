@@ -14,6 +14,8 @@ import httpx
 from harness.report.redaction import MASK, is_secret_name, redact_body, redact_text, redact_value
 
 MAX_ITEMS = 20
+# the last slots are kept for notes: a check's own summary outweighs one more sample exchange
+NOTE_SLOTS = 5
 MAX_BODY_CHARS = 2000
 SENSITIVE_HEADERS = frozenset(
     {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
@@ -46,7 +48,8 @@ class Evidence:
         self.blocker: dict[str, str] | None = None
 
     def _add(self, item: dict[str, Any]) -> None:
-        if len(self.items) >= MAX_ITEMS:
+        room = MAX_ITEMS if item["kind"] == "note" else MAX_ITEMS - NOTE_SLOTS
+        if len(self.items) >= room:
             self.dropped += 1
             return
         self.items.append(item)
