@@ -20,8 +20,14 @@ CHECKED = (
     "SEC-AUD-NO-SECRETS",
     "SEC-AUD-FIELDS",
 )
-JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.")
-TOTP_SECRET = re.compile(r"secret=[A-Z2-7]{16,}")
+# issued tokens: signed with a JSON head (JWT or body.signature), or any credential field or
+# bearer value that is not masked
+LEAKS = (
+    re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    re.compile(r"secret=[A-Z2-7]{16,}"),
+    re.compile(r"[\"'](?:access_token|password|otp)[\"']:\s*[\"'](?!\[redacted\])[^\"']+"),
+    re.compile(r"Bearer (?!\[redacted\])[A-Za-z0-9._~+/=-]{12,}"),
+)
 
 
 def test_planted_secrets_appear_in_no_report(tmp_path: Path) -> None:
@@ -44,15 +50,18 @@ def test_planted_secrets_appear_in_no_report(tmp_path: Path) -> None:
     assert verdicts["CFG-2FA"] == "failed", run.stdout + run.stderr
     assert verdicts["INP-UPLOAD-TYPE"] == "passed", run.stdout + run.stderr
     assert verdicts["CFG-LOGIN-ATTEMPTS"] == "passed", run.stdout + run.stderr
-    outputs = {path: path.read_text(encoding="utf-8", errors="replace") for path in _files(report_dir)}
+    outputs = {
+        path: path.read_text(encoding="utf-8", errors="replace") for path in _files(report_dir)
+    }
     assert {"matrix.json", "matrix.md", "pytest.log"} <= {path.name for path in outputs}
     assert "[redacted]" in outputs[report_dir / "matrix.json"]  # tokens were seen and masked
     outputs[Path("console")] = run.stdout + run.stderr
     for path, text in outputs.items():
         for name, secret in (("user password", user_password), ("admin password", admin_password)):
             assert secret not in text, f"the planted {name} is in {path}"
-        assert not JWT.search(text), f"an issued token is in {path}: {JWT.search(text)}"
-        assert not TOTP_SECRET.search(text), f"a TOTP secret is in {path}"
+        for leak in LEAKS:
+            found = leak.search(text)
+            assert found is None, f"a credential is in {path}: {found}"
 
 
 def _files(root: Path) -> list[Path]:

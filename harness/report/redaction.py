@@ -43,7 +43,8 @@ _SHAPES = (
     # a credential always holds a digit or a symbol, so prose ("Bearer authentication") stays
     (re.compile(r"\b([Bb]earer\s+)(?=[\w.~+/=-]*[\d.~+/=-])[\w.~+/=-]{12,}"), r"\1" + MASK),
     (re.compile(r"\b(Basic\s+)(?=[A-Za-z0-9+/]*[\d+/=])[A-Za-z0-9+/]{8,}=*"), r"\1" + MASK),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), MASK),
+    # a signed token with a JSON head (JWT, or a body.signature pair like the reference's)
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}(?:\.[A-Za-z0-9_-]*)?"), MASK),
     (re.compile(r"(?i)([?&]secret=)[A-Z2-7=]+"), r"\1" + MASK),
     (  # a credential field in JSON or a Python repr of a dict
         re.compile(
