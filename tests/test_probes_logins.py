@@ -108,7 +108,8 @@ def test_fresh_code_waits_for_a_new_step_near_the_end_of_one() -> None:
         clock[0] += seconds
 
     code = fresh_code(totp, clock=lambda: clock[0], sleep=sleep)
-    assert slept and slept[0] > 3
+    assert slept
+    assert slept[0] > 3
     assert code == totp.at(clock[0])
     assert fresh_code(totp, clock=lambda: clock[0], sleep=sleep) == code  # early: no wait
     assert len(slept) == 1

@@ -26,7 +26,8 @@ def test_refused_cases_disagree_with_their_names() -> None:
     assert "an HTML page" in labels
     assert any(case.filename.endswith(".pdf") and case.content == uploads.ELF for case in cases)
     polyglot = uploads.polyglot(ALLOWED)
-    assert polyglot is not None and polyglot.content.startswith(b"GIF89a")
+    assert polyglot is not None
+    assert polyglot.content.startswith(b"GIF89a")
     assert uploads.polyglot([".txt"]) is None
 
 
@@ -81,9 +82,11 @@ def test_falsify_reports_seed_and_minimal_example() -> None:
     assert run.falsified is not None
     assert run.falsified.example == 100
     again = falsify(st.integers(0, 10_000), small, seed=11, max_examples=50, explicit=[5])
-    assert again.falsified is not None and again.falsified.example == 100
+    assert again.falsified is not None
+    assert again.falsified.example == 100
     shown = run.to_json()
-    assert shown["seed"] == 11 and shown["replay"] == "--param hypothesis_seed=11"
+    assert shown["seed"] == 11
+    assert shown["replay"] == "--param hypothesis_seed=11"
 
 
 def test_falsify_lets_other_errors_through() -> None:

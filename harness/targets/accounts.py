@@ -72,8 +72,8 @@ def admin_account(target: Target, params: Mapping[str, Any]) -> Account:
         register(secret)
         return Account(username, password, secret or None)
     username, password = _given(params, "admin", "an admin account enrolled in TOTP")
-    secret = params.get("admin_totp_secret")
-    if not secret:
+    given = params.get("admin_totp_secret")
+    if not given:
         pytest.skip("needs the admin's TOTP secret: set --param admin_totp_secret=BASE32")
-    register(str(secret))
-    return Account(username, password, str(secret))
+    register(str(given))
+    return Account(username, password, str(given))
