@@ -127,6 +127,12 @@ class FormulaPage(BaseModel):
     pages: int = Field(ge=0)
 
 
+# text a hash can take: no NUL, no lone surrogates (which JSON's \ud800 escapes can make)
+Password = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_PASSWORD_LENGTH), AfterValidator(storable)
+]
+
+
 class RegisterRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -138,7 +144,7 @@ class RegisterRequest(BaseModel):
         AfterValidator(field_error(input_validation.validate_email)),
     ]
     # its strength depends on the app's profile: the endpoint judges it
-    password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+    password: Password
     bio: Description | None = None
 
 
@@ -154,9 +160,11 @@ class AccountRead(BaseModel):
 class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=50)
-    password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
-    otp: str | None = Field(default=None, max_length=16)
+    username: Annotated[
+        str, StringConstraints(min_length=1, max_length=50), AfterValidator(storable)
+    ]
+    password: Password
+    otp: Annotated[str, StringConstraints(max_length=16), AfterValidator(storable)] | None = None
 
 
 class TokenBody(BaseModel):

@@ -86,7 +86,8 @@ def _login(prober: Prober, path: str, username: str, password: str) -> tuple[str
 
 def _account(target: Target) -> tuple[str, str, bool]:
     """A user name and password: a real account where the target can create one."""
-    username, password = f"harness-{secrets.token_hex(4)}", secrets.token_urlsafe(18)
+    # every character class, so it meets any password policy
+    username, password = f"harness-{secrets.token_hex(4)}", f"Hx-{secrets.token_urlsafe(18)}9"
     if target.has(Capability.USERS):
         target.require(Capability.USERS).create_user(username, password)
         return username, password, True

@@ -207,13 +207,14 @@ def test_suites_run_against_a_separately_started_app(tmp_path: Path) -> None:
         "SECURITY_RATE_LIMIT_EXEMPT": "127.0.0.1",
     }
     with served_app(tmp_path, env) as url:
-        # an account for the load test's authenticated calls, given as a user would
+        # a plain account for the load test's authenticated calls, given as a user would
         password = secrets.token_urlsafe(16) + "-Aa1"
         subprocess.run(
             [
                 sys.executable,
                 "-m",
-                "reference_app.create_admin",
+                "reference_app",
+                "create-user",
                 "--username=loader",
                 "--password-stdin",
             ],

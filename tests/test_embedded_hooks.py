@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pyotp
 import pytest
 
 from harness.probes.audit import wait_for_records
@@ -12,7 +13,9 @@ from harness.probes.http import client_for
 from harness.targets.base import Capability
 from harness.targets.deployment import (
     DENIED_ADDRESS,
+    LOCKOUT_S,
     check_settings,
+    identity_facts,
     read_audit_log,
     settings_env,
     with_facts,
@@ -40,10 +43,10 @@ def test_hooks_of_a_running_app() -> None:
         for capability in (Capability.AUDIT_LOG, Capability.VARIANTS, Capability.USERS):
             assert target.has(capability)
         assert target.facts["ip_denylist"] == [DENIED_ADDRESS]
-        target.create_user("hook-user", "a long enough password")
+        target.create_user("hook-user", "A long enough passw0rd")
         login = httpx.post(
             target.url + "/api/v1/auth/login",
-            json={"username": "hook-user", "password": "a long enough password"},
+            json={"username": "hook-user", "password": "A long enough passw0rd"},
             headers={"X-Request-ID": "hook-login"},
         )
         assert login.status_code == 200, login.text
@@ -58,5 +61,40 @@ def test_hooks_of_a_running_app() -> None:
                 assert outsider.get("/health").status_code == 403
             workdir = variant.workdir
         assert not workdir.exists()  # the variant is gone after the block
+    finally:
+        target.close()
+
+
+def test_identity_facts_follow_the_profile_and_the_environment() -> None:
+    assert identity_facts("production") == {
+        "login_max_attempts": 3,
+        "lockout_s": 3600,
+        "min_password_length": 12,
+        "password_min_classes": 3,
+    }
+    development = identity_facts("development", {"LOCKOUT_SECONDS": "5", "LOGIN_MAX_ATTEMPTS": ""})
+    assert development == {
+        "login_max_attempts": 10,
+        "lockout_s": 5,
+        "min_password_length": 8,
+        "password_min_classes": 1,
+    }
+
+
+def test_admins_are_created_with_a_second_factor() -> None:
+    target = EmbeddedTarget(use_redis=False, use_frontend=False).start_all()
+    try:
+        assert target.facts["lockout_s"] == LOCKOUT_S
+        assert target.facts["login_max_attempts"] == 3
+        password = "Admin-passw0rd-long"
+        secret = target.create_admin("hook-admin", password)
+        assert len(secret) == 32
+        login = target.url + "/api/v1/auth/login"
+        body = {"username": "hook-admin", "password": password}
+        without = httpx.post(login, json=body)
+        assert without.status_code == 401
+        assert without.json()["otp_required"] is True
+        with_code = httpx.post(login, json={**body, "otp": pyotp.TOTP(secret).now()})
+        assert with_code.status_code == 200, with_code.text
     finally:
         target.close()

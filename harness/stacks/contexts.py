@@ -43,6 +43,11 @@ RUNTIME_REQUIREMENTS = (
     "argon2-cffi",
     "limits",
     "httpx",
+    "pyotp",
+    "nh3",
+    "email-validator",
+    "python-multipart",
+    "puremagic",
 )
 PROJECT = "prodready-harness"
 NGINX_CONF_HEADER = (

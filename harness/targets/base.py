@@ -111,6 +111,7 @@ class UserAccounts(Protocol):
     """Capability.USERS: create accounts in the deployment (a test hook of the target)."""
 
     def create_user(self, username: str, password: str) -> None: ...
+    def create_admin(self, username: str, password: str) -> str: ...
 
 
 # capabilities that give the check nothing to call: they only say what is allowed or present
@@ -246,8 +247,13 @@ class Target:
         raise NotImplementedError(f"the {self.kind} target cannot start variants")
 
     def create_user(self, username: str, password: str) -> None:
-        """Create an active account in the deployment (Capability.USERS)."""
+        """Create an active, plain account in the deployment (Capability.USERS)."""
         raise NotImplementedError(f"the {self.kind} target cannot create users")
+
+    def create_admin(self, username: str, password: str) -> str:
+        """Create an administrator enrolled in TOTP (Capability.USERS); its TOTP secret, ""
+        when the deployment enrolled none. Never log the secret."""
+        raise NotImplementedError(f"the {self.kind} target cannot create administrators")
 
     def describe(self) -> dict[str, Any]:
         """What the matrix records about the target."""

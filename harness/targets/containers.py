@@ -16,7 +16,13 @@ from harness.probes.forwarding import play_trusted_hop, stop_playing
 from harness.stacks.clients import DENIED, UNTRUSTED
 from harness.stacks.info import StackInfo
 from harness.targets.base import Capability, Target
-from harness.targets.deployment import DENIED_ADDRESS, LOAD_GENERATOR_ADDRESS, settings_vars
+from harness.targets.deployment import (
+    DENIED_ADDRESS,
+    LOAD_GENERATOR_ADDRESS,
+    identity_facts,
+    settings_vars,
+    totp_secret,
+)
 
 if TYPE_CHECKING:
     import docker
@@ -55,6 +61,7 @@ class ContainersTarget(Target):
         self._stack = stack  # set in the process that owns the stack: `close` tears it down
         self._client: docker.DockerClient | None = None
         self._control: StackControl | None = None
+        self._backend_env: dict[str, str] | None = None
         self._hop = self._trusted_hop_urls()
         play_trusted_hop(self._hop)
 
@@ -87,7 +94,7 @@ class ContainersTarget(Target):
             extra.add(Capability.REPLICAS)
         extra.add(Capability.AUDIT_LOG)  # audit records are JSON lines of the backend's log
         if self.info.reference_backend:
-            extra.add(Capability.USERS)  # its image has reference_app.create_admin
+            extra.add(Capability.USERS)  # its image has create-user and create_admin
         if self._hop:  # a second reference backend, its settings in SECURITY_* variables
             extra.add(Capability.VARIANTS)
         return frozenset(base | extra)
@@ -104,6 +111,7 @@ class ContainersTarget(Target):
         from harness.stacks.ratelimit import rate_limit_facts
 
         facts: dict[str, Any] = dict(rate_limit_facts(self.info.profile))
+        facts.update(identity_facts(self.info.profile, self.backend_env()))
         if self.info.gateway:
             facts.update(
                 # the deny-listed source the checks send through the hop; the deny-listed
@@ -182,14 +190,32 @@ class ContainersTarget(Target):
 
         return parse_records(self.logs("backend"))
 
-    def create_user(self, username: str, password: str) -> None:
+    def backend_env(self) -> dict[str, str]:
+        """The backend container's environment variables (read once; {} if unreadable)."""
+        if self._backend_env is None:
+            try:
+                listed = self.inspect_container("backend").get("Config", {}).get("Env") or []
+            except Exception:  # facts fall back to the profile's values
+                listed = []
+            self._backend_env = dict(item.partition("=")[::2] for item in listed)
+        return self._backend_env
+
+    def _account_command(self, module: list[str], username: str, password: str) -> str:
         from harness.errors import TargetStartError
 
-        command = ["python", "-m", "reference_app.create_admin", "--username", username]
+        command = ["python", "-m", *module, "--username", username]
         code, output = self.exec("backend", ["env", f"ADMIN_PASSWORD={password}", *command])
         if code != 0:
             lines = output.strip().splitlines()
             raise TargetStartError(f"creating user {username!r} failed: {lines[-1:] or code}")
+        return output
+
+    def create_user(self, username: str, password: str) -> None:
+        self._account_command(["reference_app", "create-user"], username, password)
+
+    def create_admin(self, username: str, password: str) -> str:
+        output = self._account_command(["reference_app.create_admin"], username, password)
+        return totp_secret(output)
 
     @contextmanager
     def variant(self, **settings: Any) -> Iterator[Target]:

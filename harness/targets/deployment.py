@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,9 @@ FRONTEND_SOURCE = "127.0.0.1"
 # from rate limiting, as a deployment exempts its load generator; the checks' own clients
 # send from 127.0.0.10-250 and stay limited
 LOAD_GENERATOR_ADDRESS = "127.0.0.1"
+
+# the lockout of the deployments the harness starts, in seconds (identity_env)
+LOCKOUT_S = 8
 
 DEFAULT_SETTINGS: Mapping[str, Any] = {
     "ip_denylist": [DENIED_ADDRESS],
@@ -82,18 +86,37 @@ def read_audit_log(path: Path) -> list[dict[str, Any]]:
     return parse_records(text)
 
 
-def create_user(env: Mapping[str, str], username: str, password: str, cwd: Path) -> None:
-    """Run ``python -m reference_app.create_admin`` against the app's database."""
-    argv: Sequence[str] = [
-        sys.executable,
-        "-m",
-        "reference_app.create_admin",
-        "--username",
-        username,
-        "--password-stdin",
-    ]
+def identity_env() -> dict[str, str]:
+    """The reference app's identity settings in the deployments the harness starts: the
+    profile's attempts, and a lockout of seconds (the spec's hour would make a check wait
+    an hour); ``identity_facts`` tell the checks."""
+    return {"LOCKOUT_SECONDS": str(LOCKOUT_S)}
+
+
+def identity_facts(profile: str, env: Mapping[str, str] | None = None) -> dict[str, int]:
+    """The reference app's identity values for ``profile`` where ``env`` (the backend's
+    variables) sets none of its own (LOGIN_MAX_ATTEMPTS, ...)."""
+    env = env or {}
+    production = profile == "production"
+    defaults = {
+        "login_max_attempts": ("LOGIN_MAX_ATTEMPTS", 3 if production else 10),
+        "lockout_s": ("LOCKOUT_SECONDS", 3600 if production else 300),
+        "min_password_length": ("PASSWORD_MIN_LENGTH", 12 if production else 8),
+        "password_min_classes": ("PASSWORD_MIN_CLASSES", 3 if production else 1),
+    }
+    facts = {}
+    for fact, (variable, default) in defaults.items():
+        value = env.get(variable, "").strip()
+        facts[fact] = int(value) if value.isdigit() else default
+    return facts
+
+
+def _run_command(
+    env: Mapping[str, str], argv: Sequence[str], username: str, password: str, cwd: Path
+) -> str:
+    """Run a reference-app command that reads the password from stdin; its stdout."""
     result = subprocess.run(
-        argv,
+        [sys.executable, "-m", *argv, "--username", username, "--password-stdin"],
         input=password + "\n",
         env=dict(env),
         cwd=cwd,
@@ -107,6 +130,27 @@ def create_user(env: Mapping[str, str], username: str, password: str, cwd: Path)
         raise TargetStartError(
             f"creating user {username!r} failed: {reason[-1] if reason else result.returncode}"
         )
+    return result.stdout
+
+
+def create_user(env: Mapping[str, str], username: str, password: str, cwd: Path) -> None:
+    """Run ``python -m reference_app create-user`` (a plain user) against the app's database."""
+    _run_command(env, ["reference_app", "create-user"], username, password, cwd)
+
+
+def create_admin(env: Mapping[str, str], username: str, password: str, cwd: Path) -> str:
+    """Run ``python -m reference_app.create_admin``; the TOTP secret it enrolled ("" if none)."""
+    output = _run_command(env, ["reference_app.create_admin"], username, password, cwd)
+    return totp_secret(output)
+
+
+def totp_secret(output: str) -> str:
+    """The secret of create_admin's ``totp: otpauth://...`` line; "" when it printed none."""
+    for line in output.splitlines():
+        if line.startswith("totp: "):
+            query = urllib.parse.urlsplit(line.removeprefix("totp: ").strip()).query
+            return urllib.parse.parse_qs(query).get("secret", [""])[0]
+    return ""
 
 
 def with_facts(

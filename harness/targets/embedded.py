@@ -24,7 +24,10 @@ from harness.targets.base import Capability, Target
 from harness.targets.deployment import (
     DEFAULT_SETTINGS,
     check_settings,
+    create_admin,
     create_user,
+    identity_env,
+    identity_facts,
     read_audit_log,
     settings_env,
 )
@@ -153,6 +156,7 @@ class EmbeddedTarget(Target):
             PYTHONUNBUFFERED="1",
         )
         env.update(rate_limit_env(self.profile))
+        env.update(identity_env(), UPLOAD_DIR=str(self.workdir / "uploads"))
         env.update(settings_env(self.settings, self.audit_log))
         env.pop("REDIS_URL", None)
         env.pop("MLFLOW_TRACKING_URI", None)
@@ -164,6 +168,7 @@ class EmbeddedTarget(Target):
     def facts(self) -> dict[str, Any]:
         return {
             **rate_limit_facts(self.profile),
+            **identity_facts(self.profile, self.app_env()),
             **{name: value for name, value in self.settings.items() if name != "profile"},
         }
 
@@ -288,6 +293,9 @@ class EmbeddedTarget(Target):
 
     def create_user(self, username: str, password: str) -> None:
         create_user(self.app_env(), username, password, self.workdir)
+
+    def create_admin(self, username: str, password: str) -> str:
+        return create_admin(self.app_env(), username, password, self.workdir)
 
     @contextmanager
     def variant(self, **settings: Any) -> Iterator[EmbeddedTarget]:

@@ -85,6 +85,7 @@ def _refused(exc: InputValidationError) -> JSONResponse:
         401: {"description": "no valid token"},
         413: {"description": "larger than UPLOAD_MAX_BYTES"},
         415: {"description": "type not allowed, or the name's extension disagrees"},
+        503: {"description": "UPLOAD_DIR cannot be written"},
     },
 )
 async def upload(
@@ -99,6 +100,8 @@ async def upload(
         name = store(upload_dir(request), info.name, content)
     except InputValidationError as exc:
         return _refused(exc)
+    except OSError:  # UPLOAD_DIR missing, read-only or full: the fault is ours, not the file's
+        return JSONResponse({"detail": "uploads cannot be stored now"}, status_code=503)
     return UploadRead(name=name, media_type=info.media_type, size=info.size)
 
 

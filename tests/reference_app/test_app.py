@@ -73,6 +73,9 @@ async def test_openapi_documents_the_formulas_api(client: httpx.AsyncClient) -> 
         "/api/v1/formulas/{formula_id}",
         "/api/v1/auth/login",
         "/api/v1/auth/me",
+        "/api/v1/auth/register",
+        "/api/v1/uploads",
+        "/api/v1/uploads/{name}",
     }
 
 

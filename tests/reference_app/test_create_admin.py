@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from reference_app.core.security import hash_password, needs_rehash, verify_password
@@ -100,12 +102,14 @@ def test_profile_minimum_length(database: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
 
-    short = Run("--username", "prod", environ={"ADMIN_PASSWORD": "eleven-char"})
-    long_enough = Run("--username", "prod", environ={"ADMIN_PASSWORD": "twelve-chars"})
+    short = Run("--username", "prod", environ={"ADMIN_PASSWORD": "Eleven-chr1"})
+    weak = Run("--username", "prod", environ={"ADMIN_PASSWORD": "twelve-chars"})
+    long_enough = Run("--username", "prod", environ={"ADMIN_PASSWORD": "Twelve-char1"})
 
-    assert short.code == 1
+    assert short.code == weak.code == 1
     assert "at least 12 characters" in short.stderr.getvalue()
-    assert long_enough.code == 0
+    assert "at least 3 of lower case" in weak.stderr.getvalue()
+    assert long_enough.code == 0, long_enough.stderr.getvalue()
     assert [user[0] for user in _users(database)] == ["dev", "prod"]
 
 
@@ -179,3 +183,91 @@ def test_unreachable_database_is_one_line(tmp_path: Path, monkeypatch: pytest.Mo
         "reference_app.create_admin: error: database error: "
         "OperationalError: unable to open database file\n"
     )
+
+
+def _totp_columns(path: Path) -> list[tuple[str, str | None, int]]:
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute("SELECT username, totp_secret, is_admin FROM users").fetchall()
+    finally:
+        connection.close()
+
+
+def test_an_admin_is_enrolled_in_totp_and_shown_the_uri_once(database: Path) -> None:
+    run = Run("--username", "root", environ={"ADMIN_PASSWORD": "long-enough"})
+
+    assert run.code == 0, run.stderr.getvalue()
+    lines = run.stdout.getvalue().splitlines()
+    assert lines[1].startswith("totp: otpauth://totp/")
+    [(_, secret, _)] = _totp_columns(database)
+    assert secret is not None
+    assert f"secret={secret}&" in lines[1]
+    assert pyotp.TOTP(secret).verify(pyotp.TOTP(secret).now())
+
+
+def test_no_2fa_skips_enrolment_outside_production_only(
+    database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dev = Run("--username", "dev", "--no-2fa", environ={"ADMIN_PASSWORD": "long-enough"})
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
+    prod = Run("--username", "prod", "--no-2fa", environ={"ADMIN_PASSWORD": "Twelve-char1"})
+
+    assert dev.code == 0
+    assert "totp:" not in dev.stdout.getvalue()
+    assert prod.code == 1
+    assert prod.stderr.getvalue() == (
+        "reference_app.create_admin: error: --no-2fa is refused in production: "
+        "administrators need 2FA\n"
+    )
+    assert _totp_columns(database) == [("dev", None, 1)]
+
+
+def test_create_user_makes_a_plain_user_without_2fa(database: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reference_app",
+            "create-user",
+            "--username",
+            "plain",
+            "--password-stdin",
+        ],
+        input="long-enough\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "ADMIN_PASSWORD": "", "REFERENCE_APP_MUTANT": ""},
+    )
+    missing = subprocess.run(
+        [sys.executable, "-m", "reference_app", "create-user"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "created user 'plain' <plain@example.com> (id 1)\n"
+    assert _totp_columns(database) == [("plain", None, 0)]
+    assert missing.returncode == 2
+    assert "--username" in missing.stderr
+
+
+def test_admin_without_2fa_mutant_reaches_the_command(database: Path) -> None:
+    from reference_app.input_mutants import undo_replacements
+
+    try:
+        run = Run(
+            "--username",
+            "root",
+            environ={"ADMIN_PASSWORD": "long-enough", "REFERENCE_APP_MUTANT": "admin-without-2fa"},
+        )
+    finally:
+        undo_replacements()
+
+    assert run.code == 0
+    assert "totp:" not in run.stdout.getvalue()
+    assert _totp_columns(database) == [("root", None, 1)]

@@ -163,3 +163,27 @@ async def test_development_admin_without_totp_logs_in_with_the_password(
     client = await serve(create_app(settings))
 
     assert (await _login(client, PASSWORD)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"username": "carol", "password": "\\ud800x"}',
+        '{"username": "\\ud800", "password": "x"}',
+        '{"username": "carol", "password": "x", "otp": "\\ud800"}',
+        '{"username": "carol", "password": "a\\u0000b"}',
+    ],
+)
+async def test_text_no_hash_or_database_can_take_is_a_422(
+    client: httpx.AsyncClient, body: str
+) -> None:
+    headers = {"Content-Type": "application/json"}
+    login = await client.post(LOGIN, content=body, headers=headers)
+    register = await client.post(
+        REGISTER,
+        content=body.replace('"carol"', '"carol", "email": "c@example.com"'),
+        headers=headers,
+    )
+
+    assert login.status_code == 422, login.text
+    assert register.status_code == 422, register.text
