@@ -3,13 +3,18 @@ drawn from a strategy with a known seed, and a failure comes back as the seed an
 minimal failing example, so the evidence says how to replay it (``--param
 hypothesis_seed=N``).
 
-Hypothesis keeps no example database here (a gate must not write into the user's folder)
-and has no deadline (every example is a request to a deployment).
+Hypothesis keeps no example database here and its caches go to a temporary folder (a gate
+must not write into the user's folder); it has no deadline (every example is a request to a
+deployment).
 """
 
 from __future__ import annotations
 
+import atexit
+import os
 import random
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,8 +22,20 @@ from typing import Any, TypeVar
 from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
 from hypothesis import seed as use_seed
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 T = TypeVar("T")
+_home: list[str] = []
+
+
+def _private_home() -> None:
+    """Hypothesis' caches (Unicode tables, constants) in a folder of this process, removed at
+    exit, unless the user chose one (HYPOTHESIS_STORAGE_DIRECTORY)."""
+    if _home or os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return
+    _home.append(tempfile.mkdtemp(prefix="harness-hypothesis-"))
+    set_hypothesis_home_dir(_home[0])
+    atexit.register(shutil.rmtree, _home[0], ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,7 @@ def falsify(
     """Try ``prop`` (which raises AssertionError when the property does not hold) on the
     ``explicit`` examples, then on ``max_examples`` drawn from ``strategy``. Any other
     exception (an answer the check cannot judge) propagates."""
+    _private_home()
     chosen = new_seed() if seed is None else seed
     tried = 0
     failing: list[tuple[T, str]] = []
