@@ -10,12 +10,11 @@ import pytest
 
 from harness.probes.audit import wait_for_records
 from harness.probes.http import client_for
+from harness.stacks.identity import LOCKOUT_S, identity_facts
 from harness.targets.base import Capability
 from harness.targets.deployment import (
     DENIED_ADDRESS,
-    LOCKOUT_S,
     check_settings,
-    identity_facts,
     read_audit_log,
     settings_env,
     with_facts,

@@ -14,12 +14,12 @@ import httpx
 
 from harness.probes.forwarding import play_trusted_hop, stop_playing
 from harness.stacks.clients import DENIED, UNTRUSTED
+from harness.stacks.identity import identity_facts
 from harness.stacks.info import StackInfo
 from harness.targets.base import Capability, Target
 from harness.targets.deployment import (
     DENIED_ADDRESS,
     LOAD_GENERATOR_ADDRESS,
-    identity_facts,
     settings_vars,
     totp_secret,
 )

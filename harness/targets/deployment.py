@@ -30,9 +30,6 @@ FRONTEND_SOURCE = "127.0.0.1"
 # send from 127.0.0.10-250 and stay limited
 LOAD_GENERATOR_ADDRESS = "127.0.0.1"
 
-# the lockout of the deployments the harness starts, in seconds (identity_env)
-LOCKOUT_S = 8
-
 DEFAULT_SETTINGS: Mapping[str, Any] = {
     "ip_denylist": [DENIED_ADDRESS],
     "ip_allowlist": [],
@@ -84,31 +81,6 @@ def read_audit_log(path: Path) -> list[dict[str, Any]]:
     except FileNotFoundError:
         return []
     return parse_records(text)
-
-
-def identity_env() -> dict[str, str]:
-    """The reference app's identity settings in the deployments the harness starts: the
-    profile's attempts, and a lockout of seconds (the spec's hour would make a check wait
-    an hour); ``identity_facts`` tell the checks."""
-    return {"LOCKOUT_SECONDS": str(LOCKOUT_S)}
-
-
-def identity_facts(profile: str, env: Mapping[str, str] | None = None) -> dict[str, int]:
-    """The reference app's identity values for ``profile`` where ``env`` (the backend's
-    variables) sets none of its own (LOGIN_MAX_ATTEMPTS, ...)."""
-    env = env or {}
-    production = profile == "production"
-    defaults = {
-        "login_max_attempts": ("LOGIN_MAX_ATTEMPTS", 3 if production else 10),
-        "lockout_s": ("LOCKOUT_SECONDS", 3600 if production else 300),
-        "min_password_length": ("PASSWORD_MIN_LENGTH", 12 if production else 8),
-        "password_min_classes": ("PASSWORD_MIN_CLASSES", 3 if production else 1),
-    }
-    facts = {}
-    for fact, (variable, default) in defaults.items():
-        value = env.get(variable, "").strip()
-        facts[fact] = int(value) if value.isdigit() else default
-    return facts
 
 
 def _run_command(

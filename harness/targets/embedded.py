@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from harness.errors import HarnessError, TargetStartError
+from harness.stacks.identity import identity_env, identity_facts
 from harness.stacks.processes import ManagedProcess, free_port
 from harness.stacks.ratelimit import rate_limit_env, rate_limit_facts
 from harness.targets.base import Capability, Target
@@ -26,8 +27,6 @@ from harness.targets.deployment import (
     check_settings,
     create_admin,
     create_user,
-    identity_env,
-    identity_facts,
     read_audit_log,
     settings_env,
 )

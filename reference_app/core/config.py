@@ -195,11 +195,6 @@ class Settings(BaseSettings):
         reason = weak_secret_reason(self.secret_key.get_secret_value())
         if reason is not None:
             raise ValueError(reason)
-        origins = (self.security_cors_origins or "").split(",")
-        if any(origin.strip() == "*" for origin in origins):
-            raise ValueError("SECURITY_CORS_ORIGINS must not contain '*' in production")
-        if self.debug:
-            raise ValueError("DEBUG must be false in production")
         return self
 
     @property
@@ -212,6 +207,17 @@ class Settings(BaseSettings):
             if getattr(self, field) is not None
         }
         return replace(PROFILES[self.environment], **overrides)
+
+    @model_validator(mode="after")
+    def _production_switches(self) -> Settings:
+        if self.environment != "production":
+            return self
+        origins = (self.security_cors_origins or "").split(",")
+        if any(origin.strip() == "*" for origin in origins):
+            raise ValueError("SECURITY_CORS_ORIGINS must not contain '*' in production")
+        if self.debug:
+            raise ValueError("DEBUG must be false in production")
+        return self
 
 
 def _one_line(error: ValidationError) -> str:

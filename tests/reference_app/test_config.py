@@ -145,3 +145,38 @@ def test_empty_secret_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENVIRONMENT", "production")
     with pytest.raises(SettingsError, match="SECRET_KEY must be set"):
         get_settings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("SECURITY_CORS_ORIGINS", "https://app.example.com, *", "must not contain '*'"),
+        ("DEBUG", "true", "DEBUG must be false in production"),
+    ],
+)
+def test_production_refuses_wildcard_cors_and_debug(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, reason: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert get_settings().environment == "development"  # allowed there
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
+
+    with pytest.raises(SettingsError) as caught:
+        get_settings()
+    assert reason in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_identity_settings_override_the_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
+    assert get_settings().profile == PROFILES["production"]
+    monkeypatch.setenv("LOCKOUT_SECONDS", "5")
+    monkeypatch.setenv("LOGIN_MAX_ATTEMPTS", "4")
+    monkeypatch.setenv("ADMIN_2FA_REQUIRED", "false")
+
+    profile = get_settings().profile
+    assert (profile.lockout_seconds, profile.login_max_attempts) == (5, 4)
+    assert profile.admin_2fa_required is False
+    assert profile.min_password_length == 12

@@ -8,11 +8,13 @@ from datetime import datetime, timedelta
 import httpx
 import pyotp
 import pytest
+from fastapi import FastAPI
 
 from reference_app.app import create_app
 from reference_app.core.config import Settings
 from reference_app.create_admin import create_admin_user
 from reference_app.models import utc_now
+from reference_app.mutants import apply_mutant
 from tests.reference_app.conftest import STRONG_SECRET, Serve
 
 pytestmark = pytest.mark.anyio
@@ -187,3 +189,42 @@ async def test_text_no_hash_or_database_can_take_is_a_422(
 
     assert login.status_code == 422, login.text
     assert register.status_code == 422, register.text
+
+
+def _mutated(settings: Settings, name: str) -> FastAPI:
+    app = create_app(settings)
+    apply_mutant(app, settings, name)
+    return app
+
+
+async def test_lockout_mutants(make_settings: Callable[..., Settings], serve: Serve) -> None:
+    settings = make_settings(login_max_attempts=3, lockout_seconds=60)
+    await create_admin_user(settings, "carol", "carol@example.com", PASSWORD, admin=False)
+    late = await serve(_mutated(settings, "lockout-after-4"))
+    statuses = [(await _login(late, "wrong")).status_code for _ in range(4)]
+    statuses.append((await _login(late, PASSWORD)).status_code)
+    assert statuses == [401, 401, 401, 401, 423]
+
+    await create_admin_user(settings, "dora", "dora@example.com", PASSWORD, admin=False)
+    body = {"username": "dora", "password": "wrong"}
+    forgetful = await serve(_mutated(settings, "lockout-in-memory"))
+    failed = [(await forgetful.post(LOGIN, json=body)).status_code for _ in range(3)]
+    locked = await forgetful.post(LOGIN, json={**body, "password": PASSWORD})
+    restarted = await serve(_mutated(settings, "lockout-in-memory"))
+    after_restart = await restarted.post(LOGIN, json={**body, "password": PASSWORD})
+    assert (failed, locked.status_code, after_restart.status_code) == ([401] * 3, 423, 200)
+
+
+async def test_second_factor_mutants(make_settings: Callable[..., Settings], serve: Serve) -> None:
+    settings = _production(make_settings)
+    secret = pyotp.random_base32()
+    await create_admin_user(settings, "carol", "c@example.com", PASSWORD, totp_secret=secret)
+    await create_admin_user(settings, "root", "r@example.com", PASSWORD)
+    replaying = await serve(_mutated(settings, "totp-replay"))
+    code = pyotp.TOTP(secret).now()
+    first = await _login(replaying, PASSWORD, otp=code)
+    again = await _login(replaying, PASSWORD, otp=code)
+    lax = await serve(_mutated(settings, "admin-without-2fa"))
+    unenrolled = await lax.post(LOGIN, json={"username": "root", "password": PASSWORD})
+
+    assert (first.status_code, again.status_code, unenrolled.status_code) == (200, 200, 200)
