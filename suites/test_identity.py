@@ -95,7 +95,9 @@ def _fail_until_locked(logins: Logins, account: Account, attempts: int, url: str
 
 def _assert_locked(answer: LoginAnswer, when: str) -> None:
     __tracebackhide__ = True
-    assert answer.kind == "locked", f"{when} the right password got {answer.shape}, {_LOCKED}"
+    assert answer.kind == "locked", (
+        f"{when} the right password got {answer.shape}, expected {_LOCKED}"
+    )
 
 
 def _assert_still_locked(
