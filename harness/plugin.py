@@ -77,6 +77,9 @@ def pytest_configure(config: pytest.Config) -> None:
         harness_config = _with_report_dir(harness_config, config.invocation_params.dir)
     config.stash[CATALOGUE_KEY] = catalogue
     config.stash[CONFIG_KEY] = harness_config
+    from harness.report.redaction import register_params
+
+    register_params(harness_config.params)  # credentials given as parameters never show
     if not _is_worker(config):
         from harness.report import MatrixBuilder
 
@@ -168,6 +171,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    from harness.report.redaction import redact_value
+
     ids = item.stash.get(REQUIREMENTS_KEY, ())
     if ids:
         evidence = item.stash.get(EVIDENCE_KEY, None)
@@ -188,8 +193,23 @@ def pytest_runtest_makereport(
         if found is not None:
             props["discovery"] = found
         # xdist ships user properties to the controller: keep them plain JSON values
-        report.user_properties.append(("harness", json.loads(json.dumps(props, default=str))))
+        plain = json.loads(json.dumps(props, default=str))
+        report.user_properties.append(("harness", redact_value(plain)))
+    _redact_report(report)
     return report
+
+
+def _redact_report(report: pytest.TestReport) -> None:
+    """Secrets out of what pytest prints (its log) and ships to the xdist controller: the
+    failure's representation (masked in place, so its one-line message stays) and the
+    captured output."""
+    from harness.report.redaction import redact_fields, redact_text
+
+    if isinstance(report.longrepr, str | tuple):
+        report.longrepr = redact_fields(report.longrepr)
+    elif report.longrepr is not None:
+        redact_fields(report.longrepr)
+    report.sections = [(title, redact_text(body)) for title, body in report.sections]
 
 
 def _classify(phase: str, exc: BaseException) -> dict[str, str]:
@@ -263,7 +283,9 @@ class _MatrixRecorder:
         self.builder.left_out |= ids_in_files(ignored, self.builder.catalogue.requirements)
         harness_config = self.config.stash[CONFIG_KEY]
         fallback = {"kind": harness_config.stack, "url": harness_config.target_url}
-        matrix = self.builder.build(target=fallback)
+        from harness.report.redaction import redact_value
+
+        matrix = redact_value(self.builder.build(target=fallback))
         self.written = (matrix, write_reports(matrix, harness_config.report_dir))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

@@ -1,5 +1,6 @@
 """Security Configuration by profile: CORS, HSTS, the HTTP -> HTTPS redirect, TLS versions and
-the allowed hosts (a forged Host is not served as the real site).
+the allowed hosts (a forged Host is not served as the real site, nor one with a port or a
+trailing dot, first of two Host lines, in an absolute request URI or a forwarded-host header).
 
 The redirect check compares scheme, host and path, not the port: behind a port mapping
 (Docker, a load balancer) the port a server names is rightly not the one the client used,
@@ -19,6 +20,7 @@ from harness.probes import cors, hosts, response_kinds, tls
 from harness.probes.discovery import Discovery
 from harness.probes.headers import Finding, check_hsts, values_of
 from harness.probes.http import client_for
+from harness.probes.rawhttp import RawHTTPError, send_raw
 from harness.report.evidence import Evidence
 from harness.targets import Capability, Target
 
@@ -257,6 +259,39 @@ def _served_path(discovery: Discovery, params: dict[str, Any]) -> str:
     return str(candidates[0])
 
 
+def _raw_answer(url: str, case: hosts.HostCase) -> httpx.Response:
+    raw = send_raw(
+        url,
+        "GET",
+        case.target,
+        case.headers,
+        local_address=response_kinds.local_address(url, _ADDRESS),
+        host_lines=case.host_lines,
+    )
+    return httpx.Response(raw.status, headers=list(raw.headers), content=raw.body)
+
+
+def _variant_failures(
+    url: str, path: str, forged: str, real: httpx.Response, evidence: Evidence
+) -> list[str]:
+    """The Host-header variants (port, trailing dot, two Host lines, absolute URI, forwarded
+    headers) sent raw: an HTTP client would normalise them away."""
+    failures: list[str] = []
+    seen: dict[str, int | str] = {}
+    for case in hosts.attack_cases(forged, urlsplit(url).netloc, path):
+        try:
+            answer = _raw_answer(url, case)
+        except RawHTTPError as exc:  # a connection closed on the attack is a refusal
+            seen[case.name] = str(exc)
+            continue
+        seen[case.name] = answer.status_code
+        why = hosts.judge_case(case, forged, real, answer)
+        if why is not None:
+            failures.append(f"{case.name}: {why}")
+    evidence.note("Host header variants", seen)
+    return failures
+
+
 @requirement("CFG-ALLOWED-HOSTS")
 def test_forged_host_is_not_served(
     target: Target, discovery: Discovery, params: dict[str, Any], evidence: Evidence
@@ -269,8 +304,12 @@ def test_forged_host_is_not_served(
     evidence.note("answers", {"real": real.status_code, f"Host: {forged_host}": forged.status_code})
     if not 200 <= real.status_code < 300:
         pytest.skip(f"GET {path} answered {real.status_code}: no real content to compare with")
+    failures = []
     served = hosts.served_as_real(real, forged)
-    assert served is None, (
-        f"GET {path} with Host: {forged_host} {served}: the deployment serves any Host "
+    if served is not None:
+        failures.append(f"GET {path} with Host: {forged_host} {served}")
+    failures += _variant_failures(target.url, path, forged_host, real, evidence)
+    assert not failures, (
+        "; ".join(failures) + ": the deployment serves any Host "
         "(set allowed_hosts / trusted-host validation)"
     )

@@ -106,6 +106,16 @@ def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
         load_catalogue(bad)
 
 
+def test_a_key_given_twice_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "requirements.yaml"
+    bad.write_text(
+        "parameters:\n  seed: {type: int, default: 1, description: a}\n"
+        "  seed: {type: int, default: 2, description: b}\nrequirements: []\n"
+    )
+    with pytest.raises(CatalogueError, match=r"line 3: invalid YAML \(duplicate key 'seed'\)"):
+        load_catalogue(bad)
+
+
 def test_profile_defaults() -> None:
     doc = _doc()
     doc["parameters"]["calls"]["profiles"] = {"development": 1000}

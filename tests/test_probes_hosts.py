@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from harness.probes.hosts import forged_host, served_as_real
+from harness.probes.hosts import HostCase, attack_cases, forged_host, judge_case, served_as_real
 
 PAGE = "<html><head><title>Shop</title></head><body>{}</body></html>"
 
@@ -48,3 +48,38 @@ def test_forged_host_is_never_an_allowed_one() -> None:
     assert forged_host(["localhost", "127.0.0.1"]) == "evil.example"
     assert forged_host(["evil.example"]) == "evil.invalid"
     assert forged_host(["*.example", "*.invalid"]) == "harness-forged.invalid"
+
+
+def test_attack_cases_cover_the_host_variants() -> None:
+    cases = {case.name: case for case in attack_cases("evil.example", "127.0.0.1:8000", "/api")}
+    assert cases["forged Host with a port"].host_lines == ("evil.example:443",)
+    assert cases["forged Host with a trailing dot"].host_lines == ("evil.example.",)
+    assert cases["forged Host first of two Host lines"].host_lines == (
+        "evil.example",
+        "127.0.0.1:8000",
+    )
+    absolute = cases["absolute URI naming the forged host"]
+    assert (absolute.target, absolute.host_lines) == (
+        "http://evil.example/api",
+        ("127.0.0.1:8000",),
+    )
+    forwarded = [case for case in cases.values() if case.headers]
+    assert {case.target for case in forwarded} == {"/api", "/api/"}  # "/api/" elicits redirects
+    assert {case.headers[0][0] for case in forwarded} == {"X-Forwarded-Host", "X-Host", "Forwarded"}
+
+
+@pytest.mark.parametrize(
+    ("host_judged", "answer", "attack"),
+    [
+        (True, _json(400, {"detail": "Invalid host header: evil.example"}), False),
+        (True, REAL_JSON, True),  # the real site under the forged name
+        (False, REAL_JSON, False),  # a forwarded header ignored: the real site, rightly
+        (False, httpx.Response(307, headers={"location": "http://evil.example/api"}), True),
+        (False, httpx.Response(307, headers={"location": "http://127.0.0.1/api"}), False),
+        (False, _html(200, '<a href="https://evil.example/reset">reset</a>'), True),
+    ],
+)
+def test_judge_case(host_judged: bool, answer: httpx.Response, attack: bool) -> None:
+    case = HostCase("probe", "/api", ("127.0.0.1",), (), host_judged)
+    why = judge_case(case, "evil.example", REAL_JSON, answer)
+    assert (why is not None) is attack, why

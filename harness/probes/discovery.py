@@ -23,7 +23,9 @@ from harness.probes.response_kinds import is_loopback
 ABSENT = NO_ROUTE_STATUSES
 # a login route is often POST only: its GET answering 405 shows the route exists
 ABSENT_FOR_POST_ONLY = frozenset({404, 501})
-PATH_PARAMS = ("health_path", "api_probe_path", "login_path")
+PATH_PARAMS = ("health_path", "api_probe_path", "login_path", "register_path", "upload_path")
+# routes that only take POST: a GET answering 405 says they are there
+POST_ONLY_PARAMS = frozenset({"login_path", "register_path", "upload_path"})
 # login and admin pages of common frameworks (Django, Flask-Login, Rails, Spring, ...): the
 # pages that set session and CSRF cookies although no API path does
 COOKIE_PAGES = ("/", "/login", "/admin/login/", "/accounts/login/", "/admin/", "/users/sign_in")
@@ -81,7 +83,7 @@ class Discovery:
         answer = self.paths.get(param)
         if answer is None:
             return True
-        absent = ABSENT_FOR_POST_ONLY if param == "login_path" else ABSENT
+        absent = ABSENT_FOR_POST_ONLY if param in POST_ONLY_PARAMS else ABSENT
         return answer.exists(absent)
 
     def missing(self, param: str) -> str | None:

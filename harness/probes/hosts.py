@@ -3,12 +3,19 @@
 A deployment that serves any Host builds links, redirects and cache entries from a name an
 attacker chose. Refusing (400, 421), not finding (404), redirecting or answering with another
 default site are all fine; the real content under the forged name is not.
+
+Beyond a plain forged Host, ``attack_cases`` name the variants a validation may miss: a port
+or a trailing dot on the name, the forged name first of two Host lines, an absolute URI in the
+request line naming it, and the forwarded-host headers a proxy-aware app may believe. A
+forwarded header is rightly ignored (the real site is served): there the claim is only that
+the forged name is never reflected in what comes back (a redirect, a link, the body).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -65,3 +72,73 @@ def served_as_real(real: httpx.Response, forged: httpx.Response) -> str | None:
     if _media_type(real) != _media_type(forged) or not _same_site(real, forged):
         return None
     return f"answered {forged.status_code} with the real site's content"
+
+
+# where an answer names a host the client would follow or cache
+_REFLECTING_HEADERS = ("location", "content-location", "link", "refresh")
+
+
+@dataclass(frozen=True)
+class HostCase:
+    """One request with a forged host somewhere: the request line's target, the Host lines
+    and extra headers. ``host_judged``: the forged name is in a Host line, so serving the
+    real site under it fails; otherwise only reflecting the name does."""
+
+    name: str
+    target: str
+    host_lines: tuple[str, ...]
+    headers: tuple[tuple[str, str], ...] = ()
+    host_judged: bool = True
+
+
+def attack_cases(forged: str, real_host: str, path: str) -> list[HostCase]:
+    """The Host-header attacks on ``path`` of a server reached as ``real_host``."""
+    slash = path if path.endswith("/") else path + "/"  # elicits a redirect on many servers
+    forwarded = (
+        ("X-Forwarded-Host", forged),
+        ("X-Host", forged),
+        ("Forwarded", f"host={forged}"),
+    )
+    return [
+        HostCase("forged Host with a port", path, (f"{forged}:443",)),
+        HostCase("forged Host with a trailing dot", path, (f"{forged}.",)),
+        HostCase("forged Host first of two Host lines", path, (forged, real_host)),
+        # a server may rightly take the Host line here; using the URI's name is the attack
+        HostCase(
+            "absolute URI naming the forged host",
+            f"http://{forged}{path}",
+            (real_host,),
+            host_judged=False,
+        ),
+        *(
+            HostCase(f"{name} on {where}", where, (real_host,), ((name, value),), False)
+            for name, value in forwarded
+            for where in dict.fromkeys((path, slash))
+        ),
+    ]
+
+
+def reflected(forged: str, response: httpx.Response) -> str | None:
+    """Where the answer names the forged host (a redirect, a link, the body), or None."""
+    name = forged.lower().rstrip(".")
+    for header in _REFLECTING_HEADERS:
+        value = str(response.headers.get(header, ""))
+        if name in value.lower():
+            return f"its {header.title()} names it ({value[:120]})"
+    if name.encode() in response.content.lower():
+        return "its body names it"
+    return None
+
+
+def judge_case(
+    case: HostCase, forged: str, real: httpx.Response, answer: httpx.Response
+) -> str | None:
+    """Why ``answer`` to ``case`` is the attack succeeding, or None."""
+    if case.host_judged:
+        served = served_as_real(real, answer)
+        if served is not None:
+            return served
+    if answer.status_code >= 400:  # an error page naming the refused host misleads nobody
+        return None
+    why = reflected(forged, answer)
+    return f"answered {answer.status_code} and {why}" if why else None

@@ -47,16 +47,18 @@ def build_head(
     target: str,
     headers: Sequence[tuple[str, str]],
     *,
-    host: str,
+    host: str | Sequence[str],
     body_length: int | None,
     chunked: bool = False,
     http_version: str = "HTTP/1.1",
 ) -> bytes:
-    """The request line and headers. ``Host``, ``Content-Length`` and ``Connection`` given in
-    ``headers`` win over the defaults; ``body_length`` None sends no Content-Length."""
+    """The request line and headers. ``Content-Length`` and ``Connection`` given in
+    ``headers`` win over the defaults; ``body_length`` None sends no Content-Length. ``host``
+    is the one Host line, or several (a duplicate-Host probe); a Host in ``headers`` is
+    dropped."""
     names = {name.lower() for name, _ in headers}
     lines = [f"{method} {target} {http_version}"]
-    lines.append(f"Host: {host}")
+    lines += [f"Host: {value}" for value in ([host] if isinstance(host, str) else host)]
     lines += [f"{name}: {value}" for name, value in headers if name.lower() != "host"]
     if chunked and "transfer-encoding" not in names:
         lines.append("Transfer-Encoding: chunked")
@@ -165,14 +167,18 @@ def send_raw(
     local_address: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
     http_version: str = "HTTP/1.1",
+    host_lines: Sequence[str] | None = None,
 ) -> RawResponse:
     """Send one request to the server of ``url`` and read its response.
+
+    ``host_lines`` replaces the Host line naming the server of ``url`` (forged, duplicated).
 
     ``body`` bytes go with a Content-Length of their length unless ``content_length`` says
     otherwise (a lying length); an iterable of chunks with ``chunked`` goes chunk-encoded.
     The response is read even when the server answers before the whole body was sent.
     """
-    sock, host = _connect(url, local_address, timeout)
+    sock, url_host = _connect(url, local_address, timeout)
+    host: str | Sequence[str] = url_host if host_lines is None else host_lines
     if local_address is not None and forwards_sources(url):
         # a proxy hop the harness plays (harness.probes.forwarding): one more header line,
         # which servers join to the ones before it

@@ -1,4 +1,9 @@
-"""Evidence a check collects: notes and redacted HTTP exchanges, small and JSON-safe."""
+"""Evidence a check collects: notes and redacted HTTP exchanges, small and JSON-safe.
+
+Nothing secret is kept: credential headers, credential fields of JSON bodies and every value
+registered with ``harness.report.redaction`` are masked (``to_json`` masks again, so a secret
+registered after a note was taken is masked too).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,11 @@ from typing import Any, NoReturn
 
 import httpx
 
+from harness.report.redaction import MASK, is_secret_name, redact_body, redact_text, redact_value
+
 MAX_ITEMS = 20
+# the last slots are kept for notes: a check's own summary outweighs one more sample exchange
+NOTE_SLOTS = 5
 MAX_BODY_CHARS = 2000
 SENSITIVE_HEADERS = frozenset(
     {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
@@ -17,7 +26,7 @@ def redact_headers(headers: httpx.Headers) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in headers.multi_items():
         key = name.lower()
-        shown = "[redacted]" if key in SENSITIVE_HEADERS else value
+        shown = MASK if key in SENSITIVE_HEADERS else value
         out[key] = f"{out[key]}, {shown}" if key in out else shown
     return out
 
@@ -39,7 +48,8 @@ class Evidence:
         self.blocker: dict[str, str] | None = None
 
     def _add(self, item: dict[str, Any]) -> None:
-        if len(self.items) >= MAX_ITEMS:
+        room = MAX_ITEMS if item["kind"] == "note" else MAX_ITEMS - NOTE_SLOTS
+        if len(self.items) >= room:
             self.dropped += 1
             return
         self.items.append(item)
@@ -58,17 +68,17 @@ class Evidence:
         self._add(
             {
                 "kind": "http",
-                "request": f"{request.method} {request.url}",
+                "request": redact_text(f"{request.method} {request.url}"),
                 "request_headers": redact_headers(request.headers),
                 "status": response.status_code,
                 "response_headers": redact_headers(response.headers),
-                "body": _body(body),
+                "body": _body(redact_body(body)),
             }
         )
 
     def applied(self, name: str, value: Any) -> None:
         """Record the value of parameter ``name`` the check actually applied."""
-        self.applied_params[name] = value
+        self.applied_params[name] = MASK if is_secret_name(name) and value else value
 
     def scaled(self, ran_s: float, spec_s: float) -> None:
         """The check judged a load run of ``ran_s`` seconds where the spec asks ``spec_s``: a
@@ -91,7 +101,8 @@ class Evidence:
         items = list(self.items)
         if self.dropped:
             items.append({"kind": "note", "label": "truncated", "value": f"{self.dropped} more"})
-        return items
+        redacted: list[dict[str, Any]] = redact_value(items)
+        return redacted
 
 
 def duration_text(seconds: float) -> str:

@@ -67,7 +67,14 @@ REASONS: dict[Capability, str] = {
 
 # what ``Target.variant`` accepts: parameter names (and the profile); a target that started
 # the app itself states them in ``facts``
-DEPLOYMENT_SETTINGS = ("ip_denylist", "ip_allowlist", "trusted_proxies", "profile")
+DEPLOYMENT_SETTINGS = (
+    "ip_denylist",
+    "ip_allowlist",
+    "trusted_proxies",
+    "profile",
+    "login_max_attempts",
+    "lockout_s",
+)
 
 
 class ServiceControl(Protocol):

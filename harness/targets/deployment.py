@@ -44,6 +44,9 @@ _ENV_NAMES = {
     "trusted_proxies": "SECURITY_TRUSTED_PROXIES",
     "rate_limit_exempt": "SECURITY_RATE_LIMIT_EXEMPT",
     "profile": "ENVIRONMENT",
+    # the account lock (a variant with a short window proves the expiry)
+    "login_max_attempts": "LOGIN_MAX_ATTEMPTS",
+    "lockout_s": "LOCKOUT_SECONDS",
 }
 
 
@@ -56,10 +59,15 @@ def check_settings(settings: Mapping[str, Any]) -> None:
 def settings_vars(settings: Mapping[str, Any]) -> dict[str, str]:
     """The reference app's environment variables for ``settings``."""
     check_settings(settings)
-    return {
-        _ENV_NAMES[name]: value if isinstance(value, str) else ",".join(value)
-        for name, value in settings.items()
-    }
+    return {_ENV_NAMES[name]: _env_value(value) for name, value in settings.items()}
+
+
+def _env_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return ",".join(value)
 
 
 def settings_env(settings: Mapping[str, Any], audit_log: Path) -> dict[str, str]:
