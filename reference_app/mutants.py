@@ -38,6 +38,7 @@ _MUTANT_MODULES = (
     "reference_app.api.load_mutants",
     "reference_app.api.contract_mutants",
     "reference_app.input_mutants",
+    "reference_app.profile_mutants",
 )
 
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
