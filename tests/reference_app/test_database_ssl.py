@@ -51,7 +51,7 @@ def test_production_refuses_a_database_without_ssl(
         f"{PLAIN}?ssl=require",
         f"{PLAIN}?sslmode=require",
         f"{PLAIN}?sslmode=verify-ca",
-        f"postgres://app:pw@db/formulas?application_name=api&sslmode=verify-full",
+        "postgres://app:pw@db/formulas?application_name=api&sslmode=verify-full",
         "sqlite+aiosqlite:///./formulas.db",
     ],
 )
