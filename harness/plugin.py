@@ -179,6 +179,8 @@ def pytest_runtest_makereport(
                 props["scaled"] = evidence.scale
             if evidence.blocker is not None:
                 props.update(outcome="blocked", **evidence.blocker)
+            if evidence.inapplicable is not None:
+                props.update(outcome="not_applicable", message=evidence.inapplicable)
         if report.failed and call.excinfo is not None:
             props.update(_classify(call.when, call.excinfo.value))
         info = item.config.stash.get(TARGET_INFO_KEY, None)

@@ -100,8 +100,8 @@ def async_database_url(url: str) -> str:
 def database_ssl_mode(url: str) -> str | None:
     """The `ssl` (asyncpg) or `sslmode` (libpq) query value of a database URL, if any."""
     query = parse_qs(urlsplit(url).query)
-    values = query.get("ssl") or query.get("sslmode") or [None]
-    return values[-1]
+    values = query.get("ssl") or query.get("sslmode")
+    return values[-1] if values else None
 
 
 def _generated_secret() -> SecretStr:
