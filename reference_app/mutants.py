@@ -36,6 +36,7 @@ _MUTANT_MODULES = (
     "reference_app.core.middleware.audit_mutants",
     "reference_app.core.middleware.validation_mutants",
     "reference_app.api.load_mutants",
+    "reference_app.core.database_mutants",
 )
 
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

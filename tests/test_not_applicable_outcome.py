@@ -60,10 +60,19 @@ def test_the_row_says_why_and_the_headline_stays_pass() -> None:
 INAPPLICABLE_SUITE = f"""
 import pytest
 
+@pytest.fixture
+def database(evidence):
+    evidence.note("database", "sqlite")
+    evidence.not_applicable({REASON!r})
+
 @pytest.mark.requirement("CFG-DB-SSL")
 def test_database_sessions(evidence):
     evidence.note("database", "sqlite")
     evidence.not_applicable({REASON!r})
+    raise AssertionError("never reached")
+
+@pytest.mark.requirement("CFG-DB-SSL")
+def test_database_server(database):
     raise AssertionError("never reached")
 """
 
@@ -71,13 +80,13 @@ def test_database_sessions(evidence):
 def test_not_applicable_reaches_the_matrix_from_a_pytest_run(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_inapplicable=INAPPLICABLE_SUITE)
     result = pytester.runpytest("-p", "no:cacheprovider", "--requirement=CFG-DB-SSL")
-    result.assert_outcomes(skipped=1)
+    result.assert_outcomes(skipped=2)
     matrix: dict[str, Any] = json.loads((pytester.path / "reports" / "matrix.json").read_text())
     jsonschema.validate(matrix, json.loads(MATRIX_SCHEMA.read_text()))
     row = entry(matrix, "CFG-DB-SSL")
     assert row["verdict"] == "not_applicable", row
-    (only,) = row["checks"]
-    assert only["outcome"] == "not_applicable"
-    assert only["skip_reason"] == REASON
-    assert row["evidence"][0]["value"] == "sqlite"
+    # from the check itself and from its fixture (set-up) alike
+    assert [c["outcome"] for c in row["checks"]] == ["not_applicable"] * 2
+    assert {c["skip_reason"] for c in row["checks"]} == {REASON}
+    assert [e["value"] for e in row["evidence"]] == ["sqlite", "sqlite"]
     assert matrix["headline"] == "PASS"

@@ -165,6 +165,7 @@ class EmbeddedTarget(Target):
         return {
             **rate_limit_facts(self.profile),
             **{name: value for name, value in self.settings.items() if name != "profile"},
+            "database": "sqlite",  # a local file: no database connection to encrypt
         }
 
     def _start_app(self) -> None:
