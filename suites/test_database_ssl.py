@@ -39,19 +39,19 @@ def database(target: Target, evidence: Evidence) -> ContainerAccess:
         evidence.note("database", "sqlite")
         evidence.not_applicable(SQLITE)
     containers = target.require(Capability.CONTAINERS)
-    if _backend_dsn(containers, evidence).is_sqlite:
+    dsn = _backend_dsn(containers)
+    evidence.note("backend DATABASE_URL (without its password)", dsn.to_json())
+    if dsn.is_sqlite:
         evidence.not_applicable(SQLITE)
     return containers
 
 
-def _backend_dsn(containers: ContainerAccess, evidence: Evidence) -> dbs.DatabaseDsn:
+def _backend_dsn(containers: ContainerAccess) -> dbs.DatabaseDsn:
     env = containers.inspect_container(BACKEND).get("Config", {}).get("Env") or []
     url = dbs.env_value(env, "DATABASE_URL")
     if url is None:
         raise UnexpectedAnswer(f"the {BACKEND} container", "a DATABASE_URL", "none in its env")
-    dsn = dbs.parse_dsn(url)
-    evidence.note("backend DATABASE_URL (without its password)", dsn.to_json())
-    return dsn
+    return dbs.parse_dsn(url)
 
 
 def _sql(containers: ContainerAccess, statement: str) -> str:
@@ -65,7 +65,7 @@ def _sql(containers: ContainerAccess, statement: str) -> str:
 def test_backend_sessions_are_encrypted(
     database: ContainerAccess, http: httpx.Client, evidence: Evidence, params: dict[str, Any]
 ) -> None:
-    dsn = _backend_dsn(database, evidence)
+    dsn = _backend_dsn(database)
     allowed = [str(mode) for mode in params["db_sslmode_allowed"]]
     assert dsn.ssl_mode in allowed, (
         f"the backend's DATABASE_URL asks for ssl mode {dsn.ssl_mode or '(none: prefer)'}, "
