@@ -184,6 +184,10 @@ def pytest_runtest_makereport(
                 props["scaled"] = evidence.scale
             if evidence.blocker is not None:
                 props.update(outcome="blocked", **evidence.blocker)
+        # a fixture may find that nothing here is to judge, before the check runs
+        if evidence is not None and evidence.inapplicable is not None and report.skipped:
+            props.update(outcome="not_applicable", message=evidence.inapplicable)
+            props["evidence"] = evidence.to_json()
         if report.failed and call.excinfo is not None:
             props.update(_classify(call.when, call.excinfo.value))
         info = item.config.stash.get(TARGET_INFO_KEY, None)

@@ -39,6 +39,7 @@ _MUTANT_MODULES = (
     "reference_app.api.contract_mutants",
     "reference_app.input_mutants",
     "reference_app.profile_mutants",
+    "reference_app.core.database_mutants",
 )
 
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -86,8 +86,8 @@ _MUTANTS = (
         ("OPS-SLOW-QUERY-LOG",),
         "the database's command sets no slow-query logging",
         COMPOSE,
-        '    command: ["postgres", "-c", "log_min_duration_statement=250ms"]\n',
-        "",
+        '["postgres", "-c", "log_min_duration_statement=250ms",',
+        '["postgres",',
     ),
     # the spec's own "Reduce: --workers 2" in production: below 4 both for the count and for
     # the Compose setting (OPS-TS-WORKERS asks for --workers of at least min_workers)

@@ -46,6 +46,7 @@ class Evidence:
         self.applied_params: dict[str, Any] = {}
         self.scale: dict[str, Any] | None = None
         self.blocker: dict[str, str] | None = None
+        self.inapplicable: str | None = None  # why the claim does not apply to this deployment
 
     def _add(self, item: dict[str, Any]) -> None:
         room = MAX_ITEMS if item["kind"] == "note" else MAX_ITEMS - NOTE_SLOTS
@@ -96,6 +97,14 @@ class Evidence:
 
         self.blocker = {"blocked_by": rid, "message": f"blocked by {rid}: {reason}"}
         pytest.skip(self.blocker["message"])
+
+    def not_applicable(self, reason: str) -> NoReturn:
+        """End the check as ``not_applicable``: what it judges does not exist in this
+        deployment (a database connection to encrypt where the database is a local file)."""
+        import pytest
+
+        self.inapplicable = reason
+        pytest.skip(f"not applicable: {reason}")
 
     def to_json(self) -> list[dict[str, Any]]:
         items = list(self.items)

@@ -18,7 +18,7 @@ from harness.spec import Catalogue
 MATRIX_SCHEMA_VERSION = 2
 PROPERTY = "harness"  # key of the user property that carries requirement ids and evidence
 # a check's outcome over its phases: the worst one wins
-_RANK = {"passed": 0, "skipped": 1, "blocked": 2, "failed": 3, "error": 4}
+_RANK = {"passed": 0, "not_applicable": 1, "skipped": 1, "blocked": 2, "failed": 3, "error": 4}
 
 
 @dataclass
@@ -48,7 +48,7 @@ class CheckResult:
             "duration_s": round(self.duration_s, 3),
         }
         if self.message:
-            key = "skip_reason" if self.outcome == "skipped" else "message"
+            key = "skip_reason" if self.outcome in ("skipped", "not_applicable") else "message"
             data[key] = self.message
         if self.applied:
             data["applied"] = self.applied
@@ -164,7 +164,9 @@ class MatrixBuilder:
             selected=(not self.selected or rid in self.selected)
             and bool(checks or rid not in self.left_out),
         )
-        skip_reasons = sorted({c.message for c in checks if c.outcome == "skipped" and c.message})
+        skip_reasons = sorted(
+            {c.message for c in checks if c.outcome in ("skipped", "not_applicable") and c.message}
+        )
         if not applicable:
             skip_reasons = [f"not applicable to profile {self.profile}"]
         elif verdict == "skipped" and attested is False:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -218,6 +218,17 @@ def requirement_lines(entries: list[Mapping[str, Any]]) -> list[str]:
     ]
 
 
+def _inapplicable_lines(entries: Sequence[Mapping[str, Any]], profile: str) -> list[str]:
+    """Counts of the rows the profile leaves out and of those a check found nothing to judge
+    in (``evidence.not_applicable``: no database connection to encrypt on SQLite)."""
+    inapplicable = [e for e in entries if e["verdict"] == "not_applicable"]
+    by_profile = sum(1 for e in inapplicable if not e["applicable"])
+    lines = [f"not applicable to profile {profile}: {by_profile}"] if by_profile else []
+    if len(inapplicable) > by_profile:
+        lines.append(f"not applicable to this deployment: {len(inapplicable) - by_profile}")
+    return lines
+
+
 def render_summary(matrix: Mapping[str, Any], report_dir: Path, log: Path | None = None) -> str:
     """The console's summary; ``log`` is the file that holds pytest's own output, if any."""
     s = matrix["summary"]
@@ -231,8 +242,7 @@ def render_summary(matrix: Mapping[str, Any], report_dir: Path, log: Path | None
     if blocked:
         lines.append("root causes (fix these first):")
         lines += [f"  {cause} blocks {', '.join(ids)}" for cause, ids in blocked.items()]
-    if s.get("not_applicable"):
-        lines.append(f"not applicable to profile {matrix['profile']}: {s['not_applicable']}")
+    lines += _inapplicable_lines(entries, matrix["profile"])
     if s.get("attested"):
         lines.append(
             f"attested (a person's statement, not a check): {s['attested']}; "

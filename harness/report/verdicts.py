@@ -5,11 +5,12 @@ judge, ``passed`` only when every check ran and passed at full scale, ``scaled``
 check passed but a load scenario ran shortened, ``partial`` when some passed and others
 skipped, ``skipped`` when every check skipped, ``blocked`` when none failed but a check could
 not judge because another requirement (its root cause, ``blocked_by``) fails; ``uncovered``
-has no check, ``not_applicable`` does not apply to the profile and ``waived`` carries a
-waiver; ``attested`` is a ``kind: attestation`` requirement (a human process no program can
-check) with a current attestation, and without one it is ``skipped``; ``deselected`` was left
-out by the run's ``--requirement`` selection. The gate says PASS only when every applicable,
-selected requirement passed, is waived or is attested.
+has no check, ``not_applicable`` does not apply to the profile (or every check found that
+what it judges does not exist in this deployment: ``evidence.not_applicable``) and
+``waived`` carries a waiver; ``attested`` is a ``kind: attestation`` requirement (a human
+process no program can check) with a current attestation, and without one it is
+``skipped``; ``deselected`` was left out by the run's ``--requirement`` selection. The gate
+says PASS only when every applicable, selected requirement passed, is waived or is attested.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-OUTCOMES = ("passed", "failed", "error", "skipped", "blocked")
+OUTCOMES = ("passed", "failed", "error", "skipped", "blocked", "not_applicable")
 VERDICTS = (
     "passed",
     "scaled",
@@ -58,6 +59,10 @@ def fold(outcomes: Iterable[str], scaled: bool = False) -> str:
     seen = set(outcomes)
     if not seen:
         return "uncovered"
+    # a check that found nothing to judge in this deployment neither proves nor blocks
+    if seen == {"not_applicable"}:
+        return "not_applicable"
+    seen.discard("not_applicable")
     for worst in ("failed", "error", "blocked"):
         if worst in seen:
             return worst

@@ -26,6 +26,7 @@ from harness.stacks.clients import (
     trust_of,
 )
 from harness.stacks.control import StackControl
+from harness.stacks.database_tls import database_command, database_tls_mount, with_ssl_required
 from harness.stacks.docker_env import LABEL, LABEL_KIND, LABEL_RUN, docker_client
 from harness.stacks.info import StackInfo
 from harness.stacks.lock import lock_path
@@ -164,7 +165,7 @@ class ContainerStack:
         # independent services start together; each wait begins once all are running
         database = self._launch("database", images["postgres"], ["db"], env={
             "POSTGRES_USER": DB_USER, "POSTGRES_PASSWORD": password, "POSTGRES_DB": DB_NAME,
-        })  # fmt: skip
+        }, mounts=[database_tls_mount(self.workdir)], command=database_command())  # fmt: skip
         redis = self._launch("redis", images["redis"], ["redis"])
         # nginx resolves the backend per request, so it starts before it: the backend trusts
         # the frontend's address, which is known once it runs
@@ -182,7 +183,9 @@ class ContainerStack:
         wait_database(database)
         wait_redis(redis)
         backend_env = {
-            "DATABASE_URL": f"postgresql+asyncpg://{DB_USER}:{password}@db:5432/{DB_NAME}",
+            "DATABASE_URL": with_ssl_required(
+                f"postgresql+asyncpg://{DB_USER}:{password}@db:5432/{DB_NAME}"
+            ),
             "REDIS_URL": "redis://redis:6379/0",
             "SECRET_KEY": secrets.token_hex(32),
             "ENVIRONMENT": self.profile,

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 MUTANT_ENV_VAR = "REFERENCE_APP_MUTANT"
 # the role of the stack's images that a mutant's service names
-_ROLE_OF_SERVICE = {"backend": "backend", "frontend": "frontend"}
+_ROLE_OF_SERVICE = {"backend": "backend", "frontend": "frontend", "database": "postgres"}
 
 
 def _tag(service: str, mutant: str, run_id: str) -> str:

@@ -169,6 +169,7 @@ class EmbeddedTarget(Target):
             **rate_limit_facts(self.profile),
             **identity_facts(self.profile, self.app_env()),
             **{name: value for name, value in self.settings.items() if name != "profile"},
+            "database": "sqlite",  # a local file: no database connection to encrypt
         }
 
     def _start_app(self) -> None:

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,8 @@ _DRIVER_ALIASES = {
     "postgresql": "postgresql+asyncpg",
 }
 _SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+# asyncpg's `ssl` and libpq's `sslmode` values that encrypt the connection
+ENCRYPTED_SSL_MODES = ("require", "verify-ca", "verify-full")
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,13 @@ def async_database_url(url: str) -> str:
     return f"{scheme}://{rest}"
 
 
+def database_ssl_mode(url: str) -> str | None:
+    """The `ssl` (asyncpg) or `sslmode` (libpq) query value of a database URL, if any."""
+    query = parse_qs(urlsplit(url).query)
+    values = query.get("ssl") or query.get("sslmode")
+    return values[-1] if values else None
+
+
 def _generated_secret() -> SecretStr:
     return SecretStr(secrets.token_urlsafe(48))
 
@@ -195,6 +205,14 @@ class Settings(BaseSettings):
         reason = weak_secret_reason(self.secret_key.get_secret_value())
         if reason is not None:
             raise ValueError(reason)
+        # SQLite is a local file: only a network database connection needs encrypting
+        if self.database_url.startswith("postgresql") and (
+            database_ssl_mode(self.database_url) not in ENCRYPTED_SSL_MODES
+        ):
+            raise ValueError(
+                "DATABASE_URL must use SSL in production: add ?ssl=require "
+                "(or sslmode=require|verify-ca|verify-full)"
+            )
         return self
 
     @property

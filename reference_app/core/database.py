@@ -20,7 +20,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from starlette.applications import Starlette
 from starlette.requests import Request
 
-from reference_app.core.config import Settings
+from reference_app.core.config import Settings, database_ssl_mode
 
 # How long SQLite waits on a lock held by another worker before giving up.
 _SQLITE_BUSY_TIMEOUT_S = 5.0
@@ -75,12 +75,19 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
         return engine
+    connect_args: dict[str, object] = {"timeout": _PG_CONNECT_TIMEOUT_S}
+    mode = database_ssl_mode(database_url)
+    if mode is not None:
+        # asyncpg takes libpq's `sslmode` values as `ssl`; SQLAlchemy would pass `sslmode`
+        # through as an argument asyncpg does not know
+        url = url.difference_update_query(["ssl", "sslmode"])
+        connect_args["ssl"] = mode
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=_PG_MAX_OVERFLOW,
         pool_pre_ping=True,
-        connect_args={"timeout": _PG_CONNECT_TIMEOUT_S},
+        connect_args=connect_args,
     )
 
 
