@@ -24,7 +24,7 @@ from harness.probes.config_audit_web import NginxFile, header_rules, nginx_heade
 from reference_app.project_mutants import PROJECT
 from reference_app.project_mutants_audit import plant, write_production_env
 from tests.conftest import REPO, harness
-from tests.test_repository import AUDIT_IDS, AWAITING_DB_SSL
+from tests.test_repository import AUDIT_IDS
 
 STRONG = "9f2c4e7a1b3d5f60718293a4b5c6d7e8f9012345"
 
@@ -166,7 +166,7 @@ def test_the_reference_repository_passes_the_audit(tmp_path: Path) -> None:
     code, output, rows = _audit(
         f"--project-root={PROJECT}", f"--env-file={env_file}", report=tmp_path / "r"
     )
-    verdicts = {rid: row["verdict"] for rid, row in rows.items() if rid not in AWAITING_DB_SSL}
+    verdicts = {rid: row["verdict"] for rid, row in rows.items()}
     assert set(rows) == set(AUDIT_IDS)
     assert set(verdicts.values()) == {"passed"}, output
     assert code == (1 if rows["CFG-CHECK-DB-SSL"]["verdict"] == "failed" else 0), output

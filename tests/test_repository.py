@@ -55,9 +55,6 @@ OPS_SETTINGS_IDS = (
 # the Security Checklist read from the deployment's configuration (suites/test_config_audit*.py,
 # `harness audit-config`)
 AUDIT_IDS = tuple(rid for rid in load_catalogue().requirements if rid.startswith(AUDIT_PREFIX))
-# the reference Compose file does not start PostgreSQL with SSL yet, nor give the backend an
-# SSL database URL: until it does, the reference tree fails this one
-AWAITING_DB_SSL = ("CFG-CHECK-DB-SSL",)
 # the requirements suites/test_repository.py and test_repository_ci.py check
 REPOSITORY_IDS = (
     "LOAD-LOCUSTFILE",
@@ -176,7 +173,7 @@ def test_the_reference_tree_passes_every_repository_check(
     # the production env file, as the repository writes it at deploy time
     env_file = write_production_env(PROJECT, tmp_path / "production.env")
     run = run_suites(f"--project-root={PROJECT}", f"--param=audit_env_file={env_file}", *_only())
-    verdicts = {rid: run.verdict(rid) for rid in REPOSITORY_IDS if rid not in AWAITING_DB_SSL}
+    verdicts = {rid: run.verdict(rid) for rid in REPOSITORY_IDS}
     assert set(verdicts.values()) == {"passed"}, f"{verdicts}\n{run.output}"
     entry = run.entry("LOAD-LOCUSTFILE")
     assert entry["applied"]["project_root"] == str(PROJECT)
