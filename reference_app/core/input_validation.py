@@ -211,8 +211,10 @@ def detect_media_type(content: bytes) -> str | None:
         matches = puremagic.magic_string(content)
     except (puremagic.PureError, ValueError):
         matches = []
-    if matches:
-        return str(max(matches, key=lambda match: match.confidence).mime_type) or None
+    # a signature that names no media type ("0000" is a Sndr sound file's) says nothing of it
+    typed = [match for match in matches if match.mime_type]
+    if typed:
+        return str(max(typed, key=lambda match: match.confidence).mime_type)
     return "text/plain" if _is_text(content) else None
 
 

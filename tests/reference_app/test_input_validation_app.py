@@ -127,6 +127,8 @@ def test_sanitize_filename(given: str, stored: str) -> None:
 def test_validate_upload_judges_content_not_the_name() -> None:
     assert iv.validate_upload("a.png", PNG, 1000) == iv.UploadInfo("a.png", "image/png", len(PNG))
     assert iv.validate_upload("notes.txt", b"plain words\n", 1000).media_type == "text/plain"
+    # "0000" is a sound format's signature, but one that names no media type: still text
+    assert iv.validate_upload("hex.txt", b"0000 0001 0002\n", 1000).media_type == "text/plain"
     with pytest.raises(iv.UploadTypeRefused, match="extension does not match"):
         iv.validate_upload("a.pdf", PNG, 1000)
     with pytest.raises(iv.UploadTypeRefused, match="text/html"):
