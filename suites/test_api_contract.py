@@ -32,6 +32,7 @@ from harness.probes.contract_send import (
 from harness.probes.contract_stateful import run_contract
 from harness.report.console import say
 from harness.report.evidence import Evidence
+from harness.stacks.lock import shared_while_probing
 from harness.targets import Capability, Target
 
 pytestmark = [pytest.mark.xdist_group("api-contract")]  # one worker runs the contract once
@@ -88,7 +89,8 @@ def contract(
         scenarios=session_params["contract_scenarios"],
     )
     try:
-        run = run_contract(schema, sender, source, budget)
+        with shared_while_probing(target):  # no restart of a shared stack under the run
+            run = run_contract(schema, sender, source, budget)
     finally:
         sender.close()
     say(

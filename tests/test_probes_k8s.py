@@ -29,7 +29,7 @@ def test_reference_manifests_keep_every_requirement() -> None:
     findings = check_manifests(REFERENCE_PROJECT)
     assert list(findings) == list(K8S_REQUIREMENTS)
     assert not {rid: f.problems for rid, f in findings.items() if not f.ok}
-    assert "5 objects validated" in findings["DEP-K8S-MANIFESTS"].summary()
+    assert "6 objects validated" in findings["DEP-K8S-MANIFESTS"].summary()
 
 
 @pytest.mark.parametrize(

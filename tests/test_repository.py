@@ -42,7 +42,7 @@ OPS_FILE_IDS = (
     "OPS-LOG-RETENTION",
 )
 # of those, the ones a check of the running system (the embedded app's frontend) judges too
-LIVE_TOO = ("DEP-FRONTEND-PROXY",)
+LIVE_TOO = ("DEP-FRONTEND-PROXY", "CFG-CHECK-ADMIN-2FA")
 # the operations settings suites/test_operations_files.py reads from the repository's files
 OPS_SETTINGS_IDS = (
     "OPS-MAINT-LOAD-TESTS",

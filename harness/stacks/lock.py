@@ -68,3 +68,16 @@ class StackLock:
         for path in (self.path, _turnstile(self.path)):
             with suppress(FileNotFoundError):
                 path.unlink()
+
+
+@contextmanager
+def shared_while_probing(target: object) -> Iterator[None]:
+    """The stack's lock held shared by a session fixture that probes the target: those are set
+    up before any check's own lock is taken, so without it a disruptive check on another xdist
+    worker could restart the backend under them. Targets without a shared stack: no lock."""
+    lock_file = getattr(getattr(target, "info", None), "lock_file", None)
+    if not lock_file:
+        yield
+        return
+    with StackLock(Path(lock_file)).shared():
+        yield

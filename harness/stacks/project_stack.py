@@ -153,7 +153,10 @@ class ThrowawayProject:
     def unavailable_images(self, **extra_env: str) -> list[str]:
         """``image (service)`` for each image the Compose files name but neither build nor
         find on this engine: ``up`` would have to pull it from its registry."""
-        services = self.config(**extra_env).get("services", {})
+        try:
+            services = self.config(**extra_env).get("services", {})
+        except DrillError:  # a file Compose cannot read: its own error says more than this
+            return []
         wanted = {
             str(service["image"]): name
             for name, service in sorted(services.items())

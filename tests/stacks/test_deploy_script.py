@@ -169,7 +169,8 @@ def test_a_v2_that_never_turns_healthy_is_rolled_back_with_its_data(
 HALF_MIGRATION = """python -m reference_app migrate && python -c '
 import asyncio, os, asyncpg
 async def main():
-    db = await asyncpg.connect(os.environ["DATABASE_URL"].replace("+asyncpg", ""))
+    url = os.environ["DATABASE_URL"].replace("+asyncpg", "")
+    db = await asyncpg.connect(url.replace("?ssl=", "?sslmode="))  # libpq spelling for asyncpg
     await db.execute("ALTER TABLE users ADD COLUMN v2_only text")
     await db.execute("UPDATE alembic_version SET version_num = $1", "v2half")
 asyncio.run(main())' && exit 3"""
