@@ -118,6 +118,10 @@ def _judge(run: ct.ContractRun, kind: str, claim: str, evidence: Evidence) -> No
         pytest.fail(f"{claim}: {first.line()}{more}; replay: {first.curl}")
 
 
+# what one contract run applies; every check judges that run
+_RUN_PARAMS = ("openapi_path", "openapi_file", "contract_max_examples", "contract_scenarios")
+
+
 def _applied(params: dict[str, Any], *names: str) -> None:
     for name in names:
         params[name]  # reading a parameter records it as applied in the check's row
@@ -127,7 +131,7 @@ def _applied(params: dict[str, Any], *names: str) -> None:
 def test_no_generated_request_gets_a_server_error(
     contract: ct.ContractRun, params: dict[str, Any], evidence: Evidence
 ) -> None:
-    _applied(params, "openapi_path", "openapi_file", "contract_max_examples", "contract_scenarios")
+    _applied(params, *_RUN_PARAMS)
     _judge(contract, ct.NO_5XX, "a generated request got a server error", evidence)
 
 
@@ -135,7 +139,7 @@ def test_no_generated_request_gets_a_server_error(
 def test_every_status_is_documented_and_invalid_input_refused(
     contract: ct.ContractRun, params: dict[str, Any], evidence: Evidence
 ) -> None:
-    _applied(params, "openapi_path", "openapi_file", "contract_max_examples", "contract_scenarios")
+    _applied(params, *_RUN_PARAMS)
     _judge(contract, ct.STATUS, "a status the document does not allow", evidence)
 
 
@@ -143,7 +147,7 @@ def test_every_status_is_documented_and_invalid_input_refused(
 def test_every_answer_matches_its_documented_schema(
     contract: ct.ContractRun, params: dict[str, Any], evidence: Evidence
 ) -> None:
-    _applied(params, "openapi_path", "openapi_file", "contract_max_examples", "contract_scenarios")
+    _applied(params, *_RUN_PARAMS)
     _judge(contract, ct.SCHEMA, "an answer off its documented schema", evidence)
 
 
