@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from harness.spec import load_catalogue
 from reference_app.mutants import MUTANTS
 from reference_app.project_mutants import PROJECT
+from reference_app.project_mutants_audit import write_production_env
 from tests.conftest import SuiteRun, suite_runner
 from tests.verdicts import assert_killed, ran_ids
 
@@ -52,8 +54,13 @@ EMBEDDED_MUTANTS = sorted(name for name, mutant in MUTANTS.items() if not mutant
 
 
 @pytest.mark.parametrize("name", EMBEDDED_MUTANTS)
-def test_mutant_fails_its_requirements(name: str, run_suites: Callable[..., SuiteRun]) -> None:
+def test_mutant_fails_its_requirements(
+    name: str, run_suites: Callable[..., SuiteRun], tmp_path: Path
+) -> None:
     mutant = MUTANTS[name]
+    # the production env file, as the repository writes it at deploy time: every check of a
+    # requirement runs (CFG-CHECK-* read it beside the running app's own checks)
+    env_file = write_production_env(PROJECT, tmp_path / "production.env")
     catalogue = load_catalogue()
     # a development-only requirement (relaxed CORS, ...) is proven on the development profile
     by_profile: dict[str, list[str]] = {}
@@ -65,6 +72,7 @@ def test_mutant_fails_its_requirements(name: str, run_suites: Callable[..., Suit
         # frontend's proxy) is judged by all its checks, and only the app is broken
         run = run_suites(
             "--mutant", name, f"--profile={profile}", f"--project-root={PROJECT}",
+            f"--param=audit_env_file={env_file}",
             *(f"--requirement={rid}" for rid in ids),
         )  # fmt: skip
         assert_killed(run, name, mutant.description, ids)
