@@ -33,6 +33,10 @@ from harness.targets.deployment import (
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 60.0
+# as in production, several uvicorn workers: the load scenarios measure a deployment, not one
+# process (one worker serves about 250 of the endurance scenario's 300 planned req/s on two
+# cores), and the app's metrics must add up across processes
+APP_WORKERS = 2
 
 
 def _http_answers(url: str) -> bool:
@@ -186,6 +190,8 @@ class EmbeddedTarget(Target):
                 str(self.app_port),
                 "--log-level",
                 "warning",
+                "--workers",
+                str(APP_WORKERS),
             ],
             self.app_env(),
             self.workdir / "app.log",
