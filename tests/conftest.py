@@ -59,6 +59,13 @@ def interruptible() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+# the load scenarios at a third of the spec's rate per user (and the throughput target scaled
+# with it, so that it is still judged) wherever a test runs the whole gate beside other tests: a
+# generator starved on a shared 2-CPU machine would fail the saturation rule for reasons of the
+# machine, not of the app; the latency targets stay the spec's
+LIGHT_LOAD = ("--param=load_user_rps=1", "--param=min_throughput_rps=40")
+
+
 def clean_env() -> dict[str, str]:
     """The environment minus the HARNESS_* run settings a developer may have exported."""
     return {

@@ -13,12 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.report.summary import crowded
-from tests.conftest import REPO, clean_env, harness, served_app
-
-# half the planned rate of every load scenario (and the throughput floor with it): the gate
-# runs beside the other tests on a shared machine, and a starved generator would fail the
-# saturation rule for reasons of this machine, not of the app
-LIGHT_LOAD = ("--param=load_user_rps=1.5", "--param=min_throughput_rps=50")
+from tests.conftest import LIGHT_LOAD, REPO, clean_env, harness, served_app
 
 
 def _one_line(stderr: str) -> str:

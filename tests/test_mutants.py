@@ -11,14 +11,14 @@ from harness.spec import load_catalogue
 from reference_app.mutants import MUTANTS
 from reference_app.project_mutants import PROJECT
 from reference_app.project_mutants_audit import write_production_env
-from tests.conftest import SuiteRun, suite_runner
+from tests.conftest import LIGHT_LOAD, SuiteRun, suite_runner
 from tests.verdicts import assert_killed, ran_ids
 
 
 @pytest.fixture(scope="module")
 def clean_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
     """The compliance suites against the clean embedded reference app, once per module."""
-    return suite_runner(tmp_path_factory.mktemp("clean"))()
+    return suite_runner(tmp_path_factory.mktemp("clean"))(*LIGHT_LOAD, timeout=900)
 
 
 def test_clean_reference_app_passes(clean_run: SuiteRun) -> None:

@@ -34,11 +34,6 @@ DRILL_IDS = (
     "DEP-CREATE-ADMIN",  # the Quick Start's, suites/test_quickstart.py
 )
 
-# the load checks run on the stack as on the embedded target, at a third of the spec's rate
-# per user (and the throughput target scaled with it, so that it is still judged): a shared
-# 2-CPU machine serves that plan; the latency targets stay the spec's
-LIGHT_LOAD = ("--param=load_user_rps=1", "--param=min_throughput_rps=40")
-
 
 def require_stack_images(client: Any) -> dict[str, str]:
     """The images the stack would use; skip (fail under HARNESS_REQUIRE_DOCKER) if missing."""

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from reference_app.mutants import MUTANTS
-from tests.conftest import SuiteRun, suite_runner
-from tests.stacks.stack_helpers import LIGHT_LOAD, require_stack_images
+from tests.conftest import LIGHT_LOAD, SuiteRun, suite_runner
+from tests.stacks.stack_helpers import require_stack_images
 from tests.verdicts import assert_killed, ran_ids
 
 IMAGE_MUTANTS = sorted(name for name, mutant in MUTANTS.items() if mutant.image)

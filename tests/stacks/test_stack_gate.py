@@ -15,11 +15,10 @@ import pytest
 
 from harness.stacks.docker_env import LABEL_RUN
 from reference_app.project_mutants import PROJECT
-from tests.conftest import REPO, SUITES, interruptible
+from tests.conftest import LIGHT_LOAD, REPO, SUITES, interruptible
 from tests.stacks.conftest import DRILL_ARGS
 from tests.stacks.stack_helpers import (
     DRILL_IDS,
-    LIGHT_LOAD,
     LineReader,
     harness_cmd,
     health_components,
