@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from harness.probes.health import (
     parse_timestamp,
     schema_errors,
 )
+from harness.probes.outages import wait_until
 from harness.report.evidence import Evidence
 from harness.targets import Capability, Target
 from harness.targets.base import ServiceControl
@@ -39,15 +40,6 @@ def _json_body(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         pytest.fail(f"/health body is not JSON: {response.text[:200]!r}")
-
-
-def _wait_healthy(http: httpx.Client, path: str, timeout_s: float) -> httpx.Response:
-    deadline = time.monotonic() + timeout_s
-    response = http.get(path)
-    while response.status_code != 200 and time.monotonic() < deadline:
-        time.sleep(0.5)
-        response = http.get(path)
-    return response
 
 
 @requirement("MON-HEALTH-001")
@@ -120,6 +112,18 @@ def test_health_version_is_semantic(
         assert version == expected, f"deployment reports version {version}, expected {expected}"
 
 
+def _status_of(response: httpx.Response, component: str) -> str | None:
+    """``components.<component>.status`` of a /health answer (None when it has none)."""
+    try:
+        return component_status(response.json(), component)
+    except ValueError:
+        return None
+
+
+def _reports_recovery(component: str) -> Callable[[httpx.Response], bool]:
+    return lambda response: response.status_code == 200 and _status_of(response, component) == "up"
+
+
 def _check_outage(
     control: ServiceControl,
     http: httpx.Client,
@@ -127,25 +131,43 @@ def _check_outage(
     evidence: Evidence,
     component: str,
 ) -> None:
+    """Stop ``component``: /health must say so (503, unhealthy, the component down) within
+    the detection bound, and be healthy again within the recovery bound after it returns,
+    with the same backend instance (recovered, not restarted)."""
     path = params["health_path"]
+    detect_s, recover_s = params["health_detection_timeout_s"], params["health_recovery_timeout_s"]
     before = http.get(path)
     assert before.status_code == 200, f"/health is {before.status_code} before {component} stops"
+    instance = control.incarnation("backend")
     with control.outage(component):
-        during = http.get(path)
+        detected = wait_until(
+            lambda: http.get(path), lambda response: response.status_code == 503, detect_s
+        )
+        during = detected.last
         body = _json_body(during)
         evidence.note(f"while {component} is down", {"status": during.status_code, "body": body})
-        assert during.status_code == 503, (
-            f"/health answered {during.status_code} while {component} was down; expected 503"
+        evidence.note(f"detection of the {component} outage", detected.as_dict())
+        assert detected.within_bound, (
+            f"/health did not answer 503 within {detect_s:g} s of {component} stopping "
+            f"(it answered {during.status_code}){detected.late()}"
         )
         overall = body.get("status") if isinstance(body, dict) else None
         assert overall == "unhealthy", f"status is {overall!r} while {component} was down"
         seen = component_status(body, component)
         assert seen == "down", f"components.{component}.status is {seen!r} while it was down"
-    after = _wait_healthy(http, path, params["health_recovery_timeout_s"])
-    evidence.note(f"after {component} returned", after.status_code)
-    assert after.status_code == 200, (
-        f"/health still answers {after.status_code} "
-        f"{params['health_recovery_timeout_s']} s after {component} came back"
+    recovered = wait_until(lambda: http.get(path), _reports_recovery(component), recover_s)
+    evidence.note(f"recovery after {component} returned", recovered.as_dict())
+    after = recovered.last
+    assert recovered.within_bound, (
+        f"/health was not healthy again within {recover_s:g} s of {component} coming back "
+        f"(it answered {after.status_code}, {component} {_status_of(after, component)})"
+        f"{recovered.late()}"
+    )
+    now = control.incarnation("backend")
+    evidence.note("backend instance before and after", {"before": instance, "after": now})
+    assert now == instance, (
+        f"the backend was restarted during the {component} outage ({instance} became {now}): "
+        "it must recover by itself, without a restart"
     )
 
 
