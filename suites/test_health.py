@@ -112,16 +112,35 @@ def test_health_version_is_semantic(
         assert version == expected, f"deployment reports version {version}, expected {expected}"
 
 
-def _status_of(response: httpx.Response, component: str) -> str | None:
-    """``components.<component>.status`` of a /health answer (None when it has none)."""
+def _answer(http: httpx.Client, path: str) -> httpx.Response | None:
+    """The /health answer, or None when it took longer than the client's timeout: a health
+    endpoint that hangs through an outage does not report it."""
     try:
-        return component_status(response.json(), component)
-    except ValueError:
+        return http.get(path)
+    except httpx.TimeoutException:
         return None
 
 
-def _reports_recovery(component: str) -> Callable[[httpx.Response], bool]:
-    return lambda response: response.status_code == 200 and _status_of(response, component) == "up"
+def _said(response: httpx.Response | None, component: str) -> str:
+    if response is None:
+        return "no answer within the client's timeout"
+    try:
+        seen = component_status(response.json(), component)
+    except ValueError:
+        seen = None
+    return f"{response.status_code}, {component} {seen}"
+
+
+def _reports(status: int, component: str, state: str) -> Callable[[httpx.Response | None], bool]:
+    def done(response: httpx.Response | None) -> bool:
+        if response is None or response.status_code != status:
+            return False
+        try:
+            return component_status(response.json(), component) == state
+        except ValueError:
+            return False
+
+    return done
 
 
 def _check_outage(
@@ -141,27 +160,26 @@ def _check_outage(
     instance = control.incarnation("backend")
     with control.outage(component):
         detected = wait_until(
-            lambda: http.get(path), lambda response: response.status_code == 503, detect_s
+            lambda: _answer(http, path), _reports(503, component, "down"), detect_s
         )
+        evidence.note(f"detection of the {component} outage", detected.as_dict())
         during = detected.last
+        if during is None or not detected.within_bound:
+            pytest.fail(
+                f"/health did not report {component} down (503) within {detect_s:g} s of it "
+                f"stopping (last answer: {_said(during, component)}){detected.late()}"
+            )
         body = _json_body(during)
         evidence.note(f"while {component} is down", {"status": during.status_code, "body": body})
-        evidence.note(f"detection of the {component} outage", detected.as_dict())
-        assert detected.within_bound, (
-            f"/health did not answer 503 within {detect_s:g} s of {component} stopping "
-            f"(it answered {during.status_code}){detected.late()}"
-        )
         overall = body.get("status") if isinstance(body, dict) else None
         assert overall == "unhealthy", f"status is {overall!r} while {component} was down"
         seen = component_status(body, component)
         assert seen == "down", f"components.{component}.status is {seen!r} while it was down"
-    recovered = wait_until(lambda: http.get(path), _reports_recovery(component), recover_s)
+    recovered = wait_until(lambda: _answer(http, path), _reports(200, component, "up"), recover_s)
     evidence.note(f"recovery after {component} returned", recovered.as_dict())
-    after = recovered.last
     assert recovered.within_bound, (
         f"/health was not healthy again within {recover_s:g} s of {component} coming back "
-        f"(it answered {after.status_code}, {component} {_status_of(after, component)})"
-        f"{recovered.late()}"
+        f"(last answer: {_said(recovered.last, component)}){recovered.late()}"
     )
     now = control.incarnation("backend")
     evidence.note("backend instance before and after", {"before": instance, "after": now})
