@@ -9,38 +9,52 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reference_app.api.formulas import router as formulas_router
+from reference_app.core import cache
 from reference_app.core.config import Settings
 from reference_app.core.database import database_of
-from reference_app.core.middleware.ratelimit import RateLimitMiddleware
 from reference_app.core.probes import database_probe
-from reference_app.mutants import register, replace_middleware
+from reference_app.input_mutants import replace
+from reference_app.mutants import Mutant, register, register_mutant
 
 # ids of buffered writes: inside the API's id range, so reading one back answers 404
 _BUFFERED_IDS = (1_000_000, 2**31 - 1)
 
 
-class _RedisErrorsEscape(RateLimitMiddleware):
-    """The limiter's Redis error is not handled on API reads: it escapes as a 500."""
-
-    async def _storage_failed(
-        self, exc: Exception, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        if scope.get("method") == "GET" and scope.get("path", "").startswith("/api/"):
-            raise exc
-        await super()._storage_failed(exc, scope, receive, send)
+async def _redis_errors_escape(client: Redis, *command: Any) -> Any:
+    """The cache's Redis call, wrapping a connection error in an exception of its own that
+    the cache does not expect: the read fails instead of going to the database."""
+    try:
+        return await _ORIGINAL_REDIS_CALL(client, *command)
+    except (RedisError, OSError) as exc:
+        raise RuntimeError(f"cache backend failed: {exc}") from exc
 
 
-@register(
-    "redis-loss-takes-app-down",
-    breaks=("MON-FAULT-REDIS-SERVING",),
-    description="a Redis error is not caught on API reads: GET /api/... answers 500 while "
-    "Redis is down",
+_ORIGINAL_REDIS_CALL = cache.redis_call
+
+
+def _app_untouched(app: FastAPI, settings: Settings) -> None:
+    """The defect is in the cache's Redis call, replaced for the whole process."""
+
+
+def _take_app_down_with_redis() -> None:
+    replace(cache, "redis_call", _redis_errors_escape)
+
+
+register_mutant(
+    Mutant(
+        "redis-loss-takes-app-down",
+        breaks=("MON-FAULT-REDIS-SERVING",),
+        description="a Redis error escapes the formula cache: GET /api/v1/formulas/{id} "
+        "answers 500 while Redis is down",
+        apply=_app_untouched,
+        process=_take_app_down_with_redis,
+    )
 )
-def _redis_loss_takes_app_down(app: FastAPI, settings: Settings) -> None:
-    replace_middleware(app, RateLimitMiddleware, _RedisErrorsEscape)
 
 
 async def _body(receive: Receive) -> bytes:
