@@ -21,6 +21,9 @@ _VALIDATION_FIELDS = ("type", "loc", "msg")
 _DATABASE_RETRY_AFTER_S = 5
 # an unreachable database: a dropped or refused connection, an unknown host, a full pool
 _UNREACHABLE = (ConnectionError, socket.gaierror, TimeoutError, PoolTimeoutError)
+# PostgreSQL's SQLSTATE classes of a lost server: connection exceptions (08...) and operator
+# intervention (57P01 shutting down, 57P02 crashed, 57P03 not accepting connections yet)
+_UNREACHABLE_SQLSTATES = ("08", "57P")
 
 logger = logging.getLogger("reference_app.errors")
 
@@ -52,7 +55,12 @@ async def internal_error(request: Request, exc: Exception) -> Response:
 def database_unreachable(exc: BaseException) -> bool:
     """True when ``exc`` says the database cannot be reached (not that a statement failed)."""
     if isinstance(exc, DBAPIError):
-        return exc.connection_invalidated or isinstance(exc.orig, _UNREACHABLE)
+        sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+        return (
+            exc.connection_invalidated
+            or isinstance(exc.orig, _UNREACHABLE)
+            or sqlstate.startswith(_UNREACHABLE_SQLSTATES)
+        )
     return isinstance(exc, _UNREACHABLE)
 
 

@@ -34,3 +34,25 @@ async def test_a_failed_statement_is_still_a_500(
     answer = await client.post("/api/v1/formulas", json={"name": "y", "expression": "1"})
     assert answer.status_code == 500
     assert answer.json() == {"detail": "Internal Server Error"}
+
+
+class _ServerError(Exception):
+    """A driver error carrying PostgreSQL's SQLSTATE, as asyncpg's do."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"server error {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "status"), [("57P01", 503), ("08006", 503), ("57P03", 503), ("42P01", 500)]
+)
+async def test_a_server_shutting_down_is_unreachable(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, sqlstate: str, status: int
+) -> None:
+    async def lost(self: AsyncSession) -> None:
+        raise OperationalError("COMMIT", {}, _ServerError(sqlstate))
+
+    monkeypatch.setattr(AsyncSession, "commit", lost)
+    answer = await client.post("/api/v1/formulas", json={"name": sqlstate, "expression": "1"})
+    assert answer.status_code == status
