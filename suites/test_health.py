@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -158,11 +159,17 @@ def _check_outage(
     before = http.get(path)
     assert before.status_code == 200, f"/health is {before.status_code} before {component} stops"
     instance = control.incarnation("backend")
+    stopping = time.monotonic()
     with control.outage(component):
+        # the detection time counts from the stop's return (the component is gone); how long
+        # stopping took is noted beside it
+        stop_s = round(time.monotonic() - stopping, 2)
         detected = wait_until(
             lambda: _answer(http, path), _reports(503, component, "down"), detect_s
         )
-        evidence.note(f"detection of the {component} outage", detected.as_dict())
+        evidence.note(
+            f"detection of the {component} outage", {**detected.as_dict(), "stop_took_s": stop_s}
+        )
         during = detected.last
         if during is None or not detected.within_bound:
             pytest.fail(
