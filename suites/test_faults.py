@@ -127,20 +127,29 @@ def _outage_under_load(
     control = target.require(Capability.CONTROL)
     bound = params["health_detection_timeout_s"] + params["fault_write_timeout_s"]
     health = params["health_path"]
-    with control.outage(component):
-        stopped = time.monotonic()
+    control.stop(component)
+    stopped = time.monotonic()
+    try:
         wait_until(lambda: load.attempts_since(stopped), lambda n: n >= WRITES_PER_OUTAGE, bound)
-    returned = time.monotonic()
+    finally:
+        starting = time.monotonic()
+        control.start(component)  # returns once the component answers again
+        back = time.monotonic()
     with client_for(target.url) as client:
         recovered = wait_until(
             lambda: client.get(health).status_code, lambda status: status == 200,
             params["health_recovery_timeout_s"],
         )  # fmt: skip
+    assert recovered.within_bound, (
+        f"/health was not 200 again within {recovered.bound_s:g} s of {component} coming back "
+        f"(it answered {recovered.last}): the write load cannot go on to the next outage"
+    )
     return {
         "component": component,
-        "down_s": round(returned - stopped, 2),
+        "down_s": round(starting - stopped, 2),
+        "start_took_s": round(back - starting, 2),
         "healthy_again_after_s": recovered.as_dict()["measured_s"],
-        "writes while down": load.report.between(stopped, returned),
+        "writes while down": load.report.between(stopped, starting),
     }
 
 
