@@ -38,6 +38,7 @@ _MUTANT_MODULES = (
     "reference_app.api.load_mutants",
     "reference_app.api.contract_mutants",
     "reference_app.input_mutants",
+    "reference_app.fault_mutants",
     "reference_app.profile_mutants",
     "reference_app.core.database_mutants",
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from harness.probes.health import (
     parse_timestamp,
     schema_errors,
 )
+from harness.probes.outages import wait_until
 from harness.report.evidence import Evidence
 from harness.targets import Capability, Target
 from harness.targets.base import ServiceControl
@@ -39,15 +41,6 @@ def _json_body(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         pytest.fail(f"/health body is not JSON: {response.text[:200]!r}")
-
-
-def _wait_healthy(http: httpx.Client, path: str, timeout_s: float) -> httpx.Response:
-    deadline = time.monotonic() + timeout_s
-    response = http.get(path)
-    while response.status_code != 200 and time.monotonic() < deadline:
-        time.sleep(0.5)
-        response = http.get(path)
-    return response
 
 
 @requirement("MON-HEALTH-001")
@@ -120,6 +113,37 @@ def test_health_version_is_semantic(
         assert version == expected, f"deployment reports version {version}, expected {expected}"
 
 
+def _answer(http: httpx.Client, path: str) -> httpx.Response | None:
+    """The /health answer, or None when it took longer than the client's timeout: a health
+    endpoint that hangs through an outage does not report it."""
+    try:
+        return http.get(path)
+    except httpx.TimeoutException:
+        return None
+
+
+def _said(response: httpx.Response | None, component: str) -> str:
+    if response is None:
+        return "no answer within the client's timeout"
+    try:
+        seen = component_status(response.json(), component)
+    except ValueError:
+        seen = None
+    return f"{response.status_code}, {component} {seen}"
+
+
+def _reports(status: int, component: str, state: str) -> Callable[[httpx.Response | None], bool]:
+    def done(response: httpx.Response | None) -> bool:
+        if response is None or response.status_code != status:
+            return False
+        try:
+            return component_status(response.json(), component) == state
+        except ValueError:
+            return False
+
+    return done
+
+
 def _check_outage(
     control: ServiceControl,
     http: httpx.Client,
@@ -127,25 +151,48 @@ def _check_outage(
     evidence: Evidence,
     component: str,
 ) -> None:
+    """Stop ``component``: /health must say so (503, unhealthy, the component down) within
+    the detection bound, and be healthy again within the recovery bound after it returns,
+    with the same backend instance (recovered, not restarted)."""
     path = params["health_path"]
+    detect_s, recover_s = params["health_detection_timeout_s"], params["health_recovery_timeout_s"]
     before = http.get(path)
     assert before.status_code == 200, f"/health is {before.status_code} before {component} stops"
+    instance = control.incarnation("backend")
+    stopping = time.monotonic()
     with control.outage(component):
-        during = http.get(path)
+        # the detection time counts from the stop's return (the component is gone); how long
+        # stopping took is noted beside it
+        stop_s = round(time.monotonic() - stopping, 2)
+        detected = wait_until(
+            lambda: _answer(http, path), _reports(503, component, "down"), detect_s
+        )
+        evidence.note(
+            f"detection of the {component} outage", {**detected.as_dict(), "stop_took_s": stop_s}
+        )
+        during = detected.last
+        if during is None or not detected.within_bound:
+            pytest.fail(
+                f"/health did not report {component} down (503) within {detect_s:g} s of it "
+                f"stopping (last answer: {_said(during, component)}){detected.late()}"
+            )
         body = _json_body(during)
         evidence.note(f"while {component} is down", {"status": during.status_code, "body": body})
-        assert during.status_code == 503, (
-            f"/health answered {during.status_code} while {component} was down; expected 503"
-        )
         overall = body.get("status") if isinstance(body, dict) else None
         assert overall == "unhealthy", f"status is {overall!r} while {component} was down"
         seen = component_status(body, component)
         assert seen == "down", f"components.{component}.status is {seen!r} while it was down"
-    after = _wait_healthy(http, path, params["health_recovery_timeout_s"])
-    evidence.note(f"after {component} returned", after.status_code)
-    assert after.status_code == 200, (
-        f"/health still answers {after.status_code} "
-        f"{params['health_recovery_timeout_s']} s after {component} came back"
+    recovered = wait_until(lambda: _answer(http, path), _reports(200, component, "up"), recover_s)
+    evidence.note(f"recovery after {component} returned", recovered.as_dict())
+    assert recovered.within_bound, (
+        f"/health was not healthy again within {recover_s:g} s of {component} coming back "
+        f"(last answer: {_said(recovered.last, component)}){recovered.late()}"
+    )
+    now = control.incarnation("backend")
+    evidence.note("backend instance before and after", {"before": instance, "after": now})
+    assert now == instance, (
+        f"the backend was restarted during the {component} outage ({instance} became {now}): "
+        "it must recover by itself, without a restart"
     )
 
 

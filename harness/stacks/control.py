@@ -90,6 +90,17 @@ class StackControl:
         container.reload()
         return dict(container.attrs)
 
+    def incarnation(self, service: str) -> dict[str, Any]:
+        """The container's id, start time and restart count: a restart changes one of them,
+        whether Docker's restart policy or an orchestrator did it."""
+        attrs = self.inspect_container(service)
+        state = attrs.get("State") or {}
+        return {
+            "container": str(attrs.get("Id", ""))[:12],
+            "started_at": state.get("StartedAt"),
+            "restart_count": attrs.get("RestartCount"),
+        }
+
     def inspect_image(self, service: str) -> dict[str, Any]:
         image_id = self.container(service).attrs["Image"]
         return dict(self.client.images.get(image_id).attrs)

@@ -58,6 +58,11 @@ class ManagedProcess:
                 start_new_session=True,
             )
 
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs: a restart gives another."""
+        return self._proc.pid if self.running and self._proc is not None else None
+
     def poll(self) -> int | None:
         """The exit code once the child has ended (None while it runs or was never started)."""
         return self._proc.poll() if self._proc is not None else None

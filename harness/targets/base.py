@@ -83,6 +83,7 @@ class ServiceControl(Protocol):
     def stop(self, service: str) -> None: ...
     def start(self, service: str) -> None: ...
     def outage(self, service: str) -> AbstractContextManager[None]: ...
+    def incarnation(self, service: str) -> dict[str, Any]: ...
 
 
 class AuditLog(Protocol):
@@ -222,6 +223,12 @@ class Target:
             yield
         finally:
             self.start(service)
+
+    def incarnation(self, service: str) -> dict[str, Any]:
+        """What identifies the running instance of ``service`` (a process id, a container's
+        start time and restart count): it changes when the service is restarted, so a check
+        can tell recovery from a restart."""
+        raise NotImplementedError(f"the {self.kind} target cannot tell restarts of {service!r}")
 
     def replica_urls(self) -> tuple[str, ...]:
         """The URLs of the backend's replicas (two or more with Capability.REPLICAS),

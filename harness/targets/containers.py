@@ -179,6 +179,9 @@ class ContainersTarget(Target):
     def restart(self, service: str) -> None:
         self.control.restart(service)
 
+    def incarnation(self, service: str) -> dict[str, Any]:
+        return self.control.incarnation(service)
+
     def exec(self, service: str, cmd: str | list[str]) -> tuple[int, str]:
         return self.control.exec(service, cmd)
 

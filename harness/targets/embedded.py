@@ -345,6 +345,14 @@ class EmbeddedTarget(Target):
             self._start_app()
         self._stopped.discard(service)
 
+    def incarnation(self, service: str) -> dict[str, Any]:
+        processes = {"backend": self._app, "redis": self._redis, "frontend": self._frontend}
+        if service not in processes:
+            raise KeyError(f"the embedded target cannot tell restarts of {service!r}")
+        process = processes[service]
+        # uvicorn's supervisor: its workers may come and go, the app restarts only with it
+        return {"pid": process.pid if process is not None else None}
+
     def describe(self) -> dict[str, Any]:
         info = super().describe()
         info.update(profile=self.profile, mutant=self.mutant, redis=self.redis_port is not None)

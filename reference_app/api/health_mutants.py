@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -123,3 +125,31 @@ def _ignores_database(app: FastAPI, settings: Settings) -> None:
 )
 def _ignores_redis(app: FastAPI, settings: Settings) -> None:
     _change(app, lambda service: service.replace_component("redis", probe=_up_without_probing))
+
+
+# longer than the harness's default detection bound (health_detection_timeout_s, 10 s)
+_RETRY_FOR_S = 12.0
+
+
+@register(
+    "health-late-database-outage",
+    breaks=("MON-HEALTH-005",),
+    description=f"the database probe retries for {_RETRY_FOR_S:g} s before reporting down",
+)
+def _late_database_outage(app: FastAPI, settings: Settings) -> None:
+    service = health_service_of(app)
+    probe = next(c.probe for c in service.components if c.name == "database")
+
+    async def patient_probe() -> ComponentStatus:
+        deadline = time.monotonic() + _RETRY_FOR_S
+        while True:
+            try:
+                return await probe()
+            except Exception:
+                if time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(0.5)
+
+    patient = service.replace_component("database", probe=patient_probe)
+    # the per-probe timeout would cut the retries short
+    set_health_service(app, dataclasses.replace(patient, timeout_s=_RETRY_FOR_S + 5))

@@ -28,8 +28,10 @@ _SQLITE_BUSY_TIMEOUT_S = 5.0
 _AIOSQLITE_CHUNK_SIZE = 64
 # Extra connections PostgreSQL may open above the pool size during bursts.
 _PG_MAX_OVERFLOW = 10
-# asyncpg waits 60 s by default; a request should fail well before a proxy gives up.
-_PG_CONNECT_TIMEOUT_S = 10.0
+# asyncpg waits 60 s by default; a database on the deployment's network connects within
+# milliseconds, and while it is down (a stopped container's address no longer answers) a
+# request must fail well before a client or proxy gives up, commonly after 10 s.
+_PG_CONNECT_TIMEOUT_S = 3.0
 
 
 def _enable_sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
