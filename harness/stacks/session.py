@@ -73,8 +73,12 @@ class StackSession:
             return {"error": "the container stack was already removed"}
         from harness.stacks.containers import ContainerStack
 
+        # with the Prometheus the MON-PROM and dashboard checks ask (the repository's config)
         self.stack = ContainerStack(
-            profile=self.config.profile, image=self.config.image, mutant=self.config.mutant
+            profile=self.config.profile,
+            image=self.config.image,
+            mutant=self.config.mutant,
+            with_prometheus=True,
         )
         atexit.register(self.close)
         try:
