@@ -20,8 +20,9 @@ from harness.probes.prometheus import (
     NEEDS_PROMETHEUS,
     PrometheusApi,
     describe_target,
+    job_of,
     prometheus_url,
-    scrape_started,
+    unsettled,
 )
 from harness.probes.prometheus_config import (
     backend_targets,
@@ -105,27 +106,22 @@ def test_prometheus_answers_and_is_ready(prometheus: PrometheusApi, evidence: Ev
     assert ready, f"Prometheus at {prometheus.url} answers GET /-/ready with no 200: not ready"
 
 
-def _job(target: dict[str, Any]) -> str:
-    return str((target.get("labels") or {}).get("job", target.get("scrapePool")))
-
-
-def _first_scrapes(
+def _settled(
     api: PrometheusApi, jobs: list[str], bound_s: float, evidence: Evidence
 ) -> list[dict[str, Any]]:
-    """The active targets once every job of ``jobs`` has one and each target has been scraped
-    at least once (discovery and the first scrape follow Prometheus' start by seconds), or
-    when ``bound_s`` ran out; the wait is in the evidence."""
-    began = time.monotonic()
+    """The active targets once their health says how they are now (``unsettled``), or when
+    ``bound_s`` ran out; the wait is in the evidence."""
+    began, since = time.monotonic(), time.time()
     while True:
         found = api.targets()
-        pending = [t for t in found if scrape_started(t) is None or t.get("health") == "unknown"]
-        absent = set(jobs) - {_job(t) for t in found}
+        pending, absent = unsettled(found, jobs, since)
         waited = time.monotonic() - began
         if (not pending and not absent) or waited >= bound_s:
             evidence.note(
-                "waited for first scrapes",
+                "waited for scrapes",
                 f"{waited:.1f} s of at most {bound_s:g} s; {len(pending)} of {len(found)} "
-                f"targets never scraped, {len(absent)} of {len(jobs)} jobs without a target",
+                "targets not scraped since the check began (never, or down before it), "
+                f"{len(absent)} of {len(jobs)} jobs without a target",
             )
             return found
         time.sleep(POLL_S)
@@ -137,11 +133,11 @@ def test_every_scrape_target_is_up(
 ) -> None:
     try:
         bound_s = float(params["prometheus_scrape_wait_s"])
-        found = _first_scrapes(prometheus, list(params["prometheus_jobs"]), bound_s, evidence)
+        found = _settled(prometheus, list(params["prometheus_jobs"]), bound_s, evidence)
     except TargetUnreachable as exc:
         pytest.fail(str(exc), pytrace=False)
     evidence.note("targets", [describe_target(t) for t in found])
-    jobs = Counter(_job(t) for t in found)
+    jobs = Counter(str(job_of(t)) for t in found)
     evidence.note("targets per job", dict(jobs))
     missing = [job for job in params["prometheus_jobs"] if not jobs[job]]
     down = [describe_target(t) for t in found if t.get("health") != "up"]

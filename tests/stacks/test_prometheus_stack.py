@@ -48,7 +48,7 @@ def test_the_gates_stack_runs_prometheus_and_every_target_is_up(
     for rid in PROM_IDS:
         assert entries[rid]["verdict"] == "passed", entries[rid]
     notes = _notes(entries["MON-PROM-TARGETS"])
-    assert "s of at most 60 s" in notes["waited for first scrapes"], notes
+    assert "s of at most 60 s" in notes["waited for scrapes"], notes
     jobs = notes["targets per job"]
     assert jobs == {"backend": 1, "frontend": 1, "prometheus": 1}, notes  # the replica: no alias
     assert all(line.endswith(": up") for line in notes["targets"]), notes
