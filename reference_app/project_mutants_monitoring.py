@@ -8,40 +8,35 @@ from reference_app.project_mutants_ci import FileMutant
 
 PROMETHEUS = "monitoring/prometheus.yml"
 BACKEND_RULES = "monitoring/alerts/backend.yml"
-
-
-def _mutant(
-    name: str, breaks: tuple[str, ...], description: str, path: str, *edits: str
-) -> FileMutant:
-    return FileMutant(
-        name, breaks, description, path, tuple(zip(edits[::2], edits[1::2], strict=True))
-    )
-
+_LATENCY = 'sum by (le) (rate(http_request_duration_seconds_bucket{job="backend"}'
 
 _MUTANTS = (
-    _mutant(
+    FileMutant(
         "prometheus-scrape-wrong-port",
         ("MON-PROM-CONFIG",),
         "the backend's scrape job asks port 8001; the backend listens on 8000",
         PROMETHEUS,
-        "        port: 8000\n",
-        "        port: 8001\n",
+        (("        port: 8000\n", "        port: 8001\n"),),
     ),
-    _mutant(
+    FileMutant(
         "prometheus-scrape-wrong-path",
         ("MON-PROM-CONFIG",),
         "the backend's scrape job asks /metric; the metrics are at /metrics",
         PROMETHEUS,
-        "  - job_name: backend\n    metrics_path: /metrics\n",
-        "  - job_name: backend\n    metrics_path: /metric\n",
+        (
+            (
+                "  - job_name: backend\n    metrics_path: /metrics\n",
+                "  - job_name: backend\n    metrics_path: /metric\n",
+            ),
+        ),
     ),
-    _mutant(
+    FileMutant(
         "prometheus-alert-rule-invalid",
         ("MON-PROM-CONFIG",),
         "an alerting rule's PromQL does not parse: promtool (and Prometheus) refuse the rules",
         BACKEND_RULES,
-        "sum by (le) (rate(http_request_duration_seconds_bucket{job=\"backend\"}[5m]))) > 0.5",
-        "sum by (le) (rate(http_request_duration_seconds_bucket{job=\"backend\"}[5m])) > 0.5",
+        # one closing parenthesis short
+        ((f"{_LATENCY}[5m]))) > 0.5", f"{_LATENCY}[5m])) > 0.5"),),
     ),
 )
 MONITORING_MUTANTS = {mutant.name: mutant for mutant in _MUTANTS}
