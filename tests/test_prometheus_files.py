@@ -1,17 +1,20 @@
 """The reference repository's Prometheus files as Prometheus' own checker judges them: the
 configuration, its alerting rules, and the rules' unit tests (each alert fires on its
-condition and stays quiet without it). Without promtool these skip, naming the package; in CI
+condition and stays quiet without it); and the frontends' /metrics that the frontend job
+scrapes, for private networks only. Without promtool these skip, naming the package; in CI
 (``CI`` or ``HARNESS_REQUIRE_DOCKER`` set) they fail, as CI installs it (.ci/run)."""
 
 from __future__ import annotations
 
 import os
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from harness.probes.nginxconf import parse_config, select_location
 from harness.probes.promtool import (
     MISSING,
     PromtoolRun,
@@ -21,11 +24,13 @@ from harness.probes.promtool import (
     unit_test_rules,
 )
 from reference_app.project_mutants import PROJECT
+from tests.conftest import REPO
 
 MONITORING = PROJECT / "monitoring"
 RULES = sorted((MONITORING / "alerts").glob("*.yml"))
 RULE_TESTS = sorted((MONITORING / "alerts" / "tests").glob("*.yml"))
 ALERTS = ("InstanceDown", "BackendHighErrorRate", "BackendHighLatency")
+PAIRS = ("allow", "deny")
 
 
 @pytest.fixture
@@ -87,3 +92,25 @@ def test_a_broken_rule_fails_the_checks(promtool: None, tmp_path: Path) -> None:
     run = check_rules([broken])
     assert not run.ok
     assert "broken.yml" in run.summary()
+
+
+@pytest.mark.parametrize(
+    "config",
+    [REPO / "reference_app/deploy/nginx.conf", PROJECT / "frontend/nginx.conf"],
+    ids=["frontend-image", "repository"],
+)
+def test_the_frontends_metrics_are_for_private_networks_only(config: Path) -> None:
+    directives = parse_config(config)
+    servers = [d for d in directives if d["directive"] == "server"]
+    servers += [s for d in directives for s in d.get("block") or [] if s["directive"] == "server"]
+    chosen = [select_location(server, "/metrics") for server in servers]
+    [location] = [loc for loc in chosen if loc is not None]
+    assert str(location) == "location = /metrics"
+    access = [(d["directive"], d["args"][0]) for d in location.block if d["directive"] in PAIRS]
+    allowed = [ip_network(net) for verb, net in access if verb == "allow"]
+    assert access[-1] == ("deny", "all"), access
+    assert all(net.is_private for net in allowed), allowed
+    assert ip_network("127.0.0.0/8") in allowed, allowed
+    [answer] = [d["args"] for d in location.block if d["directive"] == "return"]
+    for state in ("active", "reading", "writing", "waiting"):
+        assert f"nginx_connections_{state} $connections_{state}\\n" in answer[1], state
