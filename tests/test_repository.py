@@ -70,6 +70,7 @@ REPOSITORY_IDS = (
     *OPS_SETTINGS_IDS,
     *AUDIT_IDS,
     "INP-MODULE",  # the spec's input_validation module, imported from the repository
+    "MON-PROM-CONFIG",  # promtool and the backend's scrape job (suites/test_prometheus.py)
 )
 
 

@@ -78,12 +78,15 @@ class Scrape:
     def series(self, name: str, **labels: str) -> list[Sample]:
         return [s for s in self.samples if s.name == name and s.has_labels(labels)]
 
-    def value(self, name: str, *, required: bool = True, **labels: str) -> float:
-        """The sum of ``name``'s samples with ``labels`` (0 when none matches: a labelled
-        counter may have no sample until its first increment, so a scrape *before* the
-        traffic passes ``required=False``)."""
-        if required:
-            self.require(name)
+    def value(self, name: str, **labels: str) -> float:
+        """The sum of ``name``'s samples with ``labels``; MissingMetric when the target does
+        not export ``name`` at all."""
+        self.require(name)
+        return self.value_or_zero(name, **labels)
+
+    def value_or_zero(self, name: str, **labels: str) -> float:
+        """As ``value``, but 0 for a metric not (yet) exported: a labelled counter may have
+        no sample until its first increment, so a scrape *before* the traffic reads this."""
         return sum(s.value for s in self.series(name, **labels))
 
     def label_values(self, name: str, label: str) -> set[str]:
@@ -114,7 +117,7 @@ class Scrape:
 
 def rise(before: Scrape, after: Scrape, name: str) -> float:
     """How far ``name`` (all its series) moved; it must be in the later scrape."""
-    return after.value(name) - before.value(name, required=False)
+    return after.value(name) - before.value_or_zero(name)
 
 
 def moved(

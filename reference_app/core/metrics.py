@@ -113,9 +113,20 @@ class AppMetrics:
 
     def refresh_process(self) -> None:
         """Set this process's CPU and memory gauges from the kernel's accounting."""
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        self.cpu.set(usage.ru_utime + usage.ru_stime)
-        self.memory.set(_resident_bytes(usage.ru_maxrss))
+        cpu_s, memory_bytes = process_usage()
+        self.cpu.set(cpu_s)
+        self.memory.set(memory_bytes)
+
+
+def process_usage() -> tuple[float, float]:
+    """CPU seconds and resident bytes of this process."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime, _resident_bytes(usage.ru_maxrss)
+
+
+def count_login(outcome: str) -> None:
+    """Count one login attempt: ``success``, ``failure`` or ``locked``."""
+    app_metrics().logins.labels(outcome).inc()
 
 
 def _resident_bytes(peak_kib: int) -> float:
