@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from reference_app import describe
 from reference_app.core.config import Settings, SettingsError, get_settings
@@ -74,11 +77,41 @@ def _migrate(settings: Settings) -> None:
         raise _CommandError(f"migration failed: {reason}", 1) from None
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> None:
-    import uvicorn
+def _metrics_directory() -> Path | None:
+    """Make the workers share their metrics: PROMETHEUS_MULTIPROC_DIR emptied, or a private
+    directory made (returned, to be removed at exit) when it is unset. Before anything imports
+    prometheus_client, which reads the variable once."""
+    # the name is repeated, not imported: reference_app.core.metrics imports prometheus_client
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+    if not configured:
+        private = Path(tempfile.mkdtemp(prefix="reference-app-metrics-"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(private)
+        return private
+    directory = Path(configured)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        # values of an earlier run would be added to this one's
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+    except OSError as exc:
+        raise _CommandError(f"PROMETHEUS_MULTIPROC_DIR {configured}: {exc.strerror}", 2) from None
+    return None
 
+
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
     if args.workers < 1:
         raise _CommandError("--workers must be at least 1", 2)
+    private = _metrics_directory()
+    try:
+        _run_server(args, settings)
+    finally:
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
+
+
+def _run_server(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
     _check_mutant()
     if not args.no_migrate:
         _migrate(settings)

@@ -12,9 +12,13 @@ from reference_app import __version__
 from reference_app.api import auth, formulas, health, uploads
 from reference_app.api.edge_responses import EDGE_RESPONSES
 from reference_app.api.errors import install_error_handlers
+from reference_app.core import metrics_http
+from reference_app.core.activity import ActiveUsers, active_users
+from reference_app.core.cache import FormulaCache, RedisLink
 from reference_app.core.config import Settings, get_settings
 from reference_app.core.database import Database, database_of
 from reference_app.core.identity import LoginAttempts, SecondFactor
+from reference_app.core.metrics import instrument_pool
 from reference_app.core.security_config import security_config
 from reference_app.core.security_middleware import setup_security_middleware
 from reference_app.mutants import apply_mutant_from_env
@@ -23,8 +27,10 @@ from reference_app.mutants import apply_mutant_from_env
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
-        yield
+        async with metrics_http.worker_metrics():
+            yield
     finally:
+        await active_users(app).link.aclose()
         await database_of(app).dispose()
 
 
@@ -45,6 +51,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     database = Database(settings)
     app.state.settings = settings
     app.state.database = database
+    instrument_pool(database.engine)
+    # one Redis connection for the formula cache and the active users
+    redis = RedisLink(settings.redis_url)
+    app.state.formula_cache = FormulaCache(redis)
+    app.state.active_users = ActiveUsers(redis)
     profile = settings.profile
     app.state.login_attempts = LoginAttempts(profile.login_max_attempts, profile.lockout_seconds)
     app.state.second_factor = SecondFactor.of(profile)
@@ -67,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "ip_blacklist": security.ip_blacklist,
         },
     )
+    # outermost: it counts what the security layers refuse too
+    metrics_http.install(app)
 
     apply_mutant_from_env(app, settings)
     return app

@@ -5,11 +5,12 @@ from __future__ import annotations
 from math import ceil
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reference_app.core.cache import FormulaCache, formula_cache
 from reference_app.core.database import get_session
 from reference_app.models import Formula
 from reference_app.schemas import (
@@ -27,6 +28,13 @@ from reference_app.schemas import (
 router = APIRouter(prefix="/api/v1/formulas", tags=["formulas"])
 
 Session = Annotated[AsyncSession, Depends(get_session)]
+
+
+def _cache(request: Request) -> FormulaCache:
+    return formula_cache(request.app)
+
+
+Cache = Annotated[FormulaCache, Depends(_cache)]
 # Bounded so an absurd id or page is a 422, not an integer overflow inside the database.
 FormulaId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 SearchText = Annotated[StorableText | None, Query(max_length=NAME_MAX)]
@@ -130,8 +138,13 @@ async def list_formulas(
     responses={**_FOUND, **_NOT_FOUND},
     operation_id="getFormula",
 )
-async def get_formula(formula_id: FormulaId, session: Session) -> FormulaRead:
-    return FormulaRead.model_validate(await _get_or_404(session, formula_id))
+async def get_formula(formula_id: FormulaId, session: Session, cache: Cache) -> FormulaRead:
+    cached = await cache.get(formula_id)
+    if cached is not None:
+        return FormulaRead.model_validate_json(cached)
+    found = FormulaRead.model_validate(await _get_or_404(session, formula_id))
+    await cache.put(formula_id, found.model_dump_json())
+    return found
 
 
 @router.patch(
@@ -141,12 +154,13 @@ async def get_formula(formula_id: FormulaId, session: Session) -> FormulaRead:
     operation_id="updateFormula",
 )
 async def update_formula(
-    formula_id: FormulaId, body: FormulaUpdate, session: Session
+    formula_id: FormulaId, body: FormulaUpdate, session: Session, cache: Cache
 ) -> FormulaRead:
     formula = await _get_or_404(session, formula_id)
     for field, value in body.changes().items():
         setattr(formula, field, value)
     await _commit_unique(session, formula.name)
+    await cache.forget(formula_id)
     return FormulaRead.model_validate(formula)
 
 
@@ -157,13 +171,14 @@ async def update_formula(
     operation_id="replaceFormula",
 )
 async def replace_formula(
-    formula_id: FormulaId, body: FormulaCreate, session: Session
+    formula_id: FormulaId, body: FormulaCreate, session: Session, cache: Cache
 ) -> FormulaRead:
     formula = await _get_or_404(session, formula_id)
     formula.name = body.name
     formula.expression = body.expression
     formula.description = body.description
     await _commit_unique(session, body.name)
+    await cache.forget(formula_id)
     return FormulaRead.model_validate(formula)
 
 
@@ -174,7 +189,8 @@ async def replace_formula(
     responses={**_DELETED, **_NOT_FOUND},
     operation_id="deleteFormula",
 )
-async def delete_formula(formula_id: FormulaId, session: Session) -> Response:
+async def delete_formula(formula_id: FormulaId, session: Session, cache: Cache) -> Response:
     await session.delete(await _get_or_404(session, formula_id))
     await session.commit()
+    await cache.forget(formula_id)
     return Response(status_code=204)

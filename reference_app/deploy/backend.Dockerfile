@@ -41,4 +41,6 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
-CMD ["python", "-m", "reference_app", "serve", "--host", "0.0.0.0", "--port", "8000", "--no-migrate"]
+# Two workers, as production runs several: `serve` makes them share their metrics through a
+# private PROMETHEUS_MULTIPROC_DIR under /tmp, so a scrape of either counts both.
+CMD ["python", "-m", "reference_app", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--no-migrate"]
