@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.config import HarnessConfig
 from harness.probes.answers import json_object, present
 from harness.probes.config_audit_files import Document
 from harness.probes.dashboard_queries import exported_names
@@ -19,6 +20,7 @@ from harness.probes.dashboards import Provisioning, mounted_provisioning, read_p
 from harness.probes.grafana import GrafanaApi, GrafanaRefused
 from harness.probes.grafana_checks import (
     ADMIN_PASSWORD,
+    DASHBOARD_REQUIREMENTS,
     by_title,
     check_admin_password,
     check_dashboard,
@@ -29,6 +31,7 @@ from harness.probes.grafana_checks import (
     scrape_interval,
     unexported,
 )
+from harness.probes.prometheus import NEEDS_PROMETHEUS, PrometheusApi, prometheus_url
 from harness.probes.repo_findings import judge
 from harness.report.evidence import Evidence
 from harness.report.redaction import register
@@ -38,15 +41,7 @@ from harness.targets.configuration import Deployment, open_deployment, service_n
 from harness.targets.project import Project
 
 requirement = pytest.mark.requirement
-# the order of the parameter grafana_dashboards
-DASHBOARD_IDS = (
-    "MON-GRAFANA-DASH-API",
-    "MON-GRAFANA-DASH-SYSTEM",
-    "MON-GRAFANA-DASH-DATABASE",
-    "MON-GRAFANA-DASH-ERRORS",
-    "MON-GRAFANA-DASH-USERS",
-)
-PROMETHEUS_PORT = 9090
+
 NO_GRAFANA = "no Grafana answers at grafana_url"
 
 
@@ -104,7 +99,10 @@ def _asked(call: Any, *args: Any) -> Any:
 
 @pytest.mark.parametrize(
     "index",
-    [pytest.param(i, marks=requirement(rid), id=rid) for i, rid in enumerate(DASHBOARD_IDS)],
+    [
+        pytest.param(i, marks=requirement(rid), id=rid)
+        for i, rid in enumerate(DASHBOARD_REQUIREMENTS)
+    ],
 )
 def test_dashboard_is_provisioned(
     index: int,
@@ -114,7 +112,11 @@ def test_dashboard_is_provisioned(
     evidence: Evidence,
 ) -> None:
     title = params["grafana_dashboards"][index]
-    judge(check_dashboard(DASHBOARD_IDS[index], provisioning, title), evidence, "provisioning")
+    judge(
+        check_dashboard(DASHBOARD_REQUIREMENTS[index], provisioning, title),
+        evidence,
+        "provisioning",
+    )
     if grafana is not None:
         titles = _asked(grafana.dashboard_titles)
         evidence.note("Grafana's search", titles)
@@ -127,35 +129,21 @@ def _exported(http: httpx.Client, path: str) -> frozenset[str]:
     return exported_names(response.text)
 
 
-@requirement("MON-GRAFANA-PANELS")
-def test_panels_query_metrics_the_backend_exports(
-    provisioning: Provisioning, http: httpx.Client, params: dict[str, Any], evidence: Evidence
-) -> None:
-    boards = by_title(provisioning, params["grafana_dashboards"])
-    assert boards, f"no provisioned dashboard is titled {', '.join(params['grafana_dashboards'])}"
-    exported = _exported(http, params["metrics_path"])
-    evidence.note("exported series names", sorted(exported))
-    problems, read = unexported(boards, exported, {})
-    evidence.note("queries", read)
-    assert not problems, "; ".join(problems)
-
-
-def _prometheus(target: Target, params: dict[str, Any]) -> tuple[Any, str]:
-    """The Prometheus of the target (the stack's), else prometheus_url; skips when it is not
-    ready."""
-    from harness.probes.prometheus import PrometheusApi
-
+def _prometheus(
+    target: Target, params: dict[str, Any], config: HarnessConfig
+) -> tuple[PrometheusApi, str]:
+    """The Prometheus the user named (prometheus_url), else the stack's; skips without one."""
     __tracebackhide__ = True
     try:
-        url = target.service_url("prometheus")
+        stack: str | None = target.service_url("prometheus")
     except KeyError:
-        url = params["prometheus_url"]
+        stack = None
+    named = params["prometheus_url"] if "params.prometheus_url" in config.sources else None
+    url = prometheus_url(named, stack)
+    if url is None:
+        pytest.skip(NEEDS_PROMETHEUS)
     api = PrometheusApi(url)
-    if not api.ready():
-        pytest.skip(
-            f"needs a Prometheus that scrapes the target ({url} is not ready): run with "
-            "--stack containers, or set --param prometheus_url=URL"
-        )
+    assert api.ready(), f"Prometheus at {url} answers /-/ready with another status than 200"
     return api, url.rstrip("/")
 
 
@@ -190,7 +178,7 @@ def _known_traffic(http: httpx.Client, target: Target, params: dict[str, Any]) -
 
 
 @requirement("MON-GRAFANA-PANELS")
-def test_every_panel_returns_data_after_known_traffic(
+def test_panels_query_metrics_the_backend_exports(
     provisioning: Provisioning,
     target: Target,
     http: httpx.Client,
@@ -199,7 +187,28 @@ def test_every_panel_returns_data_after_known_traffic(
 ) -> None:
     boards = by_title(provisioning, params["grafana_dashboards"])
     assert boards, f"no provisioned dashboard is titled {', '.join(params['grafana_dashboards'])}"
-    api, _ = _prometheus(target, params)
+    # a labelled series exists once it was counted: the traffic every panel shows first
+    evidence.note("known traffic", _known_traffic(http, target, params))
+    exported = _exported(http, params["metrics_path"])
+    evidence.note("exported series names", sorted(exported))
+    problems, read = unexported(boards, exported, {})
+    evidence.note("queries", read)
+    assert not problems, "; ".join(problems)
+
+
+@requirement("MON-GRAFANA-PANELS")
+def test_every_panel_returns_data_after_known_traffic(
+    provisioning: Provisioning,
+    target: Target,
+    *,
+    harness_config: HarnessConfig,
+    http: httpx.Client,
+    params: dict[str, Any],
+    evidence: Evidence,
+) -> None:
+    boards = by_title(provisioning, params["grafana_dashboards"])
+    assert boards, f"no provisioned dashboard is titled {', '.join(params['grafana_dashboards'])}"
+    api, _ = _prometheus(target, params, harness_config)
     scrape_s = scrape_interval(prometheus_source(provisioning))
     evidence.note("known traffic", _known_traffic(http, target, params))
     # a rate over $__rate_interval (4 scrapes) needs two scrapes after the traffic: up to
@@ -226,7 +235,7 @@ def test_datasource_points_at_the_prometheus_service(
     provisioning: Provisioning, deployment: Deployment, params: dict[str, Any], evidence: Evidence
 ) -> None:
     prometheus = deployment.compose_service("prometheus")
-    port = listen_port(prometheus[1]) if prometheus else PROMETHEUS_PORT
+    port = listen_port(prometheus[1] if prometheus else {})
     service = service_name(params, "prometheus")
     judge(check_datasource("MON-GRAFANA-DATASOURCE", provisioning, service, port), evidence, "")
 
@@ -235,7 +244,9 @@ def test_datasource_points_at_the_prometheus_service(
 def test_datasource_health_test_passes(
     provisioning: Provisioning,
     grafana: GrafanaApi | None,
+    *,
     target: Target,
+    harness_config: HarnessConfig,
     params: dict[str, Any],
     evidence: Evidence,
 ) -> None:
@@ -247,7 +258,7 @@ def test_datasource_health_test_passes(
         assert status == "OK", f"Grafana's health test of {source.name} says {status}: {message}"
         return
     # Grafana's health test of a Prometheus data source: the instant query 1+1 answers 2
-    _, url = _prometheus(target, params)
+    _, url = _prometheus(target, params, harness_config)
     answer = httpx.get(f"{url}/api/v1/query", params={"query": "1+1"}, timeout=10)
     data = json_object(answer, ("status", "data"))["data"]
     evidence.note("1+1", data)

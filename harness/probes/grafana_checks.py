@@ -29,6 +29,21 @@ from harness.probes.repofiles import is_placeholder
 
 GRAFANA_DEFAULT_SCRAPE_S = 15.0  # Grafana's timeInterval where the data source sets none
 PROMETHEUS_PORT = 9090
+# the order of the parameter grafana_dashboards
+DASHBOARD_REQUIREMENTS = (
+    "MON-GRAFANA-DASH-API",
+    "MON-GRAFANA-DASH-SYSTEM",
+    "MON-GRAFANA-DASH-DATABASE",
+    "MON-GRAFANA-DASH-ERRORS",
+    "MON-GRAFANA-DASH-USERS",
+)
+# judged from the repository's files (all but MON-GRAFANA-ACCESS, which needs a Grafana)
+GRAFANA_FILE_REQUIREMENTS = (
+    *DASHBOARD_REQUIREMENTS,
+    "MON-GRAFANA-PANELS",
+    "MON-GRAFANA-DATASOURCE",
+    "MON-GRAFANA-DEFAULT-PASSWORD",
+)
 ADMIN_PASSWORD = ("GF_SECURITY_ADMIN_PASSWORD", "GF_SECURITY_ADMIN_PASSWORD__FILE")
 ALL = "$__all"
 # ${VAR}, ${VAR:?message}, ${VAR?message}, $VAR: the value comes from the environment alone
