@@ -120,10 +120,20 @@ class GrafanaApi:
     login form. ``token`` is a service account token (viewer suffices for all but the data
     source test, which needs the data source's query permission)."""
 
-    def __init__(self, url: str, token: str | None = None, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        timeout: float = 5.0,
+        *,
+        transport: httpx.BaseTransport | None = None,  # tests answer in-process
+    ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.url = url.rstrip("/")
-        self._client = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        self._transport = transport
+        self._client = httpx.Client(
+            base_url=self.url, headers=headers, timeout=timeout, transport=transport
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -167,8 +177,8 @@ class GrafanaApi:
 
     def accepts_login(self, user: str, password: str) -> bool:
         """Whether the login form accepts ``user``/``password`` (200), or refuses it (401)."""
-        response = httpx.post(
-            f"{self.url}/login", json={"user": user, "password": password}, timeout=5.0
-        )
+        # a client of its own: the login form must not see the token
+        with httpx.Client(transport=self._transport, timeout=5.0) as client:
+            response = client.post(f"{self.url}/login", json={"user": user, "password": password})
         status_in(response, (200, 401), "200 (signed in) or 401 (refused)")
         return response.status_code == 200
