@@ -217,6 +217,8 @@ def test_every_panel_returns_data_after_known_traffic(
     results, waited = evaluate_panels(boards, api, scrape_s, time.time(), bound)
     evidence.note("waited for scrapes", f"{waited:.1f} s (bound {bound:.0f} s)")
     evidence.note("panel queries", [r.line() for r in results])
+    panels = {(r.dashboard, r.panel) for r in results}
+    evidence.note("evaluated", f"{len(panels)} panels, {len(results)} queries")
     empty = [
         f"{r.dashboard} / {r.panel} ({r.ref_id}) returned no data"
         + (f" ({r.error})" if r.error else "")

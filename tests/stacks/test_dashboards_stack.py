@@ -5,6 +5,7 @@ panel of the dashboard-missing-metric mutant returns none, named with its query.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ def _reference_queries() -> int:
 
 
 def test_every_panel_returns_data_and_a_missing_metric_does_not(
-    docker_client: Any, tmp_path: Path
+    docker_client: Any, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     require_stack_images(docker_client)
     require_image(docker_client, "prometheus")
@@ -67,6 +68,8 @@ def test_every_panel_returns_data_and_a_missing_metric_does_not(
         assert len(lines) == _reference_queries(), lines
         assert all(not line.endswith("-> 0 series") for line in lines), lines
         assert "bound" in notes["waited for scrapes"], notes
+        # measured on each run, in the JUnit report: panels, queries and the wait for scrapes
+        record_property("dashboards", f"{notes['evaluated']}, {notes['waited for scrapes']}")
         assert clean["MON-GRAFANA-DATASOURCE"]["verdict"] == "passed", clean
         assert _check(clean["MON-GRAFANA-DATASOURCE"], HEALTH_TEST)["outcome"] == "passed"
 
