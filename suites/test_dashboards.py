@@ -312,8 +312,8 @@ def test_grafana_answers_with_its_database_ok(
 ) -> None:
     if grafana is None:
         pytest.skip(
-            f"needs a running Grafana ({params['grafana_url']} answers no /api/health): start "
-            "the deployment's Grafana and pass --param grafana_url=URL"
+            f"needs a running Grafana; nothing answers /api/health at {params['grafana_url']}: "
+            "start the deployment's Grafana and set --param grafana_url=URL"
         )
     health = grafana.health() or {}
     assert health.get("database") == "ok", f"Grafana at {grafana.url} reports {health}"

@@ -154,8 +154,8 @@ class GrafanaApi:
         response = self._client.get(path)
         if response.status_code in (401, 403):
             raise GrafanaRefused(
-                f"Grafana at {self.url} answered {response.status_code} to {path}: "
-                "set --param grafana_token=TOKEN (a service account token)"
+                f"Grafana refuses the harness; {self.url} answered {response.status_code} to "
+                f"{path}: set --param grafana_token=TOKEN (a service account token)"
             )
         return json_value(response, expected)
 
