@@ -16,10 +16,14 @@ from harness.config import HarnessConfig
 from harness.probes.answers import json_object, present
 from harness.probes.config_audit_files import Document
 from harness.probes.dashboard_queries import exported_names
-from harness.probes.dashboards import Provisioning, mounted_provisioning, read_provisioning
+from harness.probes.dashboards import (
+    Provisioning,
+    admin_password_setting,
+    mounted_provisioning,
+    read_provisioning,
+)
 from harness.probes.grafana import GrafanaApi, GrafanaRefused
 from harness.probes.grafana_checks import (
-    ADMIN_PASSWORD,
     DASHBOARD_REQUIREMENTS,
     by_title,
     check_admin_password,
@@ -269,30 +273,12 @@ def test_datasource_health_test_passes(
     assert passed, f"{url} answered the health test's query 1+1 with {answer.status_code} {data}"
 
 
-def _admin_password(
-    compose: Document, name: str, service: Mapping[str, Any]
-) -> tuple[str | None, str]:
-    """GF_SECURITY_ADMIN_PASSWORD as the Compose file writes it (or its __FILE form), and
-    where."""
-    environment = service.get("environment") or {}
-    pairs = (
-        environment.items()
-        if isinstance(environment, dict)
-        else [str(i).partition("=")[::2] for i in environment]
-    )
-    for key, value in pairs:
-        if key in ADMIN_PASSWORD:
-            raw = "$GF_FILE" if key.endswith("__FILE") else str(value)
-            return raw, compose.at(environment, key)
-    return None, compose.at(compose.body["services"], name)
-
-
 @requirement("MON-GRAFANA-DEFAULT-PASSWORD")
 def test_production_grafana_never_accepts_admin_admin(
     deployment: Deployment, grafana: GrafanaApi | None, params: dict[str, Any], evidence: Evidence
 ) -> None:
     compose, (name, service) = _grafana_service(deployment, params)
-    raw, where = _admin_password(compose, name, service)
+    raw, where = admin_password_setting(compose, name, service)
     production = None if deployment.env.is_example else deployment.env
     known = params["default_credentials"]
     judge(

@@ -21,7 +21,12 @@ from harness.probes.dashboard_queries import (
     regex_of,
     variable_expr,
 )
-from harness.probes.dashboards import mounted_provisioning, range_seconds, read_provisioning
+from harness.probes.dashboards import (
+    admin_password_setting,
+    mounted_provisioning,
+    range_seconds,
+    read_provisioning,
+)
 from reference_app.project_mutants import PROJECT
 
 EXPOSITION = """\
@@ -180,3 +185,22 @@ def test_a_provider_folder_no_mount_brings_is_a_problem(tmp_path: Path) -> None:
     assert found.problems == [
         "p.yml: provider p reads /elsewhere, which no bind mount brings from the repository"
     ]
+
+
+@pytest.mark.parametrize(
+    ("environment", "found"),
+    [
+        ("    environment:\n      GF_SECURITY_ADMIN_PASSWORD: ${P:?set P}\n", ("${P:?set P}", 5)),
+        ("    environment:\n      - GF_SECURITY_ADMIN_PASSWORD=${P}\n", ("${P}", 5)),
+        ("    environment:\n      GF_SECURITY_ADMIN_PASSWORD__FILE: /run/s\n", ("$GF_FILE", 5)),
+        ("    environment:\n      GF_USERS_ALLOW_SIGN_UP: 'false'\n", (None, 3)),
+    ],
+)
+def test_grafanas_admin_password_as_the_compose_file_writes_it(
+    tmp_path: Path, environment: str, found: tuple[str | None, int]
+) -> None:
+    path = tmp_path / "compose.yml"
+    path.write_text("services:\n  db: {}\n  grafana:\n" + environment)
+    compose = read_documents(path, "compose.yml")[0]
+    raw, where = admin_password_setting(compose, "grafana", compose.body["services"]["grafana"])
+    assert (raw, where) == (found[0], f"compose.yml:{found[1]}")

@@ -20,6 +20,7 @@ from harness.probes.grafana import entries, yaml_documents
 DEFAULT_RANGE_S = 6 * 3600.0
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "M": 2592000, "y": 31536000}
 _RELATIVE = re.compile(r"^now-(\d+)([smhdwMy])$")
+ADMIN_PASSWORD = ("GF_SECURITY_ADMIN_PASSWORD", "GF_SECURITY_ADMIN_PASSWORD__FILE")
 
 
 @dataclass(frozen=True)
@@ -218,3 +219,20 @@ def mounted_provisioning(
     if isinstance(environment, Mapping) and environment.get("GF_PATHS_PROVISIONING"):
         inside = str(environment["GF_PATHS_PROVISIONING"])
     return resolve(str(PurePosixPath(inside))), resolve
+
+
+def admin_password_setting(
+    compose: Document, name: str, service: Mapping[str, Any]
+) -> tuple[str | None, str]:
+    """GF_SECURITY_ADMIN_PASSWORD as the Compose file writes it (``$GF_FILE`` for the
+    __FILE form: a secret file), and where; None where Grafana gets none."""
+    environment = service.get("environment") or {}
+    if isinstance(environment, Mapping):
+        pairs = [(str(k), str(v), k) for k, v in environment.items()]
+    else:
+        pairs = [(*str(item).partition("=")[::2], i) for i, item in enumerate(environment)]
+    for key, value, at in pairs:
+        if key in ADMIN_PASSWORD:
+            raw = "$GF_FILE" if key.endswith("__FILE") else value
+            return raw, compose.at(environment, at)
+    return None, compose.at(compose.body["services"], name)

@@ -44,7 +44,6 @@ GRAFANA_FILE_REQUIREMENTS = (
     "MON-GRAFANA-DATASOURCE",
     "MON-GRAFANA-DEFAULT-PASSWORD",
 )
-ADMIN_PASSWORD = ("GF_SECURITY_ADMIN_PASSWORD", "GF_SECURITY_ADMIN_PASSWORD__FILE")
 ALL = "$__all"
 # ${VAR}, ${VAR:?message}, ${VAR?message}, $VAR: the value comes from the environment alone
 _FROM_ENVIRONMENT = re.compile(r"^\$\{(\w+)(?::?\?[^}]*)?\}$|^\$(\w+)$")
