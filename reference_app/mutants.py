@@ -40,6 +40,7 @@ _MUTANT_MODULES = (
     "reference_app.input_mutants",
     "reference_app.profile_mutants",
     "reference_app.core.database_mutants",
+    "reference_app.metrics_mutants",
 )
 
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -48,6 +48,7 @@ RUNTIME_REQUIREMENTS = (
     "email-validator",
     "python-multipart",
     "puremagic",
+    "prometheus-client",
 )
 PROJECT = "prodready-harness"
 NGINX_CONF_HEADER = (

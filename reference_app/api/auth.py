@@ -22,7 +22,7 @@ from reference_app.core.activity import active_users
 from reference_app.core.database import get_session
 from reference_app.core.identity import LoginAttempts, SecondFactor
 from reference_app.core.input_validation import password_problem
-from reference_app.core.metrics import app_metrics
+from reference_app.core.metrics import count_login
 from reference_app.core.middleware import audit
 from reference_app.core.security import hash_password, verify_password
 from reference_app.core.tokens import TOKEN_TTL_S, bearer_subject, issue_token
@@ -130,7 +130,7 @@ async def login(body: LoginRequest, request: Request, session: Session) -> Token
 
     def noted(outcome: str, response: JSONResponse) -> JSONResponse:
         audit.note(request.scope, event="login", outcome=outcome, username=body.username)
-        app_metrics().logins.labels("locked" if response.status_code == 423 else outcome).inc()
+        count_login("locked" if response.status_code == 423 else outcome)
         return response
 
     user = await session.scalar(select(User).where(User.username == body.username))
@@ -151,7 +151,7 @@ async def login(body: LoginRequest, request: Request, session: Session) -> Token
             return noted("failure", _code_required())
     await attempts.succeeded(session, user)
     audit.note(request.scope, event="login", outcome="success", username=user.username)
-    app_metrics().logins.labels("success").inc()
+    count_login("success")
     await active_users(request.app).note(user.username)
     secret = request.app.state.settings.secret_key.get_secret_value()
     return TokenBody(access_token=issue_token(secret, user.username), expires_in=TOKEN_TTL_S)

@@ -23,14 +23,14 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
 
-from reference_app.core.metrics import app_metrics
+from reference_app.core.metrics import CACHES, app_metrics
 
 logger = logging.getLogger("reference_app.cache")
 
 TTL_S = 300
 PAUSE_S = 1.0
 _TIMEOUT_S = 0.5
-FORMULAS = "formulas"
+FORMULAS = CACHES[0]
 
 
 class CacheUnavailable(Exception):

@@ -38,6 +38,8 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 # 0.2, 0.5 and 1.0 are the spec's P50/P95/P99 targets: bounds there make "share of requests
 # under the target" exact in PromQL instead of interpolated
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0)
+LOGIN_OUTCOMES = ("success", "failure", "locked")
+CACHES = ("formulas",)
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -96,6 +98,12 @@ class AppMetrics:
         self.logins = Counter(
             "user_logins_total", "Login attempts by outcome.", ("outcome",), registry=registry
         )
+        # every label value from the start: a series that appears only with its first event
+        # makes rate() miss that event
+        for outcome in LOGIN_OUTCOMES:
+            self.logins.labels(outcome)
+        for counter in (self.cache_hits, self.cache_misses, self.cache_errors):
+            counter.labels(CACHES[0])
 
     def _live_gauge(self, name: str, documentation: str) -> Gauge:
         return Gauge(name, documentation, multiprocess_mode="livesum", registry=self.registry)
@@ -105,9 +113,20 @@ class AppMetrics:
 
     def refresh_process(self) -> None:
         """Set this process's CPU and memory gauges from the kernel's accounting."""
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        self.cpu.set(usage.ru_utime + usage.ru_stime)
-        self.memory.set(_resident_bytes(usage.ru_maxrss))
+        cpu_s, memory_bytes = process_usage()
+        self.cpu.set(cpu_s)
+        self.memory.set(memory_bytes)
+
+
+def process_usage() -> tuple[float, float]:
+    """CPU seconds and resident bytes of this process."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime, _resident_bytes(usage.ru_maxrss)
+
+
+def count_login(outcome: str) -> None:
+    """Count one login attempt: ``success``, ``failure`` or ``locked``."""
+    app_metrics().logins.labels(outcome).inc()
 
 
 def _resident_bytes(peak_kib: int) -> float:

@@ -91,18 +91,25 @@ class MetricsMiddleware:
             return
         started = time.perf_counter()
         status = 500  # what the client gets when the app fails before it answers
+        counted = False
 
         async def observed(message: Message) -> None:
-            nonlocal status
+            nonlocal status, counted
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # counted before the last byte leaves: a client that has its answer and
+                # then scrapes (another worker, maybe) finds it counted
+                counted = True
+                self.observe(scope, status, time.perf_counter() - started)
             await send(message)
 
         await self._note_user(scope)
         try:
             await self.app(scope, receive, observed)
         finally:
-            self.observe(scope, status, time.perf_counter() - started)
+            if not counted:
+                self.observe(scope, status, time.perf_counter() - started)
 
     def route_of(self, scope: Scope) -> str:
         if self._table is None:  # the routes are complete once requests arrive
