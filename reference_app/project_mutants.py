@@ -15,6 +15,7 @@ from reference_app.project_mutants_ci import CI_MUTANTS, apply_edits
 from reference_app.project_mutants_compose import COMPOSE_MUTANTS
 from reference_app.project_mutants_dashboards import DASHBOARD_MUTANTS
 from reference_app.project_mutants_deploy import DEPLOY_MUTANTS
+from reference_app.project_mutants_monitoring import MONITORING_MUTANTS
 from reference_app.project_mutants_ops import OPS_MUTANTS
 from reference_app.project_mutants_opsfiles import OPS_FILE_MUTANTS
 
@@ -137,7 +138,8 @@ def _compose_no_grafana(root: Path) -> None:
 
 # the file mutants of the other modules, under one registry: the workflow and manifests
 # (project_mutants_ci.py), Dockerfiles, nginx, Compose services, schedules and logs
-# (project_mutants_ops.py), operations settings (project_mutants_opsfiles.py), and the deploy
+# (project_mutants_ops.py), operations settings (project_mutants_opsfiles.py), Prometheus'
+# configuration and rules (project_mutants_monitoring.py), and the deploy
 # script's and the Compose runtime's, judged on Docker (project_mutants_deploy.py,
 # project_mutants_compose.py)
 for _file_mutant in (
@@ -146,6 +148,7 @@ for _file_mutant in (
     *OPS_FILE_MUTANTS.values(),
     *DEPLOY_MUTANTS.values(),
     *COMPOSE_MUTANTS.values(),
+    *MONITORING_MUTANTS.values(),
 ):
     PROJECT_MUTANTS[_file_mutant.name] = ProjectMutant(
         _file_mutant.name,

@@ -183,8 +183,10 @@ _MUTANTS = (
         ("CFG-CHECK-LOGGING",),
         "Prometheus scrapes no backend",
         "monitoring/prometheus.yml",
-        '["backend:8000"]',
-        '["api:8000"]',
+        "  - job_name: backend\n",
+        "  - job_name: api\n",
+        'names: ["backend"]',
+        'names: ["api"]',
     ),
     _file(
         "prometheus-without-rules",

@@ -13,7 +13,9 @@ from harness.probes.prometheus import (
     PrometheusApi,
     ScrapeTimeout,
     describe_target,
+    job_of,
     scrape_started,
+    unsettled,
 )
 
 
@@ -128,3 +130,17 @@ def test_wait_scraped_after_gives_up_at_the_bound_naming_the_stale_targets() -> 
     api = _api(_targets(_target("backend", "a:8000", "down", error="refused")))
     with pytest.raises(ScrapeTimeout, match=r"within 60 s .*backend a:8000: down \(refused\)"):
         api.wait_scraped_after(0.0, clock=lambda: next(times), sleep=lambda s: None)
+
+
+def test_unsettled_waits_for_first_scrapes_jobs_and_a_fresh_look_at_down_targets() -> None:
+    since = scrape_started({"lastScrape": "2026-01-02T03:04:10Z"}) or 0.0
+    before, after = "2026-01-02T03:04:05Z", "2026-01-02T03:04:12Z"
+    up_before = _target("backend", "a:8000", "up", before)
+    down_before = _target("frontend", "f:8080", "down", before, "connection refused")
+    down_after = _target("frontend", "f:8080", "down", after, "connection refused")
+    never = _target("backend", "b:8000", "unknown")
+    pending, absent = unsettled([up_before, down_before, never], ["backend", "frontend"], since)
+    assert pending == [down_before, never]
+    assert absent == []
+    assert unsettled([up_before, down_after], ["backend", "frontend", "db"], since) == ([], ["db"])
+    assert job_of({"scrapePool": "pool"}) == "pool"

@@ -72,6 +72,7 @@ REPOSITORY_IDS = (
     *AUDIT_IDS,
     *GRAFANA_FILE_REQUIREMENTS,
     "INP-MODULE",  # the spec's input_validation module, imported from the repository
+    "MON-PROM-CONFIG",  # promtool and the backend's scrape job (suites/test_prometheus.py)
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -118,7 +118,7 @@ class PrometheusApi:
         time; the bound ``timeout`` is measured on ``clock``."""
         deadline = clock() + timeout
         while True:
-            mine = [t for t in self.targets() if _job(t) == job]
+            mine = [t for t in self.targets() if job_of(t) == job]
             stale = [t for t in mine if (scrape_started(t) or 0.0) <= moment]
             if mine and not stale:
                 return
@@ -131,10 +131,28 @@ class PrometheusApi:
             sleep(POLL_S)
 
 
-def _job(target: dict[str, Any]) -> str | None:
+def job_of(target: dict[str, Any]) -> str | None:
+    """The ``job`` label of an active target (its scrape pool when unlabelled)."""
     labels = target.get("labels")
     job = labels.get("job") if isinstance(labels, dict) else None
     return job if isinstance(job, str) else target.get("scrapePool")
+
+
+def unsettled(
+    targets: list[dict[str, Any]], jobs: Collection[str], since: float
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """What keeps a judgement of the targets from being about now: targets never scraped, or
+    not up in a scrape that began before ``since`` (Unix time; another check may have stopped
+    and restarted the service since), and the jobs of ``jobs`` without a target yet
+    (discovery follows Prometheus' start by seconds)."""
+
+    def settled(target: dict[str, Any]) -> bool:
+        began, health = scrape_started(target), target.get("health")
+        return began is not None and (health == "up" or (health == "down" and began > since))
+
+    pending = [target for target in targets if not settled(target)]
+    have = {job_of(t) for t in targets}
+    return pending, [job for job in jobs if job not in have]
 
 
 NEEDS_PROMETHEUS = (

@@ -217,10 +217,9 @@ class ContainerStack:
         if self.backend_replica:
             wait_http(self._services[REPLICA], BACKEND_PORT)
         if self.with_prometheus:
-            config = prometheus_config(self.workdir)
             prometheus = self._launch(
                 "prometheus", images["prometheus"], ["prometheus"], publish=[PROMETHEUS_PORT],
-                mounts=[(str(config), "/etc/prometheus/prometheus.yml", "ro")],
+                mounts=prometheus_config(),
             )  # fmt: skip
             wait_http(prometheus, PROMETHEUS_PORT, "/-/ready")
         wait_http(frontend, FRONTEND_HTTP_PORT)

@@ -28,9 +28,10 @@ class AppPaths:
     """Where the installed reference app keeps the files its images are built from."""
 
     package: Path  # the package folder (the backend image's sources)
-    deploy: Path  # Dockerfiles, compose file, nginx.conf, prometheus.yml
+    deploy: Path  # Dockerfiles, compose file, nginx.conf
     frontend: Path  # the nginx template and the static files
     static: Path
+    project: Path  # the reference repository (its monitoring/ configures the stack's Prometheus)
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,9 @@ def _json(*args: str) -> Any:
 @cache
 def app_paths() -> AppPaths:
     data = _json("paths")
-    return AppPaths(*(Path(data[name]) for name in ("package", "deploy", "frontend", "static")))
+    return AppPaths(
+        *(Path(data[name]) for name in ("package", "deploy", "frontend", "static", "project"))
+    )
 
 
 @cache

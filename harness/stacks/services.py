@@ -21,14 +21,6 @@ if TYPE_CHECKING:
 HOST_IP = "127.0.0.1"
 START_TIMEOUT_S = 90
 POLL_S = 0.1
-_FALLBACK_PROMETHEUS = """\
-global:
-  scrape_interval: 5s
-scrape_configs:
-  - job_name: backend
-    static_configs:
-      - targets: ["backend:8000"]
-"""
 Mount = tuple[str, str, str]  # host path or volume name, container path, mode
 
 
@@ -229,17 +221,23 @@ def tls_material(workdir: Path) -> tuple[Path, Path]:
     return tls, ca_file
 
 
-def prometheus_config(workdir: Path) -> Path:
-    """reference_app/deploy/prometheus.yml, or a minimal one scraping the backend."""
+def prometheus_config() -> list[Mount]:
+    """The reference repository's Prometheus configuration and its alerting rules, mounted
+    where its ``rule_files`` (relative to the configuration) find them: the stack runs
+    exactly what the repository ships."""
     from harness.stacks.reference import app_paths
 
-    shipped = app_paths().deploy / "prometheus.yml"
-    if shipped.is_file():
-        return shipped
-    path = workdir / "prometheus.yml"
-    path.write_text(_FALLBACK_PROMETHEUS, encoding="utf-8")
-    path.chmod(0o644)
-    return path
+    monitoring = app_paths().project / "monitoring"
+    config, alerts = monitoring / "prometheus.yml", monitoring / "alerts"
+    if not config.is_file() or not alerts.is_dir():
+        raise TargetStartError(
+            f"the reference repository has no {config} with alerts/ beside it: "
+            "reinstall the harness"
+        )
+    return [
+        (str(config), "/etc/prometheus/prometheus.yml", "ro"),
+        (str(alerts), "/etc/prometheus/alerts", "ro"),
+    ]
 
 
 def one_line(exc: BaseException) -> str:

@@ -73,8 +73,13 @@ class StackSession:
             return {"error": "the container stack was already removed"}
         from harness.stacks.containers import ContainerStack
 
+        # the reference backend with the reference repository's Prometheus, which the MON-PROM
+        # and dashboard checks ask; a user's image is judged by the Prometheus they name
         self.stack = ContainerStack(
-            profile=self.config.profile, image=self.config.image, mutant=self.config.mutant
+            profile=self.config.profile,
+            image=self.config.image,
+            mutant=self.config.mutant,
+            with_prometheus=self.config.image is None,
         )
         atexit.register(self.close)
         try:

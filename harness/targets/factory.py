@@ -65,7 +65,9 @@ def _containers_target(config: HarnessConfig, stack: Mapping[str, Any] | None) -
         return ContainersTarget.from_json({**stack, "allow_hosts": config.allow_hosts})
     from harness.stacks.containers import ContainerStack
 
-    owned = ContainerStack(profile=config.profile, image=config.image)
+    owned = ContainerStack(
+        profile=config.profile, image=config.image, with_prometheus=config.image is None
+    )
     failure = None
     try:
         info = owned.start()

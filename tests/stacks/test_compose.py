@@ -122,22 +122,22 @@ def test_builds_point_at_the_reference_dockerfiles(compose: dict[str, Any]) -> N
         assert f"ARG {arg}" in dockerfile.read_text(encoding="utf-8")
 
 
-def test_prometheus_scrapes_the_backend(compose: dict[str, Any]) -> None:
-    prometheus = _services(compose)["prometheus"]
-    assert "./prometheus.yml:/etc/prometheus/prometheus.yml:ro" in prometheus["volumes"]
-    config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text(encoding="utf-8"))
-    targets = {
-        target
-        for job in config["scrape_configs"]
-        for static in job["static_configs"]
-        for target in static["targets"]
-    }
-    assert "backend:8000" in targets
+def test_prometheus_runs_the_reference_repositorys_configuration(compose: dict[str, Any]) -> None:
+    volumes = _services(compose)["prometheus"]["volumes"]
+    monitoring = "../project/monitoring"
+    assert f"{monitoring}/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in volumes
+    assert f"{monitoring}/alerts:/etc/prometheus/alerts:ro" in volumes
+    config = yaml.safe_load((DEPLOY / monitoring / "prometheus.yml").read_text(encoding="utf-8"))
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["backend"]["dns_sd_configs"] == [
+        {"names": ["backend"], "type": "A", "port": 8000, "refresh_interval": "30s"}
+    ]
+    assert jobs["frontend"]["static_configs"] == [{"targets": ["frontend:8080"]}]
 
 
 def test_relative_mounts_exist(compose: dict[str, Any]) -> None:
     for name, service in _services(compose).items():
         for volume in service.get("volumes", []):
             source = str(volume).split(":")[0]
-            if source.startswith("./"):
+            if source.startswith(("./", "../")):
                 assert Path(DEPLOY / source).exists(), f"{name}: {source}"
