@@ -62,6 +62,7 @@ def _traffic(
 ) -> tuple[Scrape, Traffic, Scrape]:
     """Scrape, the known reads (and a request of ``error_probe``, a 5xx on demand), scrape."""
     path = params["api_probe_path"]
+    _scrape(client, params, evidence)  # without metrics the API's shape does not matter
     ident = create_formula(client, path, "traffic")
     before = _scrape(client, params, evidence)
     traffic = send_reads(client, path, ident)
@@ -219,6 +220,7 @@ def test_cache_counters_follow_repeated_reads(
     client: httpx.Client, params: dict[str, Any], evidence: Evidence
 ) -> None:
     path, reads = params["api_probe_path"], 4
+    _scrape(client, params, evidence)
     ident = create_formula(client, path, "cache")
     before = _scrape(client, params, evidence)
     for _ in range(reads):
@@ -245,6 +247,7 @@ def test_repeated_reads_hit_and_a_write_invalidates(
     client: httpx.Client, params: dict[str, Any], evidence: Evidence
 ) -> None:
     path = params["api_probe_path"]
+    _scrape(client, params, evidence)
     ident = create_formula(client, path, "invalidate")
     item = item_path(path, ident)
     before = _scrape(client, params, evidence)
@@ -277,6 +280,7 @@ def test_logins_and_active_users_are_counted(
     evidence: Evidence,
 ) -> None:
     logins, active = params["logins_metric"], params["active_users_metric"]
+    _scrape(client, params, evidence)
     account = user_account(target, params, "metrics")
     before = _scrape(client, params, evidence)
     answer = login(client, params["login_path"], account.username, account.password)
