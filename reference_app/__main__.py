@@ -77,6 +77,28 @@ def _migrate(settings: Settings) -> None:
         raise _CommandError(f"migration failed: {reason}", 1) from None
 
 
+_PRIVATE_PREFIX = "reference-app-metrics-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # someone else's process, or not a pid: not ours to judge
+    return True
+
+
+def _sweep_abandoned(directory: Path) -> None:
+    """Remove private metrics directories of servers that were killed outright (SIGKILL
+    leaves no time to clean up); their names carry the server's pid."""
+    for stale in directory.glob(_PRIVATE_PREFIX + "*"):
+        pid = stale.name.removeprefix(_PRIVATE_PREFIX).partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 def _metrics_directory() -> Path | None:
     """Make the workers share their metrics: PROMETHEUS_MULTIPROC_DIR emptied, or a private
     directory made (returned, to be removed at exit) when it is unset. Before anything imports
@@ -84,7 +106,8 @@ def _metrics_directory() -> Path | None:
     # the name is repeated, not imported: reference_app.core.metrics imports prometheus_client
     configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
     if not configured:
-        private = Path(tempfile.mkdtemp(prefix="reference-app-metrics-"))
+        _sweep_abandoned(Path(tempfile.gettempdir()))
+        private = Path(tempfile.mkdtemp(prefix=f"{_PRIVATE_PREFIX}{os.getpid()}-"))
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(private)
         return private
     directory = Path(configured)

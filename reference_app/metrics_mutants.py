@@ -3,6 +3,8 @@ while the API itself keeps answering as before."""
 
 from __future__ import annotations
 
+import json
+
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
@@ -26,11 +28,15 @@ class _RawPathLabel(MetricsMiddleware):
         return str(scope.get("path", ""))
 
 
-class _NoEndpoint(MetricsMiddleware):
+class _JsonEndpoint(MetricsMiddleware):
+    """/metrics answers the values as JSON, which no Prometheus can scrape."""
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("path") == self.metrics_path:
-            await send({"type": "http.response.start", "status": 404, "headers": []})
-            await send({"type": "http.response.body", "body": b""})
+            body = json.dumps({"requests": 0}).encode()
+            headers = [(b"content-type", b"application/json")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
             return
         await super().__call__(scope, receive, send)
 
@@ -54,12 +60,12 @@ def _raw_path_label(app: FastAPI, settings: Settings) -> None:
 
 
 @register(
-    "metrics-endpoint-missing",
+    "metrics-endpoint-json",
     breaks=("MON-METRICS-ENDPOINT",),
-    description="GET /metrics answers 404",
+    description="GET /metrics answers JSON instead of the Prometheus text format",
 )
-def _endpoint_missing(app: FastAPI, settings: Settings) -> None:
-    replace_middleware(app, MetricsMiddleware, _NoEndpoint)
+def _endpoint_json(app: FastAPI, settings: Settings) -> None:
+    replace_middleware(app, MetricsMiddleware, _JsonEndpoint)
 
 
 def _no_process_usage() -> None:

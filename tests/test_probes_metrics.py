@@ -78,14 +78,15 @@ def test_a_body_that_is_not_prometheus_text_is_a_format_error() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "answer", "message"),
+    ("status", "answer", "message", "absent"),
     [
-        (404, "text/plain", "answered 404"),
-        (200, "application/json", "Content-Type application/json, not the Prometheus"),
+        (404, "text/plain", "answered 404: .*; set --param metrics_path=/your/route", True),
+        (500, "text/plain", "answered 500 text/plain", False),
+        (200, "application/json", "Content-Type application/json, not the Prometheus", False),
     ],
 )
 def test_a_scrape_that_finds_no_metrics_says_why_in_one_line(
-    status: int, answer: str, message: str
+    status: int, answer: str, message: str, absent: bool
 ) -> None:
     transport = httpx.MockTransport(
         lambda request: httpx.Response(status, headers={"content-type": answer}, text="{}")
@@ -94,6 +95,7 @@ def test_a_scrape_that_finds_no_metrics_says_why_in_one_line(
     with client, pytest.raises(ScrapeFailed, match=message) as raised:
         scrape(client, "/metrics")
     assert "\n" not in str(raised.value)
+    assert raised.value.absent is absent
 
 
 def _traffic() -> Traffic:

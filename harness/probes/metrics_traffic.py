@@ -21,7 +21,12 @@ ITEM_READS = 5
 
 
 class ScrapeFailed(Exception):
-    """The metrics endpoint did not answer with metrics (one line)."""
+    """The metrics endpoint did not answer with metrics (one line); ``absent`` when its
+    status says there is no such route (the metrics may live at another path)."""
+
+    def __init__(self, message: str, absent: bool = False) -> None:
+        super().__init__(message)
+        self.absent = absent
 
 
 def scrape(client: httpx.Client, path: str) -> Scrape:
@@ -30,6 +35,12 @@ def scrape(client: httpx.Client, path: str) -> Scrape:
         response = client.get(path)
     except httpx.HTTPError as exc:
         raise ScrapeFailed(f"GET {path} failed: {exc}") from None
+    if response.status_code in answers.ABSENT:
+        raise ScrapeFailed(
+            f"GET {path} answered {response.status_code}: the target has no such route; "
+            "set --param metrics_path=/your/route",
+            absent=True,
+        )
     if response.status_code != 200:
         raise ScrapeFailed(f"GET {path} answered {answers.excerpt(response)}")
     kind = answers.media_type(response)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -248,3 +249,24 @@ def test_two_workers_add_up_exactly(two_workers: tuple[str, Path]) -> None:
         assert found.value("http_requests_total", route=ITEM, status="404") == sent
         assert found.value("http_request_duration_seconds_count", route=ITEM) == sent
         assert found.value("db_pool_size") == 20  # 10 per worker, both live
+
+
+def test_serve_makes_a_private_metrics_directory_and_sweeps_abandoned_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reference_app.__main__ import _metrics_directory
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # unset, restored after the test
+    abandoned = tmp_path / "reference-app-metrics-999999999-x"  # no such process
+    running = tmp_path / f"reference-app-metrics-{os.getpid()}-y"
+    for directory in (abandoned, running):
+        directory.mkdir()
+
+    private = _metrics_directory()
+
+    assert private is not None
+    assert private.parent == tmp_path
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(private)
+    assert not abandoned.exists()
+    assert running.exists()
