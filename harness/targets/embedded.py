@@ -150,7 +150,13 @@ class EmbeddedTarget(Target):
         self._redis.wait_ready(lambda: _redis_pings(port), START_TIMEOUT_S)
 
     def app_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
+        # a metrics directory exported by the user would be shared by the app and its replica:
+        # each process makes its own (the app's `serve` command does)
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("HARNESS_") and k != "PROMETHEUS_MULTIPROC_DIR"
+        }
         env.update(
             ENVIRONMENT=self.profile,
             DATABASE_URL=f"sqlite+aiosqlite:///{self.db_path}",
