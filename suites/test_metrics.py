@@ -117,7 +117,11 @@ def test_request_counter_moves_by_the_requests_sent(
     moves = _by_route(before, after, name, params["route_label"], evidence)
     problems = judge_routes(moves, traffic, name)
     if "status" in after.label_names(name):
-        statuses = {s: n for (s,), n in moved(before, after, name, ("status",)).items()}
+        route_label = params["route_label"]
+        statuses: dict[str, float] = {}
+        for (route, status), n in moved(before, after, name, (route_label, "status")).items():
+            if traffic.covers(route):
+                statuses[status] = statuses.get(status, 0) + n
         exact, classes = traffic.by_status(), traffic.by_status(classes=True)
         if statuses not in (exact, classes):
             problems.append(f"{name} by status moved {statuses} for answers {exact}")

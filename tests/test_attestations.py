@@ -41,7 +41,6 @@ ATTESTED = [req.id for req in CATALOGUE if req.kind == "attestation"]
 PENDING_CHECKS = {
     **dict.fromkeys(
         (
-            "OPS-REDIS-CACHE",
             "OPS-DB-POOL",
             "OPS-QUERY-OPTIMISATION",
             "OPS-ASYNC",

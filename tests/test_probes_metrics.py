@@ -123,11 +123,21 @@ def test_raw_paths_as_route_labels_are_named() -> None:
     assert any("no route label of http_requests_total moved by the 6 item" in p for p in problems)
 
 
+def test_requests_to_other_routes_meanwhile_are_not_the_harness_s() -> None:
+    # an orchestrator's health check or a scraper between the two scrapes
+    moves = {"/api/v1/formulas": 3.0, "/api/v1/formulas/{formula_id}": 6.0, "/health": 2.0}
+
+    assert judge_routes(moves, _traffic(), "http_requests_total") == []
+
+
 @pytest.mark.parametrize(
     ("moves", "hint"),
     [
         ({"/a": 1.0, "/b": 3.0}, "point it at one"),
-        ({"/api/v1/formulas": 3.0, "/b": 6.0, "/c": 2.0}, "something else sent requests"),
+        (
+            {"/api/v1/formulas": 3.0, "/api/v1/formulas/{formula_id}": 8.0},
+            "something else sent requests",
+        ),
     ],
 )
 def test_counts_that_do_not_add_up_say_which_way(moves: dict[str, float], hint: str) -> None:

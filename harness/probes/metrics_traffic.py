@@ -76,6 +76,10 @@ class Traffic:
     # (kind, status) -> answers; kind is "list" or "item"
     answered: Counter[tuple[str, int]] = field(default_factory=Counter)
 
+    def covers(self, route: str) -> bool:
+        """Whether ``route`` (a template or a raw path) lies under the API path read."""
+        return route == self.list_path or route.startswith(self.list_path.rstrip("/") + "/")
+
     def sent(self, kind: str | None = None) -> int:
         return sum(n for (k, _), n in self.answered.items() if kind in (None, k))
 
@@ -125,6 +129,9 @@ def judge_routes(moves: Mapping[str, float], traffic: Traffic, what: str) -> lis
     """Problems with how ``what`` moved per route label for ``traffic``: raw paths as labels,
     requests not counted (or counted twice), one route's requests spread over labels."""
     problems: list[str] = []
+    # requests to other routes in the meantime are the deployment's own (an orchestrator's
+    # health check, a scraper): only the routes under the API path the harness read are judged
+    moves = {label: n for label, n in moves.items() if traffic.covers(label)}
     raw = sorted(label for label in moves if label in traffic.item_paths)
     if raw:
         problems.append(

@@ -82,6 +82,19 @@ def test_a_target_that_goes_down_fails_mon_prom_targets(
             "--report-dir", str(tmp_path),
         )  # fmt: skip
         result = run(argv, timeout=300)
+        # and a Prometheus that no longer answers fails MON-PROM-ACCESS
+        stack.control.stop("prometheus")
+        gone = tmp_path / "gone"
+        access = run(
+            harness_cmd(
+                "gate", "--requirement=MON-PROM-ACCESS", f"--param=prometheus_url={url}",
+                "--report-dir", str(gone),
+            ),
+            timeout=300,
+        )  # fmt: skip
+    assert access.returncode == 1, access.stdout + access.stderr
+    verdicts = {e["id"]: e["verdict"] for e in matrix(gone)["requirements"]}
+    assert verdicts["MON-PROM-ACCESS"] == "failed", access.stdout
     assert result.returncode == 1, result.stdout + result.stderr
     entry = next(e for e in matrix(tmp_path)["requirements"] if e["id"] == "MON-PROM-TARGETS")
     assert entry["verdict"] == "failed", entry
