@@ -8,10 +8,12 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +132,28 @@ def production_env(workdir: Path, **extra: str) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(48),
         **extra,
     }
+
+
+@contextmanager
+def loopback_servers() -> Iterator[Callable[[type[BaseHTTPRequestHandler]], str]]:
+    """Start threaded HTTP servers of given handlers on free loopback ports (stand-ins of a
+    peer the code under test talks to); each is shut down on exit. Yields ``start(handler)``,
+    which returns the server's base URL."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(handler: type[BaseHTTPRequestHandler]) -> str:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
 
 
 @contextmanager

@@ -5,9 +5,8 @@ source's health test, admin/admin and its own health, besides the repository's f
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 
 from reference_app.project_mutants import PROJECT
 from reference_app.project_mutants_audit import write_production_env
-from tests.conftest import SuiteRun
+from tests.conftest import SuiteRun, loopback_servers
 
 TITLES = ["API Performance", "System Resources", "Database Metrics", "Error Tracking"]
 SELECTED = (
@@ -60,18 +59,8 @@ def _handler(admin_admin: bool) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def grafana() -> Iterator[Callable[[bool], str]]:
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(admin_admin: bool) -> str:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(admin_admin))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with loopback_servers() as serve:
+        yield lambda admin_admin: serve(_handler(admin_admin))
 
 
 def _run(run_suites: Callable[..., SuiteRun], url: str, env_file: Path) -> SuiteRun:

@@ -6,7 +6,6 @@ import http.server
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
@@ -20,6 +19,7 @@ from fastapi import FastAPI
 from reference_app.app import create_app
 from reference_app.core.config import Settings
 from reference_app.core.migrate import upgrade_to_head
+from tests.conftest import loopback_servers
 
 # Variables the app reads; a developer's shell must not leak them into a test.
 APP_ENV_VARS = (
@@ -134,20 +134,13 @@ class _HealthHandler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def http_health_server() -> Iterator[Callable[..., str]]:
     """Start real HTTP servers with a /health endpoint; returns their base URLs."""
-    servers: list[http.server.ThreadingHTTPServer] = []
+    with loopback_servers() as serve:
 
-    def start(status: int = 200, delay_s: float = 0.0) -> str:
-        handler = type("Handler", (_HealthHandler,), {"status": status, "delay_s": delay_s})
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
+        def start(status: int = 200, delay_s: float = 0.0) -> str:
+            attrs = {"status": status, "delay_s": delay_s}
+            return serve(type("Handler", (_HealthHandler,), attrs))
 
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+        yield start
 
 
 @pytest.fixture
