@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from harness.errors import HarnessError
 
 if TYPE_CHECKING:
-    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.chrome.webdriver import WebDriver
 
 # the binaries' names differ by distribution; an environment variable names another one
 _BROWSERS = ("chromium", "chromium-browser", "google-chrome")
