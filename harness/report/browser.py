@@ -75,5 +75,5 @@ def headless_chromium(width: int = 1400, height: int = 1000) -> Iterator[WebDriv
 
 def console_errors(driver: WebDriver) -> list[str]:
     """The messages the page logged at error level (uncaught exceptions included)."""
-    entries: list[dict[str, Any]] = driver.get_log("browser")
+    entries: list[dict[str, Any]] = driver.get_log("browser")  # type: ignore[no-untyped-call]
     return [entry["message"] for entry in entries if entry.get("level") == "SEVERE"]
