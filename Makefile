@@ -33,7 +33,7 @@ gate: $(STAMP)  ## run the compliance gate against the embedded reference app an
 	status=$$?; rm -f $$env_file; exit $$status
 
 test: $(STAMP)  ## the whole test suite, in parallel
-	$(PY) -m pytest -n $(PYTEST_WORKERS) $(TEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --durations=40 $(TEST_ARGS)
 
 images: $(STAMP)  ## local images for the container stacks (debootstrap + Debian packages)
 	$(PY) -m harness.stacks build $(IMAGES_ARGS)
