@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= auto
 
-.PHONY: install gate test lint serve clean images
+.PHONY: install gate test lint serve clean images docs
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,8 +44,14 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-logo
 
+# this project's documentation site (docs/mkdocs.yml); `make test` builds it strictly too
+DOCS_SITE ?= site
+docs: $(STAMP)  ## the documentation site, built with --strict into $(DOCS_SITE)/ (git-ignored)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -f docs/mkdocs.yml -d $(abspath $(DOCS_SITE))
+	@echo "site: $(abspath $(DOCS_SITE))/index.html"
+
 serve: $(STAMP)  ## the reference app on http://127.0.0.1:8000
 	$(PY) -m reference_app serve
 
 clean:
-	rm -rf reports/*.json reports/*.md reports/*.html .mypy_cache .ruff_cache .pytest_cache
+	rm -rf reports/*.json reports/*.md reports/*.html site .mypy_cache .ruff_cache .pytest_cache
