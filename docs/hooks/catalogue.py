@@ -24,6 +24,27 @@ from harness.spec import load_catalogue as _load
 SECTION = "Requirement catalogue"
 FOLDER = "catalogue"
 SCHEMA = "matrix.schema.json"
+# an area's name on the site, where its slug reads badly; the rest are capitalised slugs
+_TITLES = {
+    "load": "Load and performance",
+    "ip-filtering": "IP filtering",
+    "api-contract": "API contract",
+}
+# the user guide's pages that say how an area's checks judge it
+GUIDE = {
+    "load": ("load-testing.md",),
+    "security-headers": ("security-headers.md",),
+    "rate-limiting": ("rate-limiting.md",),
+    "request-validation": ("request-validation.md",),
+    "ip-filtering": ("ip-filtering-and-audit.md",),
+    "audit-logging": ("ip-filtering-and-audit.md",),
+    "input-validation": ("input-validation.md", "identity-and-uploads.md"),
+    "security-configuration": ("identity-and-uploads.md", "security-headers.md", "audit-config.md"),
+    "deployment": ("repository.md", "ci-and-k8s.md", "deploy-drills.md", "stacks.md"),
+    "monitoring": ("metrics.md", "prometheus.md", "dashboards.md", "faults.md"),
+    "operations": ("repository.md",),
+    "api-contract": ("api-contract.md",),
+}
 _CODE = re.compile(r"(`[^`]*`)")
 _MARKDOWN = re.compile(r"([\\*_\[\]#|])")
 
@@ -64,7 +85,8 @@ def value(raw: Any) -> str:
 
 def area_title(area: str) -> str:
     prefix = next(p for p, a in ID_PREFIXES.items() if a == area)
-    return f"{area.replace('-', ' ').capitalize()} ({prefix}-)"
+    name = _TITLES.get(area) or area.replace("-", " ").capitalize()
+    return f"{name} ({prefix}-)"
 
 
 def by_area(catalogue: Catalogue) -> dict[str, list[Requirement]]:
@@ -102,7 +124,21 @@ def requirement_section(requirement: Requirement, catalogue: Catalogue) -> str:
     return "\n".join(lines)
 
 
-def area_page(area: str, requirements: list[Requirement], catalogue: Catalogue) -> str:
+def nav_titles(nav: Any) -> dict[str, str]:
+    """Page file -> its title in the nav, at any depth."""
+    titles: dict[str, str] = {}
+    for entry in nav if isinstance(nav, list) else []:
+        for title, target in entry.items() if isinstance(entry, dict) else ():
+            if isinstance(target, str):
+                titles[target] = title
+            else:
+                titles.update(nav_titles(target))
+    return titles
+
+
+def area_page(
+    area: str, requirements: list[Requirement], catalogue: Catalogue, titles: dict[str, str]
+) -> str:
     head = [
         f"# {area_title(area)}",
         "",
@@ -110,6 +146,9 @@ def area_page(area: str, requirements: list[Requirement], catalogue: Catalogue) 
         "`harness/spec/requirements.yaml`. The heading of each is its id, also its anchor "
         f"(`{FOLDER}/{area}/#ID`).",
     ]
+    if area in GUIDE:
+        pages = ", ".join(f"[{titles.get(p, p)}](../{p})" for p in GUIDE[area])
+        head.append(f"How the checks judge them: {pages}.")
     return "\n\n".join([*head, *(requirement_section(r, catalogue) for r in requirements)]) + "\n"
 
 
@@ -155,11 +194,11 @@ def overview_page(catalogue: Catalogue) -> str:
     return f"# The requirements\n\n{intro}\n\n{table}\n"
 
 
-def generated_pages(catalogue: Catalogue) -> dict[str, str]:
+def generated_pages(catalogue: Catalogue, titles: dict[str, str]) -> dict[str, str]:
     """Path under the docs folder -> Markdown of every generated page, in nav order."""
     pages = {f"{FOLDER}/index.md": overview_page(catalogue)}
     for area, requirements in by_area(catalogue).items():
-        pages[f"{FOLDER}/{area}.md"] = area_page(area, requirements, catalogue)
+        pages[f"{FOLDER}/{area}.md"] = area_page(area, requirements, catalogue, titles)
     pages[f"{FOLDER}/parameters.md"] = parameters_page(catalogue)
     return pages
 
@@ -180,7 +219,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    for path, markdown in generated_pages(_catalogue()).items():
+    for path, markdown in generated_pages(_catalogue(), nav_titles(config.nav)).items():
         files.append(File.generated(config, path, content=markdown))
     files.append(File.generated(config, SCHEMA, abs_src_path=str(fixture_path("schemas", SCHEMA))))
     return files
