@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= auto
 
-.PHONY: install gate test lint serve clean images docs
+.PHONY: install gate test lint serve clean images
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,7 @@ lint: $(STAMP)
 
 # this project's documentation site (docs/mkdocs.yml); `make test` builds it strictly too
 DOCS_SITE ?= site
+.PHONY: docs
 docs: $(STAMP)  ## the documentation site, built with --strict into $(DOCS_SITE)/ (git-ignored)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -f docs/mkdocs.yml -d $(abspath $(DOCS_SITE))
 	@echo "site: $(abspath $(DOCS_SITE))/index.html"
