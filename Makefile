@@ -44,8 +44,15 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-logo
 
+# this project's documentation site (docs/mkdocs.yml); `make test` builds it strictly too
+DOCS_SITE ?= site
+.PHONY: docs
+docs: $(STAMP)  ## the documentation site, built with --strict into $(DOCS_SITE)/ (git-ignored)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -f docs/mkdocs.yml -d $(abspath $(DOCS_SITE))
+	@echo "site: $(abspath $(DOCS_SITE))/index.html"
+
 serve: $(STAMP)  ## the reference app on http://127.0.0.1:8000
 	$(PY) -m reference_app serve
 
 clean:
-	rm -rf reports/*.json reports/*.md reports/*.html .mypy_cache .ruff_cache .pytest_cache
+	rm -rf reports/*.json reports/*.md reports/*.html site .mypy_cache .ruff_cache .pytest_cache

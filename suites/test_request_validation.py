@@ -7,7 +7,7 @@ paranoia-level tiers: the gate judges PL1 recall against ``min_injection_recall`
 reported per class and location. About 1700 requests: to stay under
 the deployment's rate limit (100 per 60 s per client address) each check spreads its records
 over loopback source addresses of its own, at most 80 per address (on the containers stack
-the addresses travel in the one X-Forwarded-For hop the backend trusts, docs/stacks.md). A
+the addresses travel in the one X-Forwarded-For hop the backend trusts, docs/docs/stacks.md). A
 target that sees every harness request as one client (a user's image behind docker-proxy)
 cannot take that many from one address without 429s that would break the other suites: there
 the corpus checks skip (Capability.CLIENT_ADDRESSES) and the size checks, a handful of

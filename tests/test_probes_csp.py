@@ -74,7 +74,7 @@ def test_repeats_and_unknown_are_listed() -> None:
     assert parsed.unknown == ("defa",)
 
 
-# SEC-HDR-CSP: exactly one policy with a directive browsers know (docs/security-headers.md)
+# SEC-HDR-CSP: exactly one policy with a directive browsers know (docs/docs/security-headers.md)
 SINGLE: list[tuple[Headers, bool, str]] = [
     ([("Content-Security-Policy", GOOD)], True, "one policy"),
     ([("content-security-policy", GOOD)], True, "header names are case-insensitive"),

@@ -2,7 +2,7 @@
 
 A header value holds comma-separated policies; every policy of every header is enforced, so a
 resource loads only when each policy allows it. The directive checks therefore judge the
-intersection. SEC-HDR-CSP still asks for exactly one policy (see docs/security-headers.md).
+intersection. SEC-HDR-CSP still asks for exactly one policy (see docs/docs/security-headers.md).
 """
 
 from __future__ import annotations

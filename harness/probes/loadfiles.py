@@ -22,7 +22,7 @@ class LoadFileError(Exception):
 
 
 # "ModuleNotFoundError: " before the loader's words: the words say it, and a check's message
-# that names a Python exception reads as a crash of the harness (docs/checks.md)
+# that names a Python exception reads as a crash of the harness (docs/docs/checks.md)
 _EXCEPTION_PREFIX = re.compile(r"^(?:[\w.]+\.)?\w+(?:Error|Exception|Exit): ")
 
 

@@ -1,7 +1,7 @@
 """The images of the container stacks: which image each role uses, and `make images`.
 
 A role's image is ``HARNESS_IMAGE_<ROLE>`` when set, else the local tag when that image
-exists, else the public default (see docs/stacks.md).
+exists, else the public default (see docs/docs/stacks.md).
 """
 
 from __future__ import annotations

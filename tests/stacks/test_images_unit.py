@@ -60,7 +60,7 @@ def test_unknown_role_is_one_line() -> None:
 
 
 def test_the_roles_are_those_of_docs_stacks_md() -> None:
-    table = (REPO / "docs" / "stacks.md").read_text(encoding="utf-8")
+    table = (REPO / "docs" / "docs" / "stacks.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| (\w+) \| `(\w+)` \| `([^`]+)`[^|]*\| `?([^|`]+?)`? \|$", table, re.M)
     documented = {role: (env, tag, default) for role, env, tag, default in rows}
     assert set(documented) == set(IMAGES)
