@@ -53,6 +53,7 @@ def test_counts_shown_are_the_summary() -> None:
     assert {k: int(v) for k, v in shown.items()} == matrix["summary"]
     rows = re.findall(r'<tbody class="req"[^>]* data-verdict="([^"]+)"', page)
     assert len(rows) == matrix["summary"]["total"]
+    assert '<span class="headline FAIL" id="headline">FAIL</span>2 failed, 1 errored' in page
 
 
 def test_scaled_partial_waived_attested_blocked_rows_say_what_they_are() -> None:

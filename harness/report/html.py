@@ -22,7 +22,7 @@ from harness.report.verdicts import LABELS, NOT_PROVEN, VERDICTS
 Entry = Mapping[str, Any]
 EXPLAINED = {
     "PASS": "every applicable, selected requirement passed, is waived or is attested",
-    "FAIL": "a requirement failed or errored",
+    "FAIL": "a requirement failed or errored",  # said with the counts
     "INCOMPLETE": "nothing failed, but applicable requirements are not proven",
 }
 
@@ -48,6 +48,8 @@ def _head(matrix: Mapping[str, Any]) -> list[str]:
     why = EXPLAINED.get(verdict, "")
     if verdict == "INCOMPLETE":
         why = f"nothing failed, but {unproven} applicable requirements are not proven"
+    elif verdict == "FAIL":
+        why = f"{summary.get('failed', 0)} failed, {summary.get('error', 0)} errored"
     css = verdict if verdict in EXPLAINED else ""
     lines = [
         "<h1>Compliance matrix</h1>",
