@@ -9,8 +9,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from harness.errors import HarnessError
 from harness.report import write_reports
-from harness.report.html import render_html
+from harness.report.html import render_html, screenshot
 from harness.report.html_assets import SCRIPT, STYLE
 from harness.report.markdown import unproven_groups
 from tests.matrix_samples import HOSTILE, synthetic_matrix
@@ -122,3 +125,9 @@ def test_hostile_evidence_is_shown_escaped_in_the_details() -> None:
     assert "<details>" in row
     assert "1 check, 2 evidence items" in row
     assert HOSTILE.replace("<", "&lt;").replace(">", "&gt;") in row
+
+
+def test_a_screenshot_of_no_page_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(HarnessError, match=r"no matrix page at .*: run harness gate first"):
+        screenshot(tmp_path / "matrix.html", tmp_path / "matrix.png")
+    assert not (tmp_path / "matrix.png").exists()
