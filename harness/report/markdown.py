@@ -31,24 +31,31 @@ def _row(entry: Entry) -> str:
     return f"| {entry['id']} | {label} | {_cell(entry['title'])} | {_cell(detail)} |"
 
 
-def _failures(entries: list[Entry]) -> list[str]:
-    """Each failed or errored row followed by the rows blocked by it; other blocked rows last."""
+def failure_order(entries: list[Entry]) -> list[Entry]:
+    """The failed and errored rows, each followed by the blocked rows naming it as their root
+    cause (``blocked_by``); blocked rows naming no failed row last."""
     broken = [e for e in entries if e["verdict"] in BROKEN]
-    if not broken:
-        return []
     roots = [e for e in broken if e["verdict"] != "blocked"]
     blocked = [e for e in broken if e["verdict"] == "blocked"]
-    lines = ["", f"## Failures ({len(broken)})", "", *HEADER]
+    ordered: list[Entry] = []
     for root in roots:
-        lines.append(_row(root))
-        lines += [_row(e) for e in blocked if root["id"] in (e.get("blocked_by") or ())]
+        ordered.append(root)
+        ordered += [e for e in blocked if root["id"] in (e.get("blocked_by") or ())]
     placed = {e["id"] for e in roots}
-    lines += [_row(e) for e in blocked if not placed.intersection(e.get("blocked_by") or ())]
-    return lines
+    ordered += [e for e in blocked if not placed.intersection(e.get("blocked_by") or ())]
+    return ordered
 
 
-def _not_proven(entries: list[Entry]) -> tuple[list[str], set[str]]:
-    """Applicable, not failed, not proven: by their first cause, the largest group first."""
+def _failures(entries: list[Entry]) -> list[str]:
+    ordered = failure_order(entries)
+    if not ordered:
+        return []
+    return ["", f"## Failures ({len(ordered)})", "", *HEADER, *(_row(e) for e in ordered)]
+
+
+def unproven_groups(entries: list[Entry]) -> list[tuple[tuple[str, str], list[Entry]]]:
+    """Applicable, not failed, not proven: ((cause, remedy), rows) by each row's first cause,
+    the largest group first; deselected and uncovered rows are listed apart."""
     groups: dict[tuple[str, str], list[Entry]] = {}
     for entry in entries:
         if entry["verdict"] in COMPACT:
@@ -56,12 +63,17 @@ def _not_proven(entries: list[Entry]) -> tuple[list[str], set[str]]:
         found = causes(entry)
         if found:
             groups.setdefault(found[0], []).append(entry)
+    return sorted(groups.items(), key=lambda kv: -len(kv[1]))
+
+
+def _not_proven(entries: list[Entry]) -> tuple[list[str], set[str]]:
     lines: list[str] = []
-    for (cause, remedy), rows in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+    groups = unproven_groups(entries)
+    for (cause, remedy), rows in groups:
         lines += ["", f"## Not proven: {cause} ({len(rows)})", "", f"To prove: {remedy}.", ""]
         lines += HEADER
         lines += [_row(e) for e in rows]
-    return lines, {e["id"] for rows in groups.values() for e in rows}
+    return lines, {e["id"] for _, rows in groups for e in rows}
 
 
 def _by_area(entries: list[Entry]) -> list[str]:

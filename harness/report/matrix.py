@@ -208,7 +208,8 @@ class MatrixBuilder:
 
 
 def write_reports(matrix: Mapping[str, Any], report_dir: Path) -> list[Path]:
-    """Write matrix.json and its Markdown view; returns the paths written."""
+    """Write matrix.json, its Markdown view and its HTML page; returns the paths written."""
+    from harness.report.html import write_html
     from harness.report.markdown import render_markdown
 
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -216,7 +217,7 @@ def write_reports(matrix: Mapping[str, Any], report_dir: Path) -> list[Path]:
     md_path = report_dir / "matrix.md"
     json_path.write_text(json.dumps(matrix, indent=2, default=str) + "\n", encoding="utf-8")
     md_path.write_text(render_markdown(matrix), encoding="utf-8")
-    return [json_path, md_path]
+    return [json_path, md_path, write_html(matrix, report_dir / "matrix.html")]
 
 
 def failed_ids(matrix: Mapping[str, Any]) -> list[str]:
