@@ -72,7 +72,8 @@ def _unavailable(output: str) -> None:
         found = pattern.search(output)
         if found:
             line = next(line for line in output.splitlines() if found.group(0) in line)
-            raise MkDocsUnavailable(f"{line.strip()} (install it beside the harness)")
+            said = re.sub(r"^\s*(?:ERROR|WARNING)\s+-\s+", "", line).strip()
+            raise MkDocsUnavailable(f"{said} (install it beside the harness)")
 
 
 def mkdocs(
