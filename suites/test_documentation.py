@@ -8,16 +8,14 @@ is built once per run into a temporary folder (never into the repository) and re
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import yaml
 
-from harness.errors import UnexpectedAnswer
+from harness.probes import docs_api
 from harness.probes import docs_hosting as hosting
 from harness.probes import mkdocs_site as site
 from harness.probes.mkdocs_run import SiteBuilds, gh_deploy, serve_home
@@ -32,41 +30,23 @@ _ISSUES = re.compile(r"https://github\.com/[\w.-]+/[\w.-]+/issues")
 _DEFAULT_DEV_ADDR = "127.0.0.1:8000"  # mkdocs' own
 
 
-@dataclass
-class Docs:
-    """The MkDocs project of the repository: its configuration, pages and nav sections."""
-
-    root: Path
-    config_file: Path
-    config: dict[str, Any]
-    pages: list[site.Page]
-    sections: list[site.Section]
-
-    def shown(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
-
-
-def _docs(project: Project, params: dict[str, Any]) -> Docs:
+def _docs(project: Project, params: dict[str, Any]) -> site.DocsProject:
     __tracebackhide__ = True
     folder = project.directory(params["docs_dir"], "docs_dir")
-    found = [folder / name for name in site.CONFIG_NAMES if (folder / name).is_file()]
-    if not found:
+    config_file = site.config_file_in(folder)
+    if config_file is None:
         raise MissingProjectFile(
             f"{params['docs_dir']}/mkdocs.yml: no such file in {project.root}; set --param "
             "docs_dir=PATH to the folder mkdocs runs in"
         )
     try:
-        config = site.load_config(found[0].read_text(encoding="utf-8", errors="replace"))
+        return site.read_project(config_file)
     except site.MkDocsConfigError as exc:
-        pytest.fail(f"{found[0].relative_to(project.root)}: {exc}")
-    texts = site.read_pages(site.pages_dir(found[0], config))
-    sections = site.sections(config, texts)
-    titled = {page.path: page for section in sections for page in section.pages}
-    pages = [
-        titled.get(path) or site.Page(path, site.page_title(path, text), text)
-        for path, text in texts.items()
-    ]
-    return Docs(project.root, found[0], config, pages, sections)
+        pytest.fail(f"{config_file.relative_to(project.root)}: {exc}")
+
+
+def _shown(project: Project, path: Path) -> str:
+    return path.relative_to(project.root).as_posix()
 
 
 @pytest.fixture(scope="session")
@@ -81,12 +61,12 @@ def test_docs_are_an_mkdocs_material_project(
     docs = _docs(project, params)
     theme = site.theme_name(docs.config)
     folder = site.pages_dir(docs.config_file, docs.config)
-    evidence.note("configuration", docs.shown(docs.config_file))
+    evidence.note("configuration", _shown(project, docs.config_file))
     evidence.note("theme", theme)
-    assert folder.is_dir(), f"{docs.shown(docs.config_file)}: its pages' folder is missing"
-    assert docs.pages, f"{docs.shown(folder)}: no Markdown page"
+    assert folder.is_dir(), f"{_shown(project, docs.config_file)}: its pages' folder is missing"
+    assert docs.pages, f"{_shown(project, folder)}: no Markdown page"
     assert theme == "material", (
-        f"{docs.shown(docs.config_file)} uses the theme {theme or 'mkdocs (the default)'}, "
+        f"{_shown(project, docs.config_file)} uses the theme {theme or 'mkdocs (the default)'}, "
         "not material (pip install mkdocs-material, theme: name: material)"
     )
 
@@ -99,8 +79,9 @@ def test_mkdocs_build_strict_passes(
     docs = _docs(project, params)
     run, _ = builds.strict(docs.config_file)
     evidence.note("warnings and errors", run.problems() if not run.ok else [])
-    assert run.ok, f"mkdocs build --strict in {docs.shown(docs.config_file.parent)}: " + "; ".join(
-        run.problems()[:3]
+    assert run.ok, (
+        f"mkdocs build --strict in {_shown(project, docs.config_file.parent)}: "
+        + "; ".join(run.problems()[:3])
     )
 
 
@@ -127,7 +108,7 @@ def test_mkdocs_serve_answers_at_the_configured_address(
     if served.status != 200:
         got = f"answered {served.status}" if served.status else "never answered"
         problems.append(f"mkdocs serve's home page {got}: {' '.join(served.output.split()[-30:])}")
-    assert not problems, f"{docs.shown(docs.config_file)}: " + "; ".join(problems)
+    assert not problems, f"{_shown(project, docs.config_file)}: " + "; ".join(problems)
 
 
 @pytest.mark.parametrize(
@@ -140,7 +121,7 @@ def test_docs_have_the_section(
     name, pattern = site.SECTIONS[rid]
     evidence.note("nav sections", [section.title for section in docs.sections])
     found = site.find_section(docs.sections, pattern)
-    assert found is not None, f"{docs.shown(docs.config_file)}: the nav has no {name} section"
+    assert found is not None, f"{_shown(project, docs.config_file)}: the nav has no {name} section"
     evidence.note("pages", [page.path for page in found.pages])
     assert any(not page.is_empty for page in found.pages), (
         f"the {found.title!r} section has no page with more than a heading"
@@ -163,13 +144,7 @@ def _openapi(http: httpx.Client, params: dict[str, Any]) -> tuple[dict[str, Any]
                 "deployment's OpenAPI document, or --param openapi_file=PATH"
             )
         text, source = answer.text, path
-    try:
-        document = yaml.safe_load(text)  # JSON is YAML too
-    except yaml.YAMLError:
-        document = None
-    if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
-        raise UnexpectedAnswer(source, "an OpenAPI document with paths", text[:80] or "nothing")
-    return document, source
+    return docs_api.parse_document(text, source), source
 
 
 @requirement("DOC-API-COMPLETE")
@@ -178,13 +153,13 @@ def test_api_reference_names_every_operation(
 ) -> None:
     docs = _docs(project, params)
     section = site.find_section(docs.sections, site.SECTIONS["DOC-SECTION-API"][1])
-    assert section is not None, f"{docs.shown(docs.config_file)}: the nav has no API reference"
+    assert section is not None, f"{_shown(project, docs.config_file)}: the nav has no API reference"
     document, source = _openapi(http, params)
-    missing = site.undocumented(document, section.pages)
+    missing = docs_api.undocumented(document, section.pages)
     evidence.note("OpenAPI document", source)
     evidence.note("API reference pages", [page.path for page in section.pages])
     evidence.note("undocumented", missing)
-    total = len(site.operations(document))
+    total = len(docs_api.operations(document))
     assert not missing, (
         f"the API reference leaves out {len(missing)} of the {total} operations of {source}: "
         + ", ".join(missing)
@@ -221,34 +196,8 @@ def test_gh_deploy_publishes_to_gh_pages(
 def test_static_host_publishes_the_built_site(
     host: str, file: str, project: Project, params: dict[str, Any], evidence: Evidence
 ) -> None:
-    docs = _docs(project, params)
-    places = [docs.config_file.parent / file, project.root / file]
-    found = next((path for path in places if path.is_file()), None)
-    site_folder = site.site_dir(docs.config_file, docs.config)
-    if found is None:
-        guide = hosting.guide_for(host, docs.pages, site_folder.name)
-        evidence.note("guide", guide.path if guide else None)
-        assert guide is not None, (
-            f"no {file} in {docs.shown(docs.config_file.parent)}/ or the repository root, and "
-            f"no page tells how to publish the site on {host} (mkdocs build, then "
-            f"{site_folder.name}/)"
-        )
-        return
-    text = found.read_text(encoding="utf-8", errors="replace")
-    try:
-        if file == hosting.NETLIFY:
-            config = hosting.netlify_config(found, text, project.root)
-        else:
-            config = hosting.vercel_config(found, text)
-    except hosting.HostingConfigError as exc:
-        pytest.fail(str(exc))
-    evidence.note("configuration", docs.shown(found))
-    evidence.note("build command", config.command)
-
-    def site_of(mkdocs_file: Path) -> Path:
-        return site.site_dir(mkdocs_file, docs.config if mkdocs_file == docs.config_file else {})
-
-    problems = hosting.hosting_problems(config, docs.config_file, site_of, project.root)
+    how, problems = hosting.judge_host(host, file, _docs(project, params), project.root)
+    evidence.note("published with", how)
     assert not problems, "; ".join(problems)
 
 
@@ -311,11 +260,7 @@ def test_version_history_has_the_deployed_version(
     project: Project, params: dict[str, Any], http: httpx.Client, evidence: Evidence
 ) -> None:
     docs = _docs(project, params)
-    history = [
-        page
-        for page in docs.pages
-        if not page.is_empty and site.CHANGELOG_TITLE.search(f"{page.title} {page.path}".lower())
-    ]
+    history = site.history_pages(docs.pages)
     assert history, "no version history page (titled Changelog, Version History or Release Notes)"
     answer = http.get(params["health_path"])
     try:

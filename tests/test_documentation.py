@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.probes import docs_api
 from harness.probes import docs_hosting as hosting
 from harness.probes import mkdocs_site as site
 from harness.probes.static_site import crawl, links_of
@@ -71,7 +72,8 @@ def test_sections_come_from_the_nav_with_their_nested_pages() -> None:
     assert [s.title for s in found] == ["Home", "Quick start", "User guide", "API reference"]
     assert [p.path for p in found[2].pages] == ["guide/use.md", "guide/more.md"]
     section = site.find_section(found, site.SECTIONS["DOC-SECTION-USER"][1])
-    assert section is not None and section.title == "User guide"
+    assert section is not None
+    assert section.title == "User guide"
     assert site.find_section(found, site.SECTIONS["DOC-SECTION-SECURITY"][1]) is None
 
 
@@ -130,9 +132,9 @@ DOCUMENT = {
 
 def test_an_operation_is_documented_by_a_line_with_its_method_and_path() -> None:
     pages = [site.Page("api.md", "API", TEXTS["api.md"] + "`GET /api/health`\n")]
-    assert site.operations(DOCUMENT)[:2] == [("GET", "/items"), ("POST", "/items")]
+    assert docs_api.operations(DOCUMENT)[:2] == [("GET", "/items"), ("POST", "/items")]
     # GET /items: the path and the method are on different lines; DELETE: nowhere
-    assert site.undocumented(DOCUMENT, pages) == ["GET /items", "DELETE /items/{item_id}"]
+    assert docs_api.undocumented(DOCUMENT, pages) == ["GET /items", "DELETE /items/{item_id}"]
 
 
 @pytest.mark.parametrize(
@@ -140,11 +142,11 @@ def test_an_operation_is_documented_by_a_line_with_its_method_and_path() -> None
     [("/items/{id}", "/items/{}"), ("/items/<int:id>/", "/items/{}"), ("/a/:id.", "/a/{}")],
 )
 def test_path_parameters_compare_whatever_their_spelling(written: str, normal: str) -> None:
-    assert site.normal_path(written) == normal
+    assert docs_api.normal_path(written) == normal
 
 
 def test_a_url_is_no_documented_path() -> None:
-    assert site.documented("GET http://localhost:8000/items") == set()
+    assert docs_api.documented("GET http://localhost:8000/items") == set()
 
 
 @pytest.mark.parametrize(

@@ -35,9 +35,9 @@ def test_mkdocs_runs_leave_the_repository_as_it_was(
     shutil.copytree(PROJECT / "docs", repo / "docs")
     before = _snapshot(repo)
     run = run_suites(f"--project-root={repo}", *_select(*MKDOCS_RUNS))
-    assert {rid: run.verdict(rid) for rid in MKDOCS_RUNS} == dict.fromkeys(
-        MKDOCS_RUNS, "passed"
-    ), run.output
+    assert {rid: run.verdict(rid) for rid in MKDOCS_RUNS} == dict.fromkeys(MKDOCS_RUNS, "passed"), (
+        run.output
+    )
     assert _snapshot(repo) == before  # no site/, no .git, no gh-pages branch in it
 
 
@@ -53,5 +53,6 @@ def test_a_plugin_missing_beside_the_harness_is_an_error_in_one_line(
         entry = run.entry(rid)
         assert entry["verdict"] == "error", (rid, entry, run.output)
         message = entry["checks"][0]["message"]
-        assert "\n" not in message and "Traceback" not in message, message
+        assert "\n" not in message, message
+        assert "Traceback" not in message, message
         assert 'The "not-installed-anywhere" plugin is not installed' in message, message

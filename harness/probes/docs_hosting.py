@@ -9,12 +9,12 @@ import os
 import re
 import shlex
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.probes.mkdocs_site import Page
+from harness.probes.mkdocs_site import DocsProject, Page, site_dir
 
 NETLIFY = "netlify.toml"
 VERCEL = "vercel.json"
@@ -114,7 +114,7 @@ def _same(first: Path, second: Path) -> bool:
 
 
 def hosting_problems(
-    config: HostingConfig, mkdocs_file: Path, site_of: Any, root: Path
+    config: HostingConfig, mkdocs_file: Path, site_of: Callable[[Path], Path], root: Path
 ) -> list[str]:
     """What keeps the host from publishing the site; ``site_of(config_path)`` gives the site
     folder mkdocs.yml at that path sets."""
@@ -152,3 +152,35 @@ def guide_for(host: str, pages: Iterable[Page], site_folder: str) -> Page | None
         if host.lower() in text and "mkdocs build" in text and site_folder.lower() in text:
             return page
     return None
+
+
+def judge_host(host: str, file_name: str, docs: DocsProject, root: Path) -> tuple[str, list[str]]:
+    """How the site is published on ``host`` (its ``file_name`` beside mkdocs.yml or at the
+    repository's root, else a guide page) and what keeps it from working; the problems are
+    empty when it works."""
+    folder = docs.config_file.parent
+    found = next((p for p in (folder / file_name, root / file_name) if p.is_file()), None)
+    site_folder = site_dir(docs.config_file, docs.config)
+    if found is None:
+        guide = guide_for(host, docs.pages, site_folder.name)
+        if guide is not None:
+            return f"the guide {guide.path}", []
+        where = os.path.relpath(folder, root)
+        return "nothing", [
+            f"no {file_name} in {where}/ or the repository root, and no page tells how to "
+            f"publish the site on {host} (mkdocs build, then {site_folder.name}/)"
+        ]
+    text = found.read_text(encoding="utf-8", errors="replace")
+    shown = os.path.relpath(found, root)
+    try:
+        if file_name == NETLIFY:
+            config = netlify_config(found, text, root)
+        else:
+            config = vercel_config(found, text)
+    except HostingConfigError as exc:
+        return shown, [str(exc)]
+
+    def site_of(mkdocs_file: Path) -> Path:
+        return site_dir(mkdocs_file, docs.config if mkdocs_file == docs.config_file else {})
+
+    return f"{shown}: {config.command}", hosting_problems(config, docs.config_file, site_of, root)

@@ -203,63 +203,37 @@ def versions(text: str) -> set[str]:
     return {match.rstrip(".") for match in _VERSION.findall(text)}
 
 
-# --- the API reference against the OpenAPI document --------------------------------------
-
-METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-_METHOD = re.compile(r"\b(GET|PUT|POST|DELETE|PATCH|HEAD|OPTIONS|TRACE)\b")
-# a path as docs write it: `/api/v1/items/{id}`; not the path part of a URL (after ://host)
-_PATH = re.compile(r"(?<![\w:/.\-])/[\w\-./{}<>:~]*")
-_PARAMETER = re.compile(r"^(?:\{[^}]*\}|<[^>]*>|:\w+)$")
-
-
-def normal_path(path: str) -> str:
-    """A path with every parameter as ``{}`` and no trailing slash or punctuation, so
-    ``/items/{item_id}``, ``/items/<id>`` and ``/items/:id/`` compare equal."""
-    path = path.split("?", 1)[0].split("#", 1)[0].rstrip(".,;:)")
-    segments = ["{}" if _PARAMETER.match(segment) else segment for segment in path.split("/")]
-    return "/".join(segments).rstrip("/") or "/"
-
-
-def operations(document: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(METHOD, path) of every operation of an OpenAPI document, in its order."""
-    paths = document.get("paths")
-    if not isinstance(paths, Mapping):
-        return []
+def history_pages(pages: Iterable[Page]) -> list[Page]:
+    """The non-empty pages titled (or named) as a version history."""
     return [
-        (method.upper(), str(path))
-        for path, item in paths.items()
-        if isinstance(item, Mapping)
-        for method in item
-        if method in METHODS
+        page
+        for page in pages
+        if not page.is_empty and CHANGELOG_TITLE.search(f"{page.title} {page.path}".lower())
     ]
 
 
-def base_path(document: Mapping[str, Any]) -> str:
-    """The path of the document's first server (``/api`` of ``servers: [{url: /api}]``)."""
-    servers = document.get("servers") or ()
-    first = servers[0] if isinstance(servers, list) and servers else {}
-    url = str(first.get("url", "")) if isinstance(first, Mapping) else ""
-    return re.sub(r"^[a-z]+://[^/]*", "", url).rstrip("/")
+@dataclass
+class DocsProject:
+    """An MkDocs project: its configuration, every page (titled as the nav titles it) and the
+    nav's sections."""
+
+    config_file: Path
+    config: dict[str, Any]
+    pages: list[Page]
+    sections: list[Section]
 
 
-def documented(markdown: str) -> set[tuple[str, str]]:
-    """(METHOD, normal path) pairs a page names on one line: a table row, a heading or a
-    code line that has the method and the path."""
-    found: set[tuple[str, str]] = set()
-    for line in markdown.splitlines():
-        methods = _METHOD.findall(line)
-        for path in _PATH.findall(line) if methods else ():
-            found.update((method, normal_path(path)) for method in methods)
-    return found
+def config_file_in(folder: Path) -> Path | None:
+    return next((folder / name for name in CONFIG_NAMES if (folder / name).is_file()), None)
 
 
-def undocumented(document: Mapping[str, Any], pages: Iterable[Page]) -> list[str]:
-    """``METHOD path`` of each operation of the document that no page names."""
-    named = set().union(*(documented(page.text) for page in pages))
-    prefix = base_path(document)
-    return [
-        f"{method} {path}"
-        for method, path in operations(document)
-        if (method, normal_path(path)) not in named
-        and (method, normal_path(prefix + path)) not in named
+def read_project(config_file: Path) -> DocsProject:
+    """The project of ``config_file``; :class:`MkDocsConfigError` when it does not parse."""
+    config = load_config(config_file.read_text(encoding="utf-8", errors="replace"))
+    texts = read_pages(pages_dir(config_file, config))
+    found = sections(config, texts)
+    titled = {page.path: page for section in found for page in section.pages}
+    pages = [
+        titled.get(path) or Page(path, page_title(path, text), text) for path, text in texts.items()
     ]
+    return DocsProject(config_file, config, pages, found)
