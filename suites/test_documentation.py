@@ -8,6 +8,7 @@ is built once per run into a temporary folder (never into the repository) and re
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -75,7 +76,7 @@ def test_docs_are_an_mkdocs_material_project(
 def test_mkdocs_build_strict_passes(
     project: Project, params: dict[str, Any], builds: SiteBuilds, evidence: Evidence
 ) -> None:
-    params["docs_build_timeout_s"]
+    params["docs_build_timeout_s"]  # the session's builds apply it: recorded in the row
     docs = _docs(project, params)
     run, _ = builds.strict(docs.config_file)
     evidence.note("warnings and errors", run.problems() if not run.ok else [])
@@ -171,6 +172,8 @@ def test_gh_deploy_publishes_to_gh_pages(
     project: Project, params: dict[str, Any], tmp_path: Path, evidence: Evidence
 ) -> None:
     docs = _docs(project, params)
+    if shutil.which("git") is None:
+        pytest.skip("mkdocs gh-deploy needs git: install git where the harness runs")
     deployed = gh_deploy(
         docs.config_file.parent, docs.config_file.name, tmp_path, params["docs_build_timeout_s"]
     )
@@ -205,7 +208,7 @@ def test_static_host_publishes_the_built_site(
 def test_built_site_works_from_a_sub_path(
     project: Project, params: dict[str, Any], builds: SiteBuilds, evidence: Evidence
 ) -> None:
-    params["docs_build_timeout_s"]
+    params["docs_build_timeout_s"]  # the session's builds apply it: recorded in the row
     docs = _docs(project, params)
     run, built = builds.site(docs.config_file)
     assert run.ok, f"{run.command}: " + "; ".join(run.problems()[:3])
