@@ -108,6 +108,7 @@ def build(config_file: Path, site: Path, timeout_s: float, strict: bool = True) 
 
 
 def free_port() -> int:
+    """A loopback port free a moment ago (the stacks layer has its own; probes sit below it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
