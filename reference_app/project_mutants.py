@@ -15,6 +15,7 @@ from reference_app.project_mutants_ci import CI_MUTANTS, apply_edits
 from reference_app.project_mutants_compose import COMPOSE_MUTANTS
 from reference_app.project_mutants_dashboards import DASHBOARD_MUTANTS
 from reference_app.project_mutants_deploy import DEPLOY_MUTANTS
+from reference_app.project_mutants_docs import DOCS_MUTANTS
 from reference_app.project_mutants_monitoring import MONITORING_MUTANTS
 from reference_app.project_mutants_ops import OPS_MUTANTS
 from reference_app.project_mutants_opsfiles import OPS_FILE_MUTANTS
@@ -159,8 +160,9 @@ for _file_mutant in (
 
 
 # the deployment configuration's, judged by `harness audit-config` (project_mutants_audit.py),
-# and Grafana's dashboards, data source and admin password (project_mutants_dashboards.py)
-for _audit_mutant in (*AUDIT_MUTANTS.values(), *DASHBOARD_MUTANTS.values()):
+# Grafana's dashboards, data source and admin password (project_mutants_dashboards.py), and
+# the documentation's MkDocs project (project_mutants_docs.py)
+for _audit_mutant in (*AUDIT_MUTANTS.values(), *DASHBOARD_MUTANTS.values(), *DOCS_MUTANTS.values()):
     PROJECT_MUTANTS[_audit_mutant.name] = ProjectMutant(
         _audit_mutant.name, _audit_mutant.breaks, _audit_mutant.description, _audit_mutant.apply
     )

@@ -56,6 +56,7 @@ OPS_SETTINGS_IDS = (
 # the Security Checklist read from the deployment's configuration (suites/test_config_audit*.py,
 # `harness audit-config`)
 AUDIT_IDS = tuple(rid for rid in load_catalogue().requirements if rid.startswith(AUDIT_PREFIX))
+DOC_IDS = tuple(rid for rid in load_catalogue().requirements if rid.startswith("DOC-"))
 # the requirements suites/test_repository.py and test_repository_ci.py check
 REPOSITORY_IDS = (
     "LOAD-LOCUSTFILE",
@@ -73,6 +74,7 @@ REPOSITORY_IDS = (
     *GRAFANA_FILE_REQUIREMENTS,
     "INP-MODULE",  # the spec's input_validation module, imported from the repository
     "MON-PROM-CONFIG",  # promtool and the backend's scrape job (suites/test_prometheus.py)
+    *DOC_IDS,  # the MkDocs project in docs/ (suites/test_documentation.py)
 )
 
 
