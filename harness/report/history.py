@@ -1,8 +1,9 @@
 """Run history: one compact record per gate run in ``REPORT_DIR/history/``, and the trend per
 requirement against the earlier runs of the same target and profile.
 
-A record holds the run's verdicts, not its evidence: a folder of ``HISTORY_CAP`` records stays
-small (a few hundred kilobytes). The trend compares the last ``WINDOW`` comparable runs:
+A record holds the run's verdicts, not its evidence (under 10 kB for the whole catalogue): a
+folder of ``HISTORY_CAP`` records stays under 2 MB. The trend compares the last ``WINDOW``
+comparable runs:
 
 - ``new``: no earlier run of this target and profile judged the requirement;
 - ``newly_failing``: failed or errored now, passed (or scaled/partial) the last run that
