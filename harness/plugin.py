@@ -290,6 +290,11 @@ class _MatrixRecorder:
         from harness.report.redaction import redact_value
 
         matrix = redact_value(self.builder.build(target=fallback))
+        from harness.report.console import say
+        from harness.report.history import record_run
+
+        history_dir = harness_config.report_dir / "history"
+        matrix["history"] = record_run(matrix, history_dir, lambda line: say(self.config, line))
         self.written = (matrix, write_reports(matrix, harness_config.report_dir))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
