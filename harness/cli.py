@@ -115,6 +115,10 @@ def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
     args = [str(suites), *run_args(root, bool(options.get("verbose")))]
     args += pytest_args_from(options, skip=("report_dir",))
     args += [f"--report-dir={report_dir.resolve()}"]
+    # Allure results (`harness report` renders them) and JUnit XML for CI, beside the matrix
+    allure_results = report_dir.resolve() / "allure-results"
+    args += [f"--alluredir={allure_results}", "--clean-alluredir"]
+    args += [f"--junitxml={report_dir.resolve() / 'junit.xml'}"]
     if options["keyword"]:
         args += ["-k", options["keyword"]]
     if options["workers"]:
