@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= auto
 
-.PHONY: install gate test lint serve clean images
+.PHONY: install gate test lint serve clean images report
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ gate: $(STAMP)  ## run the compliance gate against the embedded reference app an
 	$(if $(ENV_SCRIPT),$(ENV_SCRIPT) $$env_file >/dev/null || exit 2;) \
 	$(VENV)/bin/harness gate --allow-incomplete $(if $(PROJECT_ROOT),--project-root $(PROJECT_ROOT)) $(if $(ATTESTATIONS),--attestations $(ATTESTATIONS)) $(if $(ENV_SCRIPT),--param audit_env_file=$$env_file) $(GATE_ARGS); \
 	status=$$?; rm -f $$env_file; exit $$status
+
+# the last gate run's headline, and its Allure HTML report in reports/allure/ (Allure 3 from npm,
+# installed on first use into $HARNESS_ALLURE_HOME; without Node it says so and goes on)
+report: $(STAMP)  ## the HTML reports of the last `make gate`
+	$(VENV)/bin/harness report $(REPORT_ARGS)
 
 test: $(STAMP)  ## the whole test suite, in parallel
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(TEST_ARGS)

@@ -11,6 +11,7 @@ import click
 
 from harness import __version__
 from harness.cli_audit import audit_config
+from harness.cli_report import report
 from harness.cli_run import (
     EXIT_ERROR,
     EXIT_FAIL,
@@ -128,6 +129,7 @@ def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
 
 
 cli.add_command(audit_config)
+cli.add_command(report)
 
 
 @cli.group()
