@@ -55,9 +55,11 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("allure-suite")
     (folder / "test_suite.py").write_text(SUITE)
     subprocess.run(
-        [sys.executable, "-m", "pytest", "test_suite.py", "-p", "no:cacheprovider"]
-        + ["-p", "no:locust", "-n", "2", "--alluredir=allure-results", "--clean-alluredir"]
-        + ["--junitxml=junit.xml", f"--param=login_password={SECRET}", "-q"],
+        [
+            *(sys.executable, "-m", "pytest", "test_suite.py", "-p", "no:cacheprovider"),
+            *("-p", "no:locust", "-n", "2", "--alluredir=allure-results", "--clean-alluredir"),
+            *("--junitxml=junit.xml", f"--param=login_password={SECRET}", "-q"),
+        ],
         cwd=folder,
         env=clean_env(),
         capture_output=True,
@@ -136,7 +138,8 @@ def test_categories_sort_each_status_by_cause(written: Path) -> None:
     assert category("skipped", "Skipped: blocked by SEC-HDR-CSP: failed").endswith("requirement")
     assert category("failed", "AssertionError: x").startswith("Failed")
     env = (results / "environment.properties").read_text()
-    assert "harness.version=" in env and "profile=production" in env
+    assert "harness.version=" in env
+    assert "profile=production" in env
 
 
 def test_junit_names_the_requirements_of_each_case(written: Path) -> None:
@@ -157,7 +160,8 @@ def test_labels_and_severity_follow_the_catalogue() -> None:
     catalogue = load_catalogue()
     doc = next(r for r in catalogue if r.area == "documentation")
     load = next(r for r in catalogue if r.area == "load")
-    assert severity_of(doc) == "minor" and severity_of(load) == "normal"
+    assert severity_of(doc) == "minor"
+    assert severity_of(load) == "normal"
     assert ("severity", "normal") in labels_for([doc, load])
     assert labels_for([]) == []
 
@@ -180,7 +184,7 @@ def test_environment_without_credentials_in_the_target_url() -> None:
 def test_only_existing_plots_are_attached(tmp_path: Path) -> None:
     plot = tmp_path / "load_baseline.png"
     plot.write_bytes(b"\x89PNG")
-    notes = [
+    notes: list[dict[str, Any]] = [
         {"kind": "note", "label": "reports", "value": {"plot": str(plot), "html": "x.html"}},
         {"kind": "note", "label": "gone", "value": str(tmp_path / "missing.png")},
     ]
