@@ -70,7 +70,8 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _results(folder: Path) -> dict[str, dict[str, Any]]:
+def allure_results(folder: Path) -> dict[str, dict[str, Any]]:
+    """Test name -> its Allure result, from ``folder/allure-results``."""
     found = {}
     for path in (folder / "allure-results").glob("*-result.json"):
         data = json.loads(path.read_text())
@@ -78,12 +79,23 @@ def _results(folder: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
+def junit_requirements(path: Path) -> dict[str, list[str]]:
+    """Test name -> the requirement properties of its JUnit test case."""
+    root = ET.parse(path).getroot()
+    return {
+        str(case.get("name")): sorted(
+            p.get("value", "") for p in case.iter("property") if p.get("name") == "requirement"
+        )
+        for case in root.iter("testcase")
+    }
+
+
 def _labels(result: dict[str, Any], name: str) -> list[str]:
     return sorted(label["value"] for label in result["labels"] if label["name"] == name)
 
 
 def test_a_check_of_two_requirements_carries_both(written: Path) -> None:
-    result = _results(written)["test_two_requirements"]
+    result = allure_results(written)["test_two_requirements"]
     catalogue = load_catalogue()
     xfo, health = catalogue["SEC-HDR-XFO"], catalogue["MON-HEALTH-001"]
     assert _labels(result, "requirement") == ["MON-HEALTH-001", "SEC-HDR-XFO"]
@@ -98,7 +110,7 @@ def test_a_check_of_two_requirements_carries_both(written: Path) -> None:
 
 
 def test_nothing_secret_reaches_the_results_or_junit(written: Path) -> None:
-    result = _results(written)["test_leaks_in_its_own_words"]
+    result = allure_results(written)["test_leaks_in_its_own_words"]
     assert result["status"] == "failed"
     assert "signed in with [redacted]" in result["statusDetails"]["message"]
     files = [p for p in written.rglob("*") if p.is_file() and p.suffix != ".py"]
@@ -125,7 +137,7 @@ def test_categories_sort_each_status_by_cause(written: Path) -> None:
                 return str(entry["name"])
         return "none"
 
-    found = _results(written)
+    found = allure_results(written)
     skipped = found["test_skips"]
     assert skipped["status"] == "skipped"
     assert category("skipped", skipped["statusDetails"]["message"]).endswith(
@@ -143,15 +155,10 @@ def test_categories_sort_each_status_by_cause(written: Path) -> None:
 
 
 def test_junit_names_the_requirements_of_each_case(written: Path) -> None:
-    root = ET.parse(written / "junit.xml").getroot()
-    named = {
-        case.get("name"): sorted(
-            p.get("value", "") for p in case.iter("property") if p.get("name") == "requirement"
-        )
-        for case in root.iter("testcase")
-    }
+    named = junit_requirements(written / "junit.xml")
     assert named["test_two_requirements"] == ["MON-HEALTH-001", "SEC-HDR-XFO"]
     assert named["test_skips"] == ["MON-HEALTH-003"]
+    root = ET.parse(written / "junit.xml").getroot()
     names = {p.get("name") for p in root.iter("property")}
     assert names == {"requirement"}  # the matrix's record stays out of the XML
 

@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import xml.etree.ElementTree as ET
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +18,7 @@ import pytest
 
 from harness.report.browser import BrowserUnavailable, console_errors, headless_chromium
 from tests.conftest import HARNESS, clean_env, harness, loopback_servers
+from tests.test_allure import allure_results, junit_requirements
 
 PASSWORD = "Planted-allure-0123456789abcdef"
 # a failing check (the mutant), one that signs in with the planted password, one with HTTP
@@ -55,17 +55,9 @@ def _checks(report_dir: Path) -> dict[str, list[str]]:
     return {name: sorted(ids) for name, ids in names.items()}
 
 
-def _results(report_dir: Path) -> dict[str, dict[str, Any]]:
-    found = {}
-    for path in (report_dir / "allure-results").glob("*-result.json"):
-        data = json.loads(path.read_text())
-        found[data["name"]] = data
-    return found
-
-
 def test_every_check_is_in_allure_results_with_its_labels(report_dir: Path) -> None:
     checks = _checks(report_dir)
-    results = _results(report_dir)
+    results = allure_results(report_dir)
     assert sorted(results) == sorted(checks)
     for name, result in results.items():
         labels = {(label["name"], label["value"]) for label in result["labels"]}
@@ -96,13 +88,7 @@ def test_the_planted_password_is_masked_in_allure_results_and_junit(report_dir: 
 
 def test_junit_carries_the_requirement_ids(report_dir: Path) -> None:
     checks = _checks(report_dir)
-    root = ET.parse(report_dir / "junit.xml").getroot()
-    named = {
-        str(case.get("name")): sorted(
-            p.get("value", "") for p in case.iter("property") if p.get("name") == "requirement"
-        )
-        for case in root.iter("testcase")
-    }
+    named = junit_requirements(report_dir / "junit.xml")
     assert named == checks
 
 
