@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= auto
 
-.PHONY: install gate test lint serve clean images
+.PHONY: install gate test lint serve clean images report
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,10 +34,15 @@ gate: $(STAMP)  ## run the compliance gate against the embedded reference app an
 	status=$$?; rm -f $$env_file; exit $$status
 
 # the same gate with the load scenarios at the spec's durations (about 92 min of load), its
-# run history kept in reports/history/; for a cron job or a CI schedule (docs/history.md)
+# run history kept in reports/history/; for a cron job or a CI schedule (docs/docs/history.md)
 .PHONY: nightly
 nightly: $(STAMP)  ## the gate with the full-duration load scenarios, endurance included
 	@$(MAKE) --no-print-directory gate GATE_COMMAND=nightly
+
+# the last gate run's headline, and its Allure HTML report in reports/allure/ (Allure 3 from npm,
+# installed on first use into $HARNESS_ALLURE_HOME; without Node it says so and goes on)
+report: $(STAMP)  ## the HTML reports of the last `make gate`
+	$(VENV)/bin/harness report $(REPORT_ARGS)
 
 test: $(STAMP)  ## the whole test suite, in parallel
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --durations=40 $(TEST_ARGS)

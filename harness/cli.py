@@ -12,6 +12,7 @@ import click
 from harness import __version__
 from harness.cli_audit import audit_config
 from harness.cli_nightly import nightly_command
+from harness.cli_report import report
 from harness.cli_run import (
     EXIT_ERROR,
     EXIT_FAIL,
@@ -116,6 +117,10 @@ def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
     args = [str(suites), *run_args(root, bool(options.get("verbose")))]
     args += pytest_args_from(options, skip=("report_dir",))
     args += [f"--report-dir={report_dir.resolve()}"]
+    # Allure results (`harness report` renders them) and JUnit XML for CI, beside the matrix
+    allure_results = report_dir.resolve() / "allure-results"
+    args += [f"--alluredir={allure_results}", "--clean-alluredir"]
+    args += [f"--junitxml={report_dir.resolve() / 'junit.xml'}"]
     if options["keyword"]:
         args += ["-k", options["keyword"]]
     if options["workers"]:
@@ -126,6 +131,7 @@ def _pytest_args(options: dict[str, Any], report_dir: Path) -> list[str]:
 
 cli.add_command(audit_config)
 cli.add_command(nightly_command(gate))
+cli.add_command(report)
 
 
 @cli.group()

@@ -80,6 +80,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from harness.report.redaction import register_params
 
     register_params(harness_config.params)  # credentials given as parameters never show
+    from harness.report.allure import register_extras
+
+    register_extras(config, catalogue)  # Allure labels/evidence, requirement ids in JUnit XML
     if not _is_worker(config):
         from harness.report import MatrixBuilder
 

@@ -267,8 +267,11 @@ def render_summary(matrix: Mapping[str, Any], report_dir: Path, log: Path | None
         for difference, ids in changed.items():
             lines.append(f"  {difference} ({len(ids)})")
             lines.append(_wrap(ids))
-    written = [report_dir / "matrix.json", report_dir / "matrix.md"]
+    names = ("matrix.json", "matrix.md", "matrix.html", "junit.xml", "allure-results", "history")
+    written = [report_dir / name for name in names if (report_dir / name).exists()]
     lines.append(f"reports: {', '.join(str(path) for path in written)}")
+    if (report_dir / "allure-results").is_dir():
+        lines.append("the Allure HTML report and the trend: harness report")
     if log is not None:
         lines.append(f"pytest's output (tracebacks, assertion details): {log}")
     lines.append(f"verdict: {matrix['headline']}")
