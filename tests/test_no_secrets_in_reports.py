@@ -53,7 +53,11 @@ def test_planted_secrets_appear_in_no_report(tmp_path: Path) -> None:
     outputs = {
         path: path.read_text(encoding="utf-8", errors="replace") for path in _files(report_dir)
     }
-    assert {"matrix.json", "matrix.md", "pytest.log"} <= {path.name for path in outputs}
+    # every report format: the matrix as JSON, Markdown and HTML, JUnit XML, Allure results
+    written = {path.name for path in outputs}
+    assert {"matrix.json", "matrix.md", "matrix.html", "junit.xml", "pytest.log"} <= written
+    assert any(name.endswith("-result.json") for name in written), sorted(written)
+    assert any(name.endswith("-attachment.json") for name in written), sorted(written)
     assert "[redacted]" in outputs[report_dir / "matrix.json"]  # tokens were seen and masked
     outputs[Path("console")] = run.stdout + run.stderr
     for path, text in outputs.items():

@@ -73,9 +73,10 @@ def trend_section(history: Mapping[str, Any]) -> list[str]:
     for rid, trend in (history.get("requirements") or {}).items():
         if isinstance(trend, Mapping):
             per.setdefault(str(trend.get("trend", "")), []).append(str(rid))
+    runs = history.get("runs", "?")
     lines = [
         '<h2 id="trend">Trend</h2>',
-        f'<p class="meta" id="history-runs">{text(history.get("runs", "?"))} runs of this '
+        f'<p class="meta" id="history-runs">{text(runs)} run{"" if runs == 1 else "s"} of this '
         f"target and profile (window {text(history.get('window', '?'))})</p>",
         '<ul class="groups">',
     ]
