@@ -86,6 +86,10 @@ def gate(**options: Any) -> None:
             from harness.stacks.docker_env import docker_client
 
             docker_client(timeout=10).close()  # DockerUnavailable: one line, exit 2
+        known = load_catalogue().requirements
+        unknown = sorted(set(options["harness_requirements"] or ()) - set(known))
+        if unknown:
+            fail(f"--requirement: unknown id(s) {', '.join(unknown)}; see harness requirements")
         if config.mutant:
             from harness.stacks.reference import check_mutant
 

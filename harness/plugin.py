@@ -73,6 +73,10 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     except (HarnessError, CatalogueError) as exc:
         raise pytest.UsageError(str(exc)) from None
+    # here, before xdist starts its workers: a usage error raised in a worker is an INTERNALERROR
+    unknown = sorted(set(config.option.harness_requirements or ()) - set(catalogue.requirements))
+    if unknown:
+        raise pytest.UsageError(f"--requirement: unknown id(s) {', '.join(unknown)}")
     if not harness_config.report_dir.is_absolute():
         harness_config = _with_report_dir(harness_config, config.invocation_params.dir)
     config.stash[CATALOGUE_KEY] = catalogue
@@ -125,9 +129,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     catalogue = config.stash[CATALOGUE_KEY]
     wanted = set(config.option.harness_requirements or ())
-    unknown = sorted(wanted - set(catalogue.requirements))
-    if unknown:
-        raise pytest.UsageError(f"--requirement: unknown id(s) {', '.join(unknown)}")
     for item in items:
         ids: list[str] = []
         for marker in item.iter_markers("requirement"):

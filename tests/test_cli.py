@@ -52,6 +52,8 @@ def test_malformed_harness_toml_names_file_and_problem(tmp_path: Path) -> None:
         (["--target-url", "localhost:8000"], "is not an absolute http(s) URL"),
         (["--stack", "mainframe"], "Invalid value for '--stack'"),
         (["--bogus"], "No such option '--bogus'"),
+        # refused before xdist starts its workers, where it would be an INTERNALERROR
+        (["-n", "2", "--requirement", "NOPE-1"], "--requirement: unknown id(s) NOPE-1"),
     ],
 )
 def test_bad_options_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
