@@ -66,5 +66,7 @@ docs: $(STAMP)  ## the documentation site, built with --strict into $(DOCS_SITE)
 serve: $(STAMP)  ## the reference app on http://127.0.0.1:8000
 	$(PY) -m reference_app serve
 
+# the run history (reports/history/) stays: it is what the next run's trend is judged against
 clean:
-	rm -rf reports/*.json reports/*.md reports/*.html site .mypy_cache .ruff_cache .pytest_cache
+	rm -rf reports/*.json reports/*.md reports/*.html reports/*.xml reports/*.png reports/*.log \
+		reports/allure reports/allure-results site .mypy_cache .ruff_cache .pytest_cache
