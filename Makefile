@@ -68,5 +68,5 @@ serve: $(STAMP)  ## the reference app on http://127.0.0.1:8000
 
 # the run history (reports/history/) stays: it is what the next run's trend is judged against
 clean:
-	rm -rf reports/*.json reports/*.md reports/*.html reports/*.xml reports/*.png reports/*.log \
-		reports/allure reports/allure-results site .mypy_cache .ruff_cache .pytest_cache
+	find reports -maxdepth 1 -type f ! -name README.md ! -name .gitkeep -delete
+	rm -rf reports/allure reports/allure-results site .mypy_cache .ruff_cache .pytest_cache
