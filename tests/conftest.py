@@ -111,8 +111,9 @@ def run_suites(tmp_path: Path) -> Callable[..., SuiteRun]:
     return suite_runner(tmp_path)
 
 
-def harness(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """The ``harness`` command as a user runs it, in a clean environment."""
+def harness(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """The ``harness`` command as a user runs it, in a clean environment. The timeout guards
+    against a hang only: a whole gate takes ~4 min here, more beside other tests on 2 cores."""
     return subprocess.run(
         [*HARNESS, *args],
         cwd=cwd,
